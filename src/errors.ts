@@ -1,0 +1,53 @@
+/**
+ * Every error lagless raises on purpose is a LaglessError with a stable `code`, so callers can branch on
+ * the code instead of parsing messages. Messages say what was wrong and how to fix it.
+ */
+export class LaglessError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+/** Options passed to defineWorker / worker / createLagless that cannot work. */
+export class InvalidOptionError extends LaglessError {
+  constructor(message: string) {
+    super('INVALID_OPTION', message);
+  }
+}
+
+/** Job arguments that do not survive a JSON round trip. */
+export class InvalidArgsError extends LaglessError {
+  constructor(
+    readonly workerName: string,
+    readonly reason: string,
+  ) {
+    super('INVALID_ARGS', `Arguments for '${workerName}' are not JSON-serialisable: ${reason}. Pass plain objects, arrays, strings, finite numbers, booleans and null.`);
+  }
+}
+
+export class UnknownWorkerError extends LaglessError {
+  constructor(readonly workerName: string) {
+    super('UNKNOWN_WORKER', `Worker '${workerName}' is not registered. Define it with app.defineWorker({ name: '${workerName}', ... }) in the module passed to --app.`);
+  }
+}
+
+/** A payload read back from a store that is not a job lagless can run. */
+export class MalformedPayloadError extends LaglessError {
+  constructor(reason: string) {
+    super('MALFORMED_PAYLOAD', `Stored payload is not a valid lagless job: ${reason}. The raw payload is kept in the dead set.`);
+  }
+}
+
+/** A string that should be a PostgreSQL WAL position (`HI/LO` in hex) and is not. */
+export class InvalidLsnError extends LaglessError {
+  constructor(
+    readonly value: string,
+    readonly source: string,
+  ) {
+    super('INVALID_LSN', `"${value}" from ${source} is not a PostgreSQL LSN (expected HEX/HEX such as 16/B374D848).`);
+  }
+}
