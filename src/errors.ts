@@ -51,3 +51,34 @@ export class InvalidLsnError extends LaglessError {
     super('INVALID_LSN', `"${value}" from ${source} is not a PostgreSQL LSN (expected HEX/HEX such as 16/B374D848).`);
   }
 }
+
+/** A database needed right now (usually the primary, to stamp a WAL position at enqueue) cannot be reached. */
+export class DatabaseUnavailableError extends LaglessError {
+  constructor(
+    readonly database: string,
+    readonly host: string,
+    readonly cause: unknown,
+  ) {
+    super('DATABASE_UNAVAILABLE', `Database '${database}' primary at ${host} is unreachable (${cause instanceof Error ? cause.message : String(cause)}). Nothing was enqueued; check the primary and retry.`);
+  }
+}
+
+/** `app.db(name)` / `ctx.db(name)` with a name that is not configured. */
+export class UnknownDatabaseError extends LaglessError {
+  constructor(
+    readonly database: string,
+    readonly known: readonly string[],
+  ) {
+    super('UNKNOWN_DATABASE', `Database '${database}' is not configured. Configured: ${known.map((name) => `'${name}'`).join(', ') || 'none'}. Add it under databases in the lagless config.`);
+  }
+}
+
+/** The transaction committed, but some of the callbacks held until COMMIT (usually enqueues) failed. */
+export class AfterCommitError extends LaglessError {
+  constructor(
+    readonly database: string,
+    readonly errors: readonly unknown[],
+  ) {
+    super('AFTER_COMMIT_FAILED', `The transaction on '${database}' committed, but ${errors.length} callback(s) held until COMMIT failed: ${errors.map((e) => (e instanceof Error ? e.message : String(e))).join('; ')}. The data is saved; re-run the failed enqueues.`);
+  }
+}

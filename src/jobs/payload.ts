@@ -1,0 +1,58 @@
+import { MalformedPayloadError } from '../errors.js';
+
+export type LoadBalancingStrategy = 'primary' | 'primary_no_wal' | 'replica' | 'replica_retried' | 'retry';
+export type DataConsistency = 'always' | 'sticky' | 'delayed';
+export type WalLocations = Record<string, string>;
+
+/** The job as stored and logged (snake_case on the wire, DESIGN.md §3). */
+export interface JobPayload {
+  jid: string;
+  class: string;
+  queue: string;
+  args: unknown;
+  created_at: number;
+  enqueued_at: number;
+  at?: number;
+  retry_count?: number;
+  error_class?: string;
+  error_message?: string;
+  failed_at?: number;
+  retried_at?: number;
+  idempotency_key?: string;
+  'duplicate-of'?: string;
+  wal_locations?: WalLocations;
+  wal_location_sources?: Record<string, 'primary' | 'replica'>;
+  dedup_wal_locations?: WalLocations;
+  worker_data_consistency?: DataConsistency;
+  rescheduled_once?: boolean;
+  load_balancing_strategy?: LoadBalancingStrategy;
+}
+
+/**
+ * Stored form: `queue` is implied by the key the job lives in, and `enqueued_at` is left out while it equals
+ * `created_at`; both come back in decodePayload. Waiting jobs are the bulk of Redis memory, so every byte counts.
+ */
+export function encodePayload(job: JobPayload): string {
+  const { queue: _queue, enqueued_at, ...rest } = job;
+  return JSON.stringify(enqueued_at === job.created_at ? rest : { ...rest, enqueued_at });
+}
+
+export function decodePayload(raw: string, queue: string): JobPayload {
+  let value: unknown;
+  try {
+    value = JSON.parse(raw);
+  } catch (error) {
+    throw new MalformedPayloadError(`not JSON (${(error as Error).message})`);
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new MalformedPayloadError('not a JSON object');
+  const job = value as Partial<JobPayload>;
+  if (typeof job.jid !== 'string' || job.jid === '') throw new MalformedPayloadError('missing "jid"');
+  if (typeof job.class !== 'string' || job.class === '') throw new MalformedPayloadError('missing "class"');
+  if (typeof job.created_at !== 'number') throw new MalformedPayloadError('missing numeric "created_at"');
+  return { ...job, queue, enqueued_at: job.enqueued_at ?? job.created_at } as JobPayload;
+}
+
+/** Best effort jid of a payload that failed to decode, so the dead set can still address it. */
+export function salvageJid(raw: string): string | undefined {
+  return /"jid":"([A-Za-z0-9_-]{1,64})"/.exec(raw)?.[1];
+}

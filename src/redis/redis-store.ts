@@ -1,0 +1,266 @@
+import { Redis, type RedisOptions } from 'ioredis';
+import { decodeWal, encodeWal } from './wal-codec.js';
+import { RedisKeys, type QueueKeys } from './keys.js';
+import { defineScripts, runScript } from './scripts.js';
+import { SignalWaiter } from './signal-waiter.js';
+import type {
+  DedupCookie,
+  FetchedJob,
+  JobAckItem,
+  JobAckResult,
+  JobFetchParams,
+  JobLaterParams,
+  JobPushParams,
+  JobPushResult,
+  JobState,
+  JobStore,
+  QueueMaintainParams,
+  QueueMaintainResult,
+  QueueSizes,
+  StoredJob,
+} from '../store/job-store.js';
+
+const PUSH_READY_CHUNK = 1000;
+
+export interface RedisJobStoreOptions {
+  url: string;
+  prefix?: string;
+  /** Called on connection loss and recovery, so operators see what happened. */
+  onConnectionEvent?: (event: 'lost' | 'restored', detail: string) => void;
+  redisOptions?: RedisOptions;
+}
+
+export class RedisJobStore implements JobStore {
+  readonly keys: RedisKeys;
+  private readonly redis: Redis;
+  private readonly waiter: SignalWaiter;
+  private readonly knownQueues = new Set<string>();
+
+  constructor(private readonly options: RedisJobStoreOptions) {
+    this.keys = new RedisKeys(options.prefix ?? 'lagless');
+    this.redis = this.connect('commands');
+    this.waiter = new SignalWaiter(() => this.connect('wake-up'));
+  }
+
+  private connect(role: string): Redis {
+    // maxRetriesPerRequest: null queues commands while Redis is away and sends them after reconnecting, so a
+    // restart delays work instead of failing it; the default retry strategy backs off up to 2 s.
+    const redis = new Redis(this.options.url, { maxRetriesPerRequest: null, ...this.options.redisOptions });
+    defineScripts(redis);
+    let lost = false;
+    redis.on('error', (error: Error) => {
+      if (!lost) this.options.onConnectionEvent?.('lost', `${role} connection: ${error.message}; reconnecting with backoff`);
+      lost = true;
+    });
+    redis.on('ready', () => {
+      if (lost) this.options.onConnectionEvent?.('restored', `${role} connection restored`);
+      lost = false;
+    });
+    return redis;
+  }
+
+  private q(queue: string): QueueKeys {
+    if (!this.knownQueues.has(queue)) {
+      this.knownQueues.add(queue);
+      void this.redis.sadd(this.keys.queues(), queue).catch(() => this.knownQueues.delete(queue));
+    }
+    return this.keys.queue(queue);
+  }
+
+  private pushArgs(p: JobPushParams): [string[], (string | number)[]] {
+    const k = this.q(p.queue);
+    const d = p.dedup;
+    return [
+      [k.ready, k.schedule, k.jobs, k.signal, k.dedup, k.dedupTtl, k.stats],
+      [p.raw, p.jid, p.nowMs, p.runAtMs ?? 0, d?.key ?? '', d?.strategy === 'until_executed' ? 'D' : 'E', d?.idempotent ? 1 : 0,
+        d?.ttlMs ?? 0, d?.preserveLatestWal ? 1 : 0, encodeWal(d?.wal)],
+    ];
+  }
+
+  async jobPush(params: JobPushParams): Promise<JobPushResult> {
+    const [keys, args] = this.pushArgs(params);
+    return pushResult(await runScript<(string | number)[]>(this.redis, 'push', keys, args), params.jid);
+  }
+
+  async jobPushMany(params: JobPushParams[]): Promise<JobPushResult[]> {
+    const pipeline = this.redis.pipeline();
+    const plan: ('plain' | 'script')[] = [];
+    const plain = new Map<string, string[]>();
+    for (const p of params) {
+      const isPlain = !p.dedup && !(p.runAtMs && p.runAtMs > p.nowMs);
+      plan.push(isPlain ? 'plain' : 'script');
+      if (isPlain) plain.set(p.queue, [...(plain.get(p.queue) ?? []), p.raw]);
+      else runScript(pipeline, 'push', ...this.pushArgs(p));
+    }
+    for (const [queue, raws] of plain) {
+      const k = this.q(queue);
+      for (let i = 0; i < raws.length; i += PUSH_READY_CHUNK) runScript(pipeline, 'pushReady', [k.ready, k.signal], raws.slice(i, i + PUSH_READY_CHUNK));
+    }
+    const replies = (await pipeline.exec()) ?? [];
+    for (const [error] of replies) if (error) throw error;
+    let scripted = 0;
+    return params.map((p, i) =>
+      plan[i] === 'plain' ? { pushed: true, jid: p.jid } : pushResult(replies[scripted++]![1] as (string | number)[], p.jid),
+    );
+  }
+
+  async jobFetch(p: JobFetchParams): Promise<FetchedJob[]> {
+    const k = this.q(p.queue);
+    const flat = await runScript<string[]>(this.redis, 'fetch', [k.ready, k.leases, k.active, k.signal, k.dedup, k.dedupTtl], [
+      p.count, p.token, p.nowMs + p.leaseMs, p.nowMs,
+    ]);
+    const jobs: FetchedJob[] = [];
+    for (let i = 0; i < flat.length; i += 3) {
+      const dedupWal = decodeWal(flat[i + 2]!);
+      jobs.push(dedupWal ? { jid: flat[i]!, raw: flat[i + 1]!, dedupWal } : { jid: flat[i]!, raw: flat[i + 1]! });
+    }
+    return jobs;
+  }
+
+  jobWait(params: { queues: string[]; timeoutMs: number; signal?: AbortSignal }): Promise<void> {
+    return this.waiter.wait(params.queues.map((queue) => this.q(queue).signal), params.timeoutMs, params.signal);
+  }
+
+  async jobAck(params: { queue: string; jobs: JobAckItem[]; nowMs: number }): Promise<JobAckResult[]> {
+    const k = this.q(params.queue);
+    const args: (string | number)[] = [params.nowMs];
+    for (const j of params.jobs) args.push(j.jid, j.token, j.dedupKey ?? '', j.rescheduleJid ?? '', j.rescheduleRaw ?? '', j.rescheduleTtlMs ?? 0);
+    const flat = await runScript<(string | number)[]>(this.redis, 'ack', [k.leases, k.active, k.stats, k.dedup, k.dedupTtl, k.ready, k.signal], args);
+    return params.jobs.map((j, i) => {
+      const rescheduled = String(flat[i * 2 + 1]);
+      return rescheduled ? { jid: j.jid, acked: flat[i * 2] === 1, rescheduled } : { jid: j.jid, acked: flat[i * 2] === 1 };
+    });
+  }
+
+  async jobRetry(p: JobLaterParams & { kind: 'retry' | 'snooze' }): Promise<boolean> {
+    const k = this.q(p.queue);
+    return this.later(p, p.kind === 'retry' ? k.retry : k.schedule, p.kind);
+  }
+
+  async jobDead(p: JobLaterParams): Promise<boolean> {
+    return this.later(p, this.q(p.queue).dead, 'dead');
+  }
+
+  private async later(p: JobLaterParams, target: string, kind: string): Promise<boolean> {
+    const k = this.q(p.queue);
+    const moved = await runScript<number>(this.redis, 'later', [k.leases, k.active, target, k.jobs, k.dedup, k.dedupTtl, k.stats], [
+      p.jid, p.token, p.raw, p.runAtMs, kind, p.dedupKey ?? '', p.nowMs,
+    ]);
+    return moved === 1;
+  }
+
+  async jobRequeue(params: { queue: string; token: string; jids: string[] }): Promise<number> {
+    if (params.jids.length === 0) return 0;
+    const k = this.q(params.queue);
+    return runScript<number>(this.redis, 'requeue', [k.leases, k.active, k.ready, k.signal], [params.token, ...params.jids]);
+  }
+
+  async leaseRenew(params: { queue: string; token: string; jids: string[]; leaseMs: number; nowMs: number }): Promise<void> {
+    if (params.jids.length === 0) return;
+    const expires = params.nowMs + params.leaseMs;
+    // XX: only extend leases that still exist; a lease already recovered by maintenance is not brought back.
+    await this.redis.zadd(this.q(params.queue).leases, 'XX', ...params.jids.flatMap((jid) => [expires, jid]));
+  }
+
+  async queueMaintain(p: QueueMaintainParams): Promise<QueueMaintainResult | undefined> {
+    const k = this.q(p.queue);
+    const result = await runScript<[number, number, number] | null>(
+      this.redis, 'maintain', [k.ready, k.schedule, k.retry, k.dead, k.jobs, k.leases, k.active, k.signal, k.lock],
+      [p.token, p.nowMs, p.lockMs, p.limit, p.deadMaxSize, p.deadMaxAgeMs],
+    );
+    return result ? { promoted: result[0], recovered: result[1], trimmed: result[2] } : undefined;
+  }
+
+  async queueSizes(queue: string): Promise<QueueSizes> {
+    const k = this.keys.queue(queue);
+    const replies = await this.redis.pipeline().llen(k.ready).zcard(k.schedule).zcard(k.retry).zcard(k.dead).hlen(k.active).hlen(k.dedup).exec();
+    const [ready, scheduled, retry, dead, inFlight, dedupKeys] = (replies ?? []).map(([, value]) => Number(value));
+    return { ready: ready!, scheduled: scheduled!, retry: retry!, dead: dead!, inFlight: inFlight!, dedupKeys: dedupKeys! };
+  }
+
+  async queueList(): Promise<string[]> {
+    return (await this.redis.smembers(this.keys.queues())).sort();
+  }
+
+  async jobList(p: { queue: string; state: JobState; offset: number; limit: number }): Promise<StoredJob[]> {
+    const k = this.keys.queue(p.queue);
+    const end = p.offset + p.limit - 1;
+    if (p.state === 'ready') {
+      const raws = await this.redis.lrange(k.ready, -end - 1, -p.offset - 1);
+      return raws.reverse().map((raw) => ({ jid: /"jid":"([\w-]+)"/.exec(raw)?.[1] ?? '', raw }));
+    }
+    const set = { scheduled: k.schedule, retry: k.retry, dead: k.dead, active: k.leases }[p.state];
+    const flat = p.state === 'dead' ? await this.redis.zrevrange(set, p.offset, end, 'WITHSCORES') : await this.redis.zrange(set, String(p.offset), String(end), 'WITHSCORES');
+    const jids = flat.filter((_, i) => i % 2 === 0);
+    if (jids.length === 0) return [];
+    const raws = p.state === 'active' ? await this.redis.hmget(k.active, ...jids) : await this.redis.hmget(k.jobs, ...jids);
+    return jids.map((jid, i) => {
+      const raw = raws[i] ?? '';
+      return { jid, raw: p.state === 'active' ? raw.slice(raw.indexOf('|') + 1) : raw, score: Number(flat[i * 2 + 1]) };
+    });
+  }
+
+  async jobRetryNow(p: { queue: string; jid: string; from: 'dead' | 'retry'; nowMs: number }): Promise<boolean> {
+    const k = this.q(p.queue);
+    return (await runScript<number>(this.redis, 'retryNow', [p.from === 'dead' ? k.dead : k.retry, k.jobs, k.ready, k.signal], [p.jid])) === 1;
+  }
+
+  async jobDelete(p: { queue: string; jid: string; from: 'dead' | 'retry' | 'scheduled' }): Promise<boolean> {
+    const k = this.keys.queue(p.queue);
+    const set = { dead: k.dead, retry: k.retry, scheduled: k.schedule }[p.from];
+    return (await runScript<number>(this.redis, 'delete', [set, k.jobs], [p.jid])) === 1;
+  }
+
+  async dedupShow(p: { queue: string; key: string; nowMs: number }): Promise<DedupCookie | undefined> {
+    const k = this.keys.queue(p.queue);
+    const [value, expires] = await Promise.all([this.redis.hget(k.dedup, p.key), this.redis.zscore(k.dedupTtl, p.key)]);
+    const match = typeof value === 'string' ? /^([ED])\|([^|]*)\|(\d+)\|([01])\|(\d+)\|(.*)$/.exec(value) : null;
+    if (!match || expires === null || Number(expires) <= p.nowMs) return undefined;
+    return {
+      key: p.key,
+      strategy: match[1] === 'D' ? 'until_executed' : 'until_executing',
+      ownerJid: match[2]!,
+      absorbed: Number(match[3]),
+      executing: match[4] === '1',
+      absorbedWhileExecuting: Number(match[5]),
+      wal: decodeWal(match[6]!) ?? {},
+      ttlMs: Number(expires) - p.nowMs,
+    };
+  }
+
+  async dedupReap(p: { queue: string; nowMs: number; limit: number }): Promise<number> {
+    const k = this.keys.queue(p.queue);
+    const keys = [k.dedup, k.dedupTtl, k.active, k.schedule, k.retry];
+    const candidates = new Map<string, string>(); // owner jid → cookie key
+    let cursor = '0';
+    do {
+      const [next, ...pairs] = await runScript<string[]>(this.redis, 'dedupOrphans', keys, [p.nowMs, cursor]);
+      cursor = next!;
+      for (let i = 0; i < pairs.length; i += 2) candidates.set(pairs[i + 1]!, pairs[i]!);
+    } while (cursor !== '0' && candidates.size < p.limit);
+    if (candidates.size === 0) return 0;
+    // Owners still waiting in the ready list are alive; read it in chunks so Redis is never blocked for long.
+    for (let start = 0; candidates.size > 0; start += 1000) {
+      const chunk = await this.redis.lrange(k.ready, start, start + 999);
+      for (const raw of chunk) candidates.delete(/"jid":"([\w-]+)"/.exec(raw)?.[1] ?? '');
+      if (chunk.length < 1000) break;
+    }
+    if (candidates.size === 0) return 0;
+    return runScript<number>(this.redis, 'dedupOrphans', keys, [p.nowMs, '0', ...[...candidates].flatMap(([owner, key]) => [key, owner])]);
+  }
+
+  /** The command connection, for the few callers that need raw access (CLI diagnostics, tests). */
+  get client(): Redis {
+    return this.redis;
+  }
+
+  async close(): Promise<void> {
+    this.waiter.close();
+    await this.redis.quit().catch(() => this.redis.disconnect());
+  }
+}
+
+function pushResult(reply: (string | number)[], jid: string): JobPushResult {
+  if (reply[0] === 1) return reply[2] ? { pushed: true, jid, duplicateOf: String(reply[2]) } : { pushed: true, jid };
+  return { pushed: false, jid, duplicateOf: String(reply[1]), walRaised: reply[2] ? String(reply[2]).split(',') : [] };
+}

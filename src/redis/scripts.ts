@@ -1,0 +1,39 @@
+import { readFileSync, readdirSync } from 'node:fs';
+import type { ChainableCommander, Redis } from 'ioredis';
+
+const DIR = new URL('./scripts/', import.meta.url);
+
+export type ScriptName = 'push' | 'pushReady' | 'fetch' | 'ack' | 'later' | 'requeue' | 'maintain' | 'retryNow' | 'delete' | 'dedupOrphans';
+
+/** Script sources: `lib.lua` + `<name>-<number of keys>.lua`. Read once per process. */
+const SOURCES: ReadonlyMap<ScriptName, { lua: string; numberOfKeys: number }> = (() => {
+  const lib = readFileSync(new URL('lib.lua', DIR), 'utf8');
+  const sources = new Map<ScriptName, { lua: string; numberOfKeys: number }>();
+  for (const file of readdirSync(DIR)) {
+    const match = /^([a-z-]+)-(\d+)\.lua$/.exec(file);
+    if (!match) continue;
+    const name = match[1]!.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase()) as ScriptName;
+    sources.set(name, { lua: `${lib}\n${readFileSync(new URL(file, DIR), 'utf8')}`, numberOfKeys: Number(match[2]) });
+  }
+  return sources;
+})();
+
+/**
+ * Register every script on a connection. ioredis then runs them with EVALSHA and falls back to EVAL (which
+ * loads the script) on NOSCRIPT, e.g. after a Redis restart or SCRIPT FLUSH; also inside pipelines.
+ */
+export function defineScripts(redis: Redis): void {
+  for (const [name, { lua, numberOfKeys }] of SOURCES) redis.defineCommand(name, { lua, numberOfKeys });
+}
+
+type ScriptTarget = Redis | ChainableCommander;
+
+/** Run a registered script; `keys` must have exactly the count in the file name. */
+export function runScript<T>(target: Redis, name: ScriptName, keys: string[], args: (string | number)[]): Promise<T>;
+export function runScript(target: ChainableCommander, name: ScriptName, keys: string[], args: (string | number)[]): ChainableCommander;
+export function runScript(target: ScriptTarget, name: ScriptName, keys: string[], args: (string | number)[]): unknown {
+  const source = SOURCES.get(name);
+  if (!source || keys.length !== source.numberOfKeys) throw new Error(`script ${name} takes ${source?.numberOfKeys} keys, got ${keys.length}`);
+  const command = (target as unknown as Record<string, (...a: unknown[]) => unknown>)[name]!;
+  return command.call(target, ...keys, ...args);
+}

@@ -1,0 +1,82 @@
+--[[
+  Shared helpers, prepended to every script by redis/scripts.ts.
+
+  Dedup cookie: one field of the queue's dedup hash, value
+    "<strategy E|D>|<owner jid>|<absorbed>|<executing 0|1>|<absorbed while executing>|<wal>"
+  where <wal> is "db=HI/LO,db=HI/LO" (may be empty). A string, not cmsgpack: an empty map must stay a map.
+  Expiry lives in the dedup-ttl sorted set (score = expires at, epoch ms) and is never pushed back by a duplicate.
+]]
+local function cookie_parse(s)
+  local strategy, owner, absorbed, executing, dx, wal = string.match(s, '^(%a)|([^|]*)|(%d+)|([01])|(%d+)|(.*)$')
+  if not strategy then return nil end
+  return { strategy = strategy, owner = owner, absorbed = tonumber(absorbed), executing = executing,
+           dx = tonumber(dx), wal = wal }
+end
+
+local function cookie_format(c)
+  return c.strategy .. '|' .. c.owner .. '|' .. c.absorbed .. '|' .. c.executing .. '|' .. c.dx .. '|' .. c.wal
+end
+
+-- Returns the live cookie or nil; an expired one is deleted on sight so TTL is exact without a sweeper.
+local function cookie_get(dedup_key, ttl_key, field, now)
+  local s = redis.call('HGET', dedup_key, field)
+  if not s then return nil end
+  local expires = tonumber(redis.call('ZSCORE', ttl_key, field))
+  local c = cookie_parse(s)
+  if (expires and expires <= now) or not c then
+    redis.call('HDEL', dedup_key, field)
+    redis.call('ZREM', ttl_key, field)
+    return nil
+  end
+  return c
+end
+
+local function cookie_delete(dedup_key, ttl_key, field)
+  redis.call('HDEL', dedup_key, field)
+  redis.call('ZREM', ttl_key, field)
+end
+
+-- LSN "HI/LO" → hi, lo as numbers (each < 2^32, exact in a Lua double), or nil when malformed.
+local function lsn_parse(s)
+  local hi, lo = string.match(s, '^(%x+)/(%x+)$')
+  if not hi or #hi > 8 or #lo > 8 then return nil end
+  return tonumber(hi, 16), tonumber(lo, 16)
+end
+
+-- The later of two LSNs, comparing the 32-bit halves (never the strings). A malformed side wins as the
+-- literal "invalid" so the job falls back to the primary instead of trusting a position we cannot read.
+local function lsn_max(a, b)
+  local ahi, alo = lsn_parse(a)
+  local bhi, blo = lsn_parse(b)
+  if not ahi or not bhi then return 'invalid' end
+  if bhi > ahi or (bhi == ahi and blo > alo) then return b end
+  return a
+end
+
+-- Merge "db=lsn,..." lists taking the max per database; returns merged list and the databases it raised.
+local function wal_merge(stored, incoming)
+  local order, values = {}, {}
+  for db, lsn in string.gmatch(stored, '([^,=]+)=([^,]*)') do
+    order[#order + 1] = db
+    values[db] = lsn
+  end
+  local raised = {}
+  for db, lsn in string.gmatch(incoming, '([^,=]+)=([^,]*)') do
+    local old = values[db]
+    local new = old and lsn_max(old, lsn) or lsn
+    if not old then order[#order + 1] = db end
+    if new ~= old then
+      values[db] = new
+      raised[#raised + 1] = db
+    end
+  end
+  local parts = {}
+  for i, db in ipairs(order) do parts[i] = db .. '=' .. values[db] end
+  return table.concat(parts, ','), raised
+end
+
+local function wake(ready_key, signal_key)
+  if redis.call('LLEN', signal_key) == 0 and redis.call('LLEN', ready_key) > 0 then
+    redis.call('LPUSH', signal_key, '1')
+  end
+end

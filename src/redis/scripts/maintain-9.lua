@@ -1,0 +1,58 @@
+--[[
+  Periodic queue upkeep, run by at most one process at a time (the lock): promote due scheduled and retry jobs,
+  put jobs whose lease expired (their worker died) back at the head of the ready list, cap the dead set.
+  KEYS[1] ready list  KEYS[2] schedule zset  KEYS[3] retry zset  KEYS[4] dead zset  KEYS[5] jobs hash
+  KEYS[6] leases zset  KEYS[7] active hash  KEYS[8] signal list  KEYS[9] lock
+  ARGV[1] token  ARGV[2] now ms  ARGV[3] lock ms  ARGV[4] max jobs per step  ARGV[5] dead max size
+  ARGV[6] dead max age ms
+  Returns {promoted, recovered, trimmed} | false when another process holds the lock
+]]
+local token, now, limit = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[4])
+-- The lock holds "<token>|<expires at>" judged by the callers' clock (the one leases use); PX only cleans up.
+local held = redis.call('GET', KEYS[9])
+if held then
+  local owner, expires = string.match(held, '^(.*)|(%d+)$')
+  if owner ~= token and tonumber(expires) > now then return false end
+end
+redis.call('SET', KEYS[9], token .. '|' .. (now + tonumber(ARGV[3])), 'PX', ARGV[3])
+
+local promoted = 0
+for _, set in ipairs({ KEYS[2], KEYS[3] }) do
+  local due = redis.call('ZRANGEBYSCORE', set, '-inf', now, 'LIMIT', 0, limit)
+  for _, jid in ipairs(due) do
+    local raw = redis.call('HGET', KEYS[5], jid)
+    if raw then redis.call('LPUSH', KEYS[1], raw) end
+    redis.call('HDEL', KEYS[5], jid)
+    redis.call('ZREM', set, jid)
+    promoted = promoted + 1
+  end
+end
+
+local recovered = 0
+for _, jid in ipairs(redis.call('ZRANGEBYSCORE', KEYS[6], '-inf', now, 'LIMIT', 0, limit)) do
+  local held = redis.call('HGET', KEYS[7], jid)
+  if held then
+    redis.call('RPUSH', KEYS[1], string.sub(held, string.find(held, '|', 1, true) + 1))
+    redis.call('HDEL', KEYS[7], jid)
+    recovered = recovered + 1
+  end
+  redis.call('ZREM', KEYS[6], jid)
+end
+
+local trimmed = {}
+for _, jid in ipairs(redis.call('ZRANGEBYSCORE', KEYS[4], '-inf', now - tonumber(ARGV[6]), 'LIMIT', 0, limit)) do
+  trimmed[#trimmed + 1] = jid
+end
+local excess = redis.call('ZCARD', KEYS[4]) - #trimmed - tonumber(ARGV[5])
+if excess > 0 then
+  for _, jid in ipairs(redis.call('ZRANGE', KEYS[4], #trimmed, #trimmed + math.min(excess, limit) - 1)) do
+    trimmed[#trimmed + 1] = jid
+  end
+end
+for _, jid in ipairs(trimmed) do
+  redis.call('ZREM', KEYS[4], jid)
+  redis.call('HDEL', KEYS[5], jid)
+end
+
+wake(KEYS[1], KEYS[8])
+return { promoted, recovered, #trimmed }

@@ -1,0 +1,158 @@
+import type { WalLocations } from '../jobs/payload.js';
+
+/**
+ * The storage seam. Every implementation (Redis, memory) passes test/conformance/job-store.suite.ts; that suite,
+ * not a reading of this file, defines the behaviour. Payloads cross the seam as encoded strings so a store
+ * never shares mutable objects with callers and malformed data is seen exactly as Redis would hold it.
+ * Times are epoch ms from the caller's injected clock.
+ */
+export interface JobStore {
+  jobPush(params: JobPushParams): Promise<JobPushResult>;
+  /** One round trip for the whole batch; results in input order. */
+  jobPushMany(params: JobPushParams[]): Promise<JobPushResult[]>;
+  /** Hand out up to `count` ready jobs under a lease owned by `token`. Never blocks. */
+  jobFetch(params: JobFetchParams): Promise<FetchedJob[]>;
+  /** Resolve when a queue may have ready jobs, after `timeoutMs`, or when `signal` aborts. */
+  jobWait(params: { queues: string[]; timeoutMs: number; signal?: AbortSignal }): Promise<void>;
+  /** Finish jobs: release the lease, count them, settle until_executed cookies (with reschedule_once). */
+  jobAck(params: { queue: string; jobs: JobAckItem[]; nowMs: number }): Promise<JobAckResult[]>;
+  /** Put a leased job back for later: a retry (counted) or a snooze (not counted). `raw` is the updated payload. */
+  jobRetry(params: JobLaterParams & { kind: 'retry' | 'snooze' }): Promise<boolean>;
+  /** Move a leased job to the dead set with its updated payload; releases its dedup cookie. */
+  jobDead(params: JobLaterParams): Promise<boolean>;
+  /** Put leased jobs back at the front of the ready list now (graceful shutdown). */
+  jobRequeue(params: { queue: string; token: string; jids: string[] }): Promise<number>;
+  /** Extend the leases of these jobs, if `token` still holds them. */
+  leaseRenew(params: { queue: string; token: string; jids: string[]; leaseMs: number; nowMs: number }): Promise<void>;
+  /** Promote due scheduled/retry jobs, recover expired leases, cap the dead set. At most one caller at a time. */
+  queueMaintain(params: QueueMaintainParams): Promise<QueueMaintainResult | undefined>;
+  queueSizes(queue: string): Promise<QueueSizes>;
+  queueList(): Promise<string[]>;
+  /** Jobs of one state, newest first for sets, head first for the ready list. */
+  jobList(params: { queue: string; state: JobState; offset: number; limit: number }): Promise<StoredJob[]>;
+  /** Move a dead or retrying job back to the ready list. */
+  jobRetryNow(params: { queue: string; jid: string; from: 'dead' | 'retry'; nowMs: number }): Promise<boolean>;
+  jobDelete(params: { queue: string; jid: string; from: 'dead' | 'retry' | 'scheduled' }): Promise<boolean>;
+  /** Dedup cookie for diagnostics (`lagless dedup show`). */
+  dedupShow(params: { queue: string; key: string; nowMs: number }): Promise<DedupCookie | undefined>;
+  /** Delete cookies whose owner is in no ready list, lease, schedule or retry set, and expired ones. */
+  dedupReap(params: { queue: string; nowMs: number; limit: number }): Promise<number>;
+  close(): Promise<void>;
+}
+
+export type DedupStrategy = 'until_executing' | 'until_executed';
+export type JobState = 'ready' | 'scheduled' | 'retry' | 'dead' | 'active';
+
+export interface DedupPushParams {
+  key: string;
+  strategy: DedupStrategy;
+  /** Idempotent workers are absorbed; others are pushed with duplicate-of set. */
+  idempotent: boolean;
+  /** Cookie lifetime from now; a safety net only, never reset by later duplicates. */
+  ttlMs: number;
+  /** This enqueue's WAL locations; raised into the cookie (max per db) when `preserveLatestWal`. */
+  wal?: WalLocations;
+  preserveLatestWal: boolean;
+  rescheduleOnce: boolean;
+}
+
+export interface JobPushParams {
+  queue: string;
+  jid: string;
+  raw: string;
+  nowMs: number;
+  /** Epoch ms when the job becomes due; absent or <= nowMs means ready now. */
+  runAtMs?: number;
+  dedup?: DedupPushParams;
+}
+
+export type JobPushResult =
+  | { pushed: true; jid: string; duplicateOf?: string }
+  /** Absorbed by the cookie's owner; `walRaised` names the databases whose cookie WAL this enqueue raised. */
+  | { pushed: false; jid: string; duplicateOf: string; walRaised: string[] };
+
+export interface JobFetchParams {
+  queue: string;
+  count: number;
+  token: string;
+  leaseMs: number;
+  nowMs: number;
+}
+
+export interface FetchedJob {
+  jid: string;
+  raw: string;
+  /** The dedup cookie's WAL locations at hand-out (until_executing: read and released in the same step). */
+  dedupWal?: WalLocations;
+}
+
+export interface JobAckItem {
+  jid: string;
+  token: string;
+  /** until_executed cookie to settle; with `rescheduleRaw` a job is re-enqueued once if a duplicate arrived while it ran. */
+  dedupKey?: string;
+  /** A JSON object without `wal_locations`; the store adds the cookie's latest locations when it pushes it. */
+  rescheduleRaw?: string;
+  rescheduleJid?: string;
+  rescheduleTtlMs?: number;
+}
+
+export interface JobAckResult {
+  jid: string;
+  acked: boolean;
+  /** jid of the job re-enqueued by reschedule_once. */
+  rescheduled?: string;
+}
+
+export interface JobLaterParams {
+  queue: string;
+  jid: string;
+  token: string;
+  raw: string;
+  nowMs: number;
+  runAtMs: number;
+  dedupKey?: string;
+}
+
+export interface QueueMaintainParams {
+  queue: string;
+  token: string;
+  nowMs: number;
+  lockMs: number;
+  limit: number;
+  deadMaxSize: number;
+  deadMaxAgeMs: number;
+}
+
+export interface QueueMaintainResult {
+  promoted: number;
+  recovered: number;
+  trimmed: number;
+}
+
+export interface QueueSizes {
+  ready: number;
+  scheduled: number;
+  retry: number;
+  dead: number;
+  inFlight: number;
+  dedupKeys: number;
+}
+
+export interface StoredJob {
+  jid: string;
+  raw: string;
+  /** Due time (scheduled/retry), time of death (dead) or lease expiry (active), epoch ms. */
+  score?: number;
+}
+
+export interface DedupCookie {
+  key: string;
+  strategy: DedupStrategy;
+  ownerJid: string;
+  absorbed: number;
+  ttlMs: number;
+  wal: WalLocations;
+  executing: boolean;
+  absorbedWhileExecuting: number;
+}

@@ -1,0 +1,285 @@
+import { CookieJar, raiseWal, type MemoryCookie } from './memory-cookies.js';
+import { Deque } from './deque.js';
+import type {
+  DedupCookie,
+  FetchedJob,
+  JobAckItem,
+  JobAckResult,
+  JobFetchParams,
+  JobLaterParams,
+  JobPushParams,
+  JobPushResult,
+  JobState,
+  JobStore,
+  QueueMaintainParams,
+  QueueMaintainResult,
+  QueueSizes,
+  StoredJob,
+} from './job-store.js';
+
+interface Entry {
+  raw: string;
+  score: number;
+}
+
+interface MemoryQueue {
+  ready: Deque<string>;
+  schedule: Map<string, Entry>;
+  retry: Map<string, Entry>;
+  dead: Map<string, Entry>;
+  active: Map<string, Entry & { token: string }>;
+  cookies: CookieJar;
+  lock?: { token: string; expiresAtMs: number };
+  waiters: Set<() => void>;
+}
+
+const JID = /"jid":"([\w-]+)"/;
+const IDEMPOTENCY_KEY = /"idempotency_key":"([0-9a-f]+)"/;
+
+function byScore(set: Map<string, Entry>): [string, Entry][] {
+  return [...set].sort((a, b) => a[1].score - b[1].score);
+}
+
+/**
+ * Single-process JobStore: the embedded default and a testing mode. It follows the Lua scripts step by step
+ * (same jid extraction, same cookie rules) and passes the same conformance suite as RedisJobStore.
+ */
+export class MemoryJobStore implements JobStore {
+  private readonly queues = new Map<string, MemoryQueue>();
+
+  private q(name: string): MemoryQueue {
+    let queue = this.queues.get(name);
+    if (!queue) {
+      queue = { ready: new Deque(), schedule: new Map(), retry: new Map(), dead: new Map(), active: new Map(), cookies: new CookieJar(), waiters: new Set() };
+      this.queues.set(name, queue);
+    }
+    return queue;
+  }
+
+  private makeReady(queue: MemoryQueue, raw: string, front = false): void {
+    if (front) queue.ready.pushFront(raw);
+    else queue.ready.pushBack(raw);
+    for (const wake of queue.waiters) wake();
+    queue.waiters.clear();
+  }
+
+  async jobPush(p: JobPushParams): Promise<JobPushResult> {
+    const queue = this.q(p.queue);
+    const push = (raw: string): void => {
+      if (p.runAtMs && p.runAtMs > p.nowMs) queue.schedule.set(p.jid, { raw, score: p.runAtMs });
+      else this.makeReady(queue, raw);
+    };
+    const d = p.dedup;
+    if (!d) {
+      push(p.raw);
+      return { pushed: true, jid: p.jid };
+    }
+    const cookie = queue.cookies.get(d.key, p.nowMs);
+    if (!cookie) {
+      queue.cookies.set(d.key, { strategy: d.strategy, owner: p.jid, absorbed: 0, executing: false, absorbedWhileExecuting: 0, wal: { ...d.wal }, expiresAtMs: p.nowMs + d.ttlMs });
+      push(p.raw);
+      return { pushed: true, jid: p.jid };
+    }
+    if (!d.idempotent) {
+      push(`{"duplicate-of":"${cookie.owner}",${p.raw.slice(1)}`);
+      return { pushed: true, jid: p.jid, duplicateOf: cookie.owner };
+    }
+    cookie.absorbed++;
+    if (cookie.executing) cookie.absorbedWhileExecuting++;
+    const walRaised = d.preserveLatestWal && d.wal ? raiseWal(cookie, d.wal) : [];
+    return { pushed: false, jid: p.jid, duplicateOf: cookie.owner, walRaised };
+  }
+
+  async jobPushMany(params: JobPushParams[]): Promise<JobPushResult[]> {
+    const results: JobPushResult[] = [];
+    for (const p of params) results.push(await this.jobPush(p));
+    return results;
+  }
+
+  async jobFetch(p: JobFetchParams): Promise<FetchedJob[]> {
+    const queue = this.q(p.queue);
+    const jobs: FetchedJob[] = [];
+    while (jobs.length < p.count) {
+      const raw = queue.ready.popFront();
+      if (raw === undefined) break;
+      const jid = JID.exec(raw)?.[1] ?? `unreadable-${jobs.length}-${p.nowMs}`;
+      queue.active.set(jid, { raw, score: p.nowMs + p.leaseMs, token: p.token });
+      const key = IDEMPOTENCY_KEY.exec(raw)?.[1];
+      const cookie = key ? queue.cookies.get(key, p.nowMs) : undefined;
+      if (key && cookie?.owner === jid) {
+        if (cookie.strategy === 'until_executing') queue.cookies.delete(key);
+        else Object.assign(cookie, { executing: true, absorbedWhileExecuting: 0 });
+        jobs.push(Object.keys(cookie.wal).length > 0 ? { jid, raw, dedupWal: { ...cookie.wal } } : { jid, raw });
+      } else {
+        jobs.push({ jid, raw });
+      }
+    }
+    return jobs;
+  }
+
+  async jobWait(params: { queues: string[]; timeoutMs: number; signal?: AbortSignal }): Promise<void> {
+    const queues = params.queues.map((name) => this.q(name));
+    if (params.signal?.aborted || queues.some((queue) => queue.ready.length > 0)) return;
+    await new Promise<void>((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        for (const queue of queues) queue.waiters.delete(done);
+        params.signal?.removeEventListener('abort', done);
+        resolve();
+      };
+      const timer = setTimeout(done, params.timeoutMs);
+      for (const queue of queues) queue.waiters.add(done);
+      params.signal?.addEventListener('abort', done, { once: true });
+    });
+  }
+
+  async jobAck(params: { queue: string; jobs: JobAckItem[]; nowMs: number }): Promise<JobAckResult[]> {
+    const queue = this.q(params.queue);
+    return params.jobs.map((job) => {
+      const held = queue.active.get(job.jid);
+      if (!held || held.token !== job.token) return { jid: job.jid, acked: false };
+      queue.active.delete(job.jid);
+      const cookie = job.dedupKey ? queue.cookies.get(job.dedupKey, params.nowMs) : undefined;
+      if (!job.dedupKey || cookie?.owner !== job.jid) return { jid: job.jid, acked: true };
+      if (!job.rescheduleRaw || !job.rescheduleJid || cookie.absorbedWhileExecuting === 0) {
+        queue.cookies.delete(job.dedupKey);
+        return { jid: job.jid, acked: true };
+      }
+      const wal = Object.keys(cookie.wal).length > 0 ? `,"wal_locations":${JSON.stringify(cookie.wal)}}` : '}';
+      this.makeReady(queue, job.rescheduleRaw.slice(0, -1) + wal);
+      const next: MemoryCookie = { ...cookie, owner: job.rescheduleJid, absorbed: 0, executing: false, absorbedWhileExecuting: 0, wal: { ...cookie.wal }, expiresAtMs: params.nowMs + (job.rescheduleTtlMs ?? 0) };
+      queue.cookies.set(job.dedupKey, next);
+      return { jid: job.jid, acked: true, rescheduled: job.rescheduleJid };
+    });
+  }
+
+  async jobRetry(p: JobLaterParams & { kind: 'retry' | 'snooze' }): Promise<boolean> {
+    const queue = this.q(p.queue);
+    return this.later(queue, p, p.kind === 'retry' ? queue.retry : queue.schedule, false);
+  }
+
+  async jobDead(p: JobLaterParams): Promise<boolean> {
+    const queue = this.q(p.queue);
+    return this.later(queue, p, queue.dead, true);
+  }
+
+  private later(queue: MemoryQueue, p: JobLaterParams, target: Map<string, Entry>, dead: boolean): boolean {
+    const held = queue.active.get(p.jid);
+    if (!held || held.token !== p.token) return false;
+    queue.active.delete(p.jid);
+    target.set(p.jid, { raw: p.raw, score: p.runAtMs });
+    const cookie = p.dedupKey ? queue.cookies.get(p.dedupKey, p.nowMs) : undefined;
+    if (p.dedupKey && cookie?.owner === p.jid) {
+      if (dead) queue.cookies.delete(p.dedupKey);
+      else Object.assign(cookie, { executing: false, absorbedWhileExecuting: 0 });
+    }
+    return true;
+  }
+
+  async jobRequeue(params: { queue: string; token: string; jids: string[] }): Promise<number> {
+    const queue = this.q(params.queue);
+    let count = 0;
+    for (const jid of params.jids) {
+      const held = queue.active.get(jid);
+      if (!held || held.token !== params.token) continue;
+      queue.active.delete(jid);
+      this.makeReady(queue, held.raw, true);
+      count++;
+    }
+    return count;
+  }
+
+  async leaseRenew(params: { queue: string; token: string; jids: string[]; leaseMs: number; nowMs: number }): Promise<void> {
+    const queue = this.q(params.queue);
+    for (const jid of params.jids) {
+      const held = queue.active.get(jid);
+      if (held) held.score = params.nowMs + params.leaseMs;
+    }
+  }
+
+  async queueMaintain(p: QueueMaintainParams): Promise<QueueMaintainResult | undefined> {
+    const queue = this.q(p.queue);
+    if (queue.lock && queue.lock.token !== p.token && queue.lock.expiresAtMs > p.nowMs) return undefined;
+    queue.lock = { token: p.token, expiresAtMs: p.nowMs + p.lockMs };
+    let promoted = 0;
+    for (const set of [queue.schedule, queue.retry]) {
+      for (const [jid, entry] of byScore(set).slice(0, p.limit)) {
+        if (entry.score > p.nowMs) break;
+        set.delete(jid);
+        this.makeReady(queue, entry.raw);
+        promoted++;
+      }
+    }
+    let recovered = 0;
+    for (const [jid, held] of [...queue.active].filter(([, h]) => h.score <= p.nowMs).slice(0, p.limit)) {
+      queue.active.delete(jid);
+      this.makeReady(queue, held.raw, true);
+      recovered++;
+    }
+    const dead = byScore(queue.dead);
+    const old = dead.filter(([, e]) => e.score <= p.nowMs - p.deadMaxAgeMs).slice(0, p.limit);
+    const excess = Math.min(Math.max(0, dead.length - old.length - p.deadMaxSize), p.limit);
+    const trimmed = [...old, ...dead.slice(old.length, old.length + excess)];
+    for (const [jid] of trimmed) queue.dead.delete(jid);
+    return { promoted, recovered, trimmed: trimmed.length };
+  }
+
+  async queueSizes(name: string): Promise<QueueSizes> {
+    const q = this.q(name);
+    return { ready: q.ready.length, scheduled: q.schedule.size, retry: q.retry.size, dead: q.dead.size, inFlight: q.active.size, dedupKeys: q.cookies.size };
+  }
+
+  async queueList(): Promise<string[]> {
+    return [...this.queues.keys()].sort();
+  }
+
+  async jobList(p: { queue: string; state: JobState; offset: number; limit: number }): Promise<StoredJob[]> {
+    const queue = this.q(p.queue);
+    if (p.state === 'ready') return queue.ready.slice(p.offset, p.limit).map((raw) => ({ jid: JID.exec(raw)?.[1] ?? '', raw }));
+    const set = { scheduled: queue.schedule, retry: queue.retry, dead: queue.dead, active: queue.active }[p.state];
+    const sorted = byScore(set);
+    if (p.state === 'dead') sorted.reverse();
+    return sorted.slice(p.offset, p.offset + p.limit).map(([jid, e]) => ({ jid, raw: e.raw, score: e.score }));
+  }
+
+  async jobRetryNow(p: { queue: string; jid: string; from: 'dead' | 'retry'; nowMs: number }): Promise<boolean> {
+    const queue = this.q(p.queue);
+    const set = p.from === 'dead' ? queue.dead : queue.retry;
+    const entry = set.get(p.jid);
+    if (!entry) return false;
+    set.delete(p.jid);
+    this.makeReady(queue, entry.raw);
+    return true;
+  }
+
+  async jobDelete(p: { queue: string; jid: string; from: 'dead' | 'retry' | 'scheduled' }): Promise<boolean> {
+    const queue = this.q(p.queue);
+    return { dead: queue.dead, retry: queue.retry, scheduled: queue.schedule }[p.from].delete(p.jid);
+  }
+
+  async dedupShow(p: { queue: string; key: string; nowMs: number }): Promise<DedupCookie | undefined> {
+    const c = this.q(p.queue).cookies.get(p.key, p.nowMs);
+    if (!c) return undefined;
+    return { key: p.key, strategy: c.strategy, ownerJid: c.owner, absorbed: c.absorbed, executing: c.executing, absorbedWhileExecuting: c.absorbedWhileExecuting, wal: { ...c.wal }, ttlMs: c.expiresAtMs - p.nowMs };
+  }
+
+  async dedupReap(p: { queue: string; nowMs: number; limit: number }): Promise<number> {
+    const queue = this.q(p.queue);
+    const waiting = new Set<string>();
+    for (const raw of queue.ready) waiting.add(JID.exec(raw)?.[1] ?? '');
+    let released = 0;
+    for (const [key, cookie] of [...queue.cookies.entries()].slice(0, p.limit)) {
+      if (!queue.cookies.get(key, p.nowMs)) continue;
+      const alive = waiting.has(cookie.owner) || queue.active.has(cookie.owner) || queue.schedule.has(cookie.owner) || queue.retry.has(cookie.owner);
+      if (!alive) {
+        queue.cookies.delete(key);
+        released++;
+      }
+    }
+    return released;
+  }
+
+  async close(): Promise<void> {
+    for (const queue of this.queues.values()) for (const wake of queue.waiters) wake();
+  }
+}

@@ -1,0 +1,292 @@
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { DedupPushParams, JobStore } from '../../src/store/job-store.js';
+
+/**
+ * The JobStore contract. Every store runs this suite; a behaviour not pinned here is not promised.
+ * Times are explicit epoch ms so the suite never sleeps, except where it tests blocking wake-up.
+ */
+export function jobStoreConformance(name: string, open: () => Promise<{ store: JobStore; close: () => Promise<void> }>): void {
+  describe(`JobStore conformance: ${name}`, () => {
+    let store: JobStore;
+    let close: () => Promise<void>;
+    const T0 = 1_800_000_000_000;
+    const token = 'tok-a';
+    const lease = { token, leaseMs: 30_000, nowMs: T0 };
+
+    beforeAll(async () => ({ store, close } = await open()));
+    afterAll(async () => close());
+
+    const queue = (): string => `q${randomBytes(4).toString('hex')}`;
+    const raw = (jid: string, extra: Record<string, unknown> = {}): string =>
+      JSON.stringify({ jid, ...extra, class: 'Echo', args: { jid: 'nested-decoy' }, created_at: 1 });
+    const push = (q: string, jid: string, more: { runAtMs?: number; dedup?: DedupPushParams; nowMs?: number; extra?: Record<string, unknown> } = {}) =>
+      store.jobPush({ queue: q, jid, raw: raw(jid, more.extra ?? (more.dedup ? { idempotency_key: more.dedup.key } : {})), nowMs: more.nowMs ?? T0, runAtMs: more.runAtMs, dedup: more.dedup });
+    const dedup = (over: Partial<DedupPushParams> = {}): DedupPushParams => ({
+      key: 'ab12', strategy: 'until_executing', idempotent: true, ttlMs: 60_000, preserveLatestWal: true, rescheduleOnce: false, ...over,
+    });
+    const fetchJids = async (q: string, count = 10, nowMs = T0) => (await store.jobFetch({ queue: q, count, ...lease, nowMs })).map((j) => j.jid);
+
+    describe('ready jobs', () => {
+      it('hands jobs out first-in first-out, at most `count` at a time, and acks them once', async () => {
+        const q = queue();
+        for (const jid of ['a', 'b', 'c']) expect(await push(q, jid)).toEqual({ pushed: true, jid });
+        const first = await store.jobFetch({ queue: q, count: 2, ...lease });
+        expect(first.map((j) => j.jid)).toEqual(['a', 'b']);
+        expect(JSON.parse(first[0]!.raw).args).toEqual({ jid: 'nested-decoy' });
+        expect(await store.queueSizes(q)).toMatchObject({ ready: 1, inFlight: 2 });
+        expect(await store.jobAck({ queue: q, nowMs: T0, jobs: [{ jid: 'a', token }, { jid: 'b', token: 'other' }] })).toEqual([
+          { jid: 'a', acked: true },
+          { jid: 'b', acked: false },
+        ]);
+        expect(await store.jobAck({ queue: q, nowMs: T0, jobs: [{ jid: 'a', token }] })).toEqual([{ jid: 'a', acked: false }]);
+        expect(await store.queueSizes(q)).toMatchObject({ ready: 1, inFlight: 1 });
+      });
+
+      it('pushes a batch in order', async () => {
+        const q = queue();
+        const results = await store.jobPushMany(['a', 'b', 'c'].map((jid) => ({ queue: q, jid, raw: raw(jid), nowMs: T0 })));
+        expect(results.map((r) => r.pushed)).toEqual([true, true, true]);
+        expect(await fetchJids(q)).toEqual(['a', 'b', 'c']);
+      });
+
+      it('lists known queues and jobs by state', async () => {
+        const q = queue();
+        await push(q, 'a');
+        await push(q, 'b');
+        await push(q, 's', { runAtMs: T0 + 5000 });
+        expect(await store.queueList()).toContain(q);
+        expect((await store.jobList({ queue: q, state: 'ready', offset: 0, limit: 10 })).map((j) => j.jid)).toEqual(['a', 'b']);
+        expect((await store.jobList({ queue: q, state: 'ready', offset: 1, limit: 10 })).map((j) => j.jid)).toEqual(['b']);
+        expect(await store.jobList({ queue: q, state: 'scheduled', offset: 0, limit: 10 })).toEqual([{ jid: 's', raw: raw('s'), score: T0 + 5000 }]);
+        await fetchJids(q, 1);
+        expect((await store.jobList({ queue: q, state: 'active', offset: 0, limit: 10 }))[0]).toMatchObject({ jid: 'a', raw: raw('a') });
+      });
+    });
+
+    describe('scheduled jobs and maintenance', () => {
+      const maintain = (q: string, nowMs: number, over: Partial<{ token: string; deadMaxSize: number; deadMaxAgeMs: number }> = {}) =>
+        store.queueMaintain({ queue: q, token: 'm1', nowMs, lockMs: 5000, limit: 1000, deadMaxSize: 100, deadMaxAgeMs: 3_600_000, ...over });
+
+      it('keeps a scheduled job out of the ready list until maintenance finds it due', async () => {
+        const q = queue();
+        await push(q, 'later', { runAtMs: T0 + 1000 });
+        expect(await store.queueSizes(q)).toMatchObject({ ready: 0, scheduled: 1 });
+        expect(await maintain(q, T0 + 999)).toEqual({ promoted: 0, recovered: 0, trimmed: 0 });
+        expect(await maintain(q, T0 + 1000)).toEqual({ promoted: 1, recovered: 0, trimmed: 0 });
+        expect(await fetchJids(q)).toEqual(['later']);
+      });
+
+      it('lets one process maintain a queue at a time until its lock expires', async () => {
+        const q = queue();
+        expect(await maintain(q, T0)).toBeDefined();
+        expect(await maintain(q, T0 + 1000, { token: 'm2' })).toBeUndefined();
+        expect(await maintain(q, T0 + 1000)).toBeDefined();
+        expect(await maintain(q, T0 + 7000, { token: 'm2' })).toBeDefined();
+      });
+
+      it('recovers jobs whose lease expired (their worker died) to the front, unless renewed', async () => {
+        const q = queue();
+        await push(q, 'a');
+        await push(q, 'b');
+        await push(q, 'c');
+        await store.jobFetch({ queue: q, count: 2, token, leaseMs: 1000, nowMs: T0 });
+        await store.leaseRenew({ queue: q, token, jids: ['b'], leaseMs: 5000, nowMs: T0 + 500 });
+        expect(await maintain(q, T0 + 1000)).toMatchObject({ recovered: 1 });
+        expect(await store.jobAck({ queue: q, nowMs: T0, jobs: [{ jid: 'a', token }] })).toEqual([{ jid: 'a', acked: false }]);
+        expect(await fetchJids(q)).toEqual(['a', 'c']);
+        expect(await maintain(q, T0 + 5501)).toMatchObject({ recovered: 1 });
+      });
+
+      it('hands jobs back at the front at once on requeue', async () => {
+        const q = queue();
+        await push(q, 'a');
+        await push(q, 'b');
+        await fetchJids(q, 1);
+        expect(await store.jobRequeue({ queue: q, token: 'someone-else', jids: ['a'] })).toBe(0);
+        expect(await store.jobRequeue({ queue: q, token, jids: ['a'] })).toBe(1);
+        expect(await fetchJids(q)).toEqual(['a', 'b']);
+      });
+
+      it('moves failures to retry (counted), snoozes to the schedule (not counted), and promotes both when due', async () => {
+        const q = queue();
+        await push(q, 'r');
+        await push(q, 's');
+        await fetchJids(q);
+        const later = { queue: q, token, nowMs: T0, runAtMs: T0 + 100 };
+        expect(await store.jobRetry({ ...later, jid: 'r', raw: raw('r', { retry_count: 1 }), kind: 'retry' })).toBe(true);
+        expect(await store.jobRetry({ ...later, jid: 's', raw: raw('s'), kind: 'snooze' })).toBe(true);
+        expect(await store.jobRetry({ ...later, jid: 's', raw: raw('s'), kind: 'snooze' })).toBe(false);
+        expect(await store.queueSizes(q)).toMatchObject({ retry: 1, scheduled: 1, inFlight: 0 });
+        expect(await maintain(q, T0 + 100)).toMatchObject({ promoted: 2 });
+        const fetched = await store.jobFetch({ queue: q, count: 10, ...lease });
+        expect(fetched.map((j) => JSON.parse(j.raw).retry_count)).toContain(1);
+      });
+
+      it('keeps dead jobs with their payload, retries or deletes them, and caps the set by size and age', async () => {
+        const q = queue();
+        for (const jid of ['d1', 'd2', 'd3', 'd4']) await push(q, jid);
+        await fetchJids(q);
+        for (const [i, jid] of ['d1', 'd2', 'd3', 'd4'].entries()) {
+          await store.jobDead({ queue: q, jid, token, raw: raw(jid, { error_message: 'boom' }), nowMs: T0, runAtMs: T0 + i });
+        }
+        expect((await store.jobList({ queue: q, state: 'dead', offset: 0, limit: 2 })).map((j) => j.jid)).toEqual(['d4', 'd3']);
+        expect(await store.jobRetryNow({ queue: q, jid: 'd4', from: 'dead', nowMs: T0 })).toBe(true);
+        expect(await store.jobRetryNow({ queue: q, jid: 'd4', from: 'dead', nowMs: T0 })).toBe(false);
+        expect(JSON.parse((await store.jobFetch({ queue: q, count: 1, ...lease }))[0]!.raw).error_message).toBe('boom');
+        expect(await store.jobDelete({ queue: q, jid: 'd3', from: 'dead' })).toBe(true);
+        expect(await store.jobDelete({ queue: q, jid: 'd3', from: 'dead' })).toBe(false);
+        expect(await maintain(q, T0 + 10, { deadMaxSize: 1 })).toMatchObject({ trimmed: 1 });
+        expect((await store.jobList({ queue: q, state: 'dead', offset: 0, limit: 10 })).map((j) => j.jid)).toEqual(['d2']);
+        expect(await maintain(q, T0 + 10_000, { deadMaxAgeMs: 5000 })).toMatchObject({ trimmed: 1 });
+        expect(await store.queueSizes(q)).toMatchObject({ dead: 0 });
+      });
+    });
+
+    describe('blocking wake-up', () => {
+      it('returns as soon as a job is pushed, and after the timeout otherwise', async () => {
+        const q = queue();
+        const started = Date.now();
+        await store.jobWait({ queues: [q], timeoutMs: 150 });
+        expect(Date.now() - started).toBeGreaterThanOrEqual(140);
+        const waiting = store.jobWait({ queues: [queue(), q], timeoutMs: 10_000 });
+        setTimeout(() => void push(q, 'wake'), 50);
+        const before = Date.now();
+        await waiting;
+        expect(Date.now() - before).toBeLessThan(5000);
+      });
+
+      it('returns when aborted', async () => {
+        const abort = new AbortController();
+        const waiting = store.jobWait({ queues: [queue()], timeoutMs: 10_000, signal: abort.signal });
+        setTimeout(() => abort.abort(), 30);
+        const before = Date.now();
+        await waiting;
+        expect(Date.now() - before).toBeLessThan(5000);
+      });
+    });
+
+    describe('malformed payloads', () => {
+      it('still hands out a payload that is not JSON, under a synthetic jid, so it can be moved to the dead set', async () => {
+        const q = queue();
+        await store.jobPush({ queue: q, jid: 'x', raw: 'not json at all', nowMs: T0 });
+        const [job] = await store.jobFetch({ queue: q, count: 1, ...lease });
+        expect(job!.raw).toBe('not json at all');
+        expect(job!.jid).toMatch(/^unreadable-/);
+        expect(await store.jobDead({ queue: q, jid: job!.jid, token, raw: job!.raw, nowMs: T0, runAtMs: T0 })).toBe(true);
+        expect((await store.jobList({ queue: q, state: 'dead', offset: 0, limit: 1 }))[0]!.raw).toBe('not json at all');
+      });
+    });
+
+    describe('deduplication', () => {
+      it('absorbs an idempotent twin and names the owner', async () => {
+        const q = queue();
+        expect(await push(q, 'owner', { dedup: dedup() })).toEqual({ pushed: true, jid: 'owner' });
+        expect(await push(q, 'twin', { dedup: dedup() })).toEqual({ pushed: false, jid: 'twin', duplicateOf: 'owner', walRaised: [] });
+        expect(await store.queueSizes(q)).toMatchObject({ ready: 1, dedupKeys: 1 });
+        expect(await store.dedupShow({ queue: q, key: 'ab12', nowMs: T0 })).toMatchObject({ ownerJid: 'owner', absorbed: 1, strategy: 'until_executing', ttlMs: 60_000 });
+      });
+
+      it('pushes a twin of a non-idempotent worker with duplicate-of set', async () => {
+        const q = queue();
+        await push(q, 'owner', { dedup: dedup({ idempotent: false }) });
+        expect(await push(q, 'twin', { dedup: dedup({ idempotent: false }) })).toEqual({ pushed: true, jid: 'twin', duplicateOf: 'owner' });
+        const jobs = await store.jobFetch({ queue: q, count: 10, ...lease });
+        expect(jobs.map((j) => JSON.parse(j.raw)['duplicate-of'])).toEqual([undefined, 'owner']);
+        expect(jobs[1]!.jid).toBe('twin');
+      });
+
+      it('raises the cookie WAL to the 64-bit max per database when preserving, adding new databases', async () => {
+        const q = queue();
+        await push(q, 'owner', { dedup: dedup({ wal: { main: '0/FFFFFFFF', ci: '0/10' } }) });
+        expect(await push(q, 't1', { dedup: dedup({ wal: { main: '1/0', ci: '0/9', sec: '0/5' } }) })).toMatchObject({ pushed: false, walRaised: ['main', 'sec'] });
+        expect(await push(q, 't2', { dedup: dedup({ wal: { main: '0/FFFFFFFE' } }) })).toMatchObject({ walRaised: [] });
+        expect((await store.dedupShow({ queue: q, key: 'ab12', nowMs: T0 }))!.wal).toEqual({ main: '1/0', ci: '0/10', sec: '0/5' });
+        const [job] = await store.jobFetch({ queue: q, count: 1, ...lease });
+        expect(job!.dedupWal).toEqual({ main: '1/0', ci: '0/10', sec: '0/5' });
+      });
+
+      it('keeps the owner WAL when not preserving, and marks unreadable positions invalid', async () => {
+        const q = queue();
+        await push(q, 'owner', { dedup: dedup({ wal: { main: '0/10' }, preserveLatestWal: false }) });
+        await push(q, 't1', { dedup: dedup({ wal: { main: '0/20' }, preserveLatestWal: false }) });
+        expect((await store.dedupShow({ queue: q, key: 'ab12', nowMs: T0 }))!.wal).toEqual({ main: '0/10' });
+        await push(q, 't2', { dedup: dedup({ wal: { main: 'garbage' } }) });
+        expect((await store.dedupShow({ queue: q, key: 'ab12', nowMs: T0 }))!.wal).toEqual({ main: 'invalid' });
+      });
+
+      it('until_executing: releases the key in the fetch that hands the job out', async () => {
+        const q = queue();
+        await push(q, 'owner', { dedup: dedup({ wal: { main: '0/1' } }) });
+        const [job] = await store.jobFetch({ queue: q, count: 1, ...lease });
+        expect(job!.dedupWal).toEqual({ main: '0/1' });
+        expect(await store.queueSizes(q)).toMatchObject({ dedupKeys: 0 });
+        expect(await push(q, 'next', { dedup: dedup() })).toEqual({ pushed: true, jid: 'next' });
+      });
+
+      const executed = dedup({ strategy: 'until_executed', rescheduleOnce: true, wal: { main: '0/1' } });
+      const ackOwner = (q: string) =>
+        store.jobAck({ queue: q, nowMs: T0, jobs: [{ jid: 'owner', token, dedupKey: 'ab12', rescheduleJid: 'again', rescheduleRaw: raw('again', { idempotency_key: 'ab12', rescheduled_once: true }), rescheduleTtlMs: 60_000 }] });
+
+      it('until_executed: absorbs twins while running and reschedules once with the latest WAL', async () => {
+        const q = queue();
+        await push(q, 'owner', { dedup: executed });
+        await fetchJids(q);
+        expect(await push(q, 'twin', { dedup: { ...executed, wal: { main: '0/2' } } })).toMatchObject({ pushed: false, duplicateOf: 'owner' });
+        expect(await ackOwner(q)).toEqual([{ jid: 'owner', acked: true, rescheduled: 'again' }]);
+        const [again] = await store.jobFetch({ queue: q, count: 1, ...lease });
+        expect(again!.jid).toBe('again');
+        expect(JSON.parse(again!.raw)).toMatchObject({ rescheduled_once: true, wal_locations: { main: '0/2' } });
+        expect(again!.dedupWal).toEqual({ main: '0/2' });
+      });
+
+      it('until_executed: releases without rescheduling when nothing arrived while it ran', async () => {
+        const q = queue();
+        await push(q, 'owner', { dedup: executed });
+        await push(q, 'twin-before-start', { dedup: executed });
+        await fetchJids(q);
+        expect(await ackOwner(q)).toEqual([{ jid: 'owner', acked: true }]);
+        expect(await store.queueSizes(q)).toMatchObject({ ready: 0, dedupKeys: 0 });
+      });
+
+      it('until_executed: a job waiting for retry keeps absorbing; going dead releases the key', async () => {
+        const q = queue();
+        await push(q, 'owner', { dedup: executed });
+        await fetchJids(q);
+        const later = { queue: q, jid: 'owner', token, raw: raw('owner', { idempotency_key: 'ab12' }), nowMs: T0, runAtMs: T0 + 10, dedupKey: 'ab12' };
+        await store.jobRetry({ ...later, kind: 'retry' });
+        expect(await push(q, 'twin', { dedup: executed })).toMatchObject({ pushed: false });
+        expect(await store.dedupShow({ queue: q, key: 'ab12', nowMs: T0 })).toMatchObject({ executing: false, absorbedWhileExecuting: 0, absorbed: 1 });
+        await store.queueMaintain({ queue: q, token: 'm', nowMs: T0 + 10, lockMs: 1000, limit: 10, deadMaxSize: 10, deadMaxAgeMs: 1e9 });
+        await fetchJids(q);
+        await store.jobDead(later);
+        expect(await store.queueSizes(q)).toMatchObject({ dedupKeys: 0, dead: 1 });
+      });
+
+      it('expires a cookie after its TTL and never extends it for twins', async () => {
+        const q = queue();
+        await push(q, 'owner', { dedup: dedup({ ttlMs: 1000 }) });
+        await push(q, 'twin', { dedup: dedup({ ttlMs: 1000 }), nowMs: T0 + 900 });
+        expect((await store.dedupShow({ queue: q, key: 'ab12', nowMs: T0 + 900 }))!.ttlMs).toBe(100);
+        expect(await push(q, 'fresh', { dedup: dedup({ ttlMs: 1000 }), nowMs: T0 + 1000 })).toEqual({ pushed: true, jid: 'fresh' });
+      });
+
+      it('reaps cookies whose owner is nowhere, and keeps those whose owner waits, runs or is scheduled', async () => {
+        const q = queue();
+        const d = (key: string) => dedup({ key, strategy: 'until_executed' });
+        await push(q, 'lost', { dedup: d('dd') });
+        await push(q, 'waiting', { dedup: d('aa') });
+        await push(q, 'scheduled', { dedup: d('bb'), runAtMs: T0 + 60_000 });
+        await push(q, 'running', { dedup: d('cc') });
+        // 'lost' vanishes as if its queue had been flushed: acked without settling its cookie.
+        await store.jobFetch({ queue: q, count: 1, token: 'ghost', leaseMs: 1, nowMs: T0 });
+        await store.jobAck({ queue: q, nowMs: T0, jobs: [{ jid: 'lost', token: 'ghost' }] });
+        await store.jobFetch({ queue: q, count: 2, ...lease });
+        await store.jobRequeue({ queue: q, token, jids: ['waiting'] });
+        expect(await store.dedupReap({ queue: q, nowMs: T0, limit: 100 })).toBe(1);
+        expect(await store.dedupShow({ queue: q, key: 'dd', nowMs: T0 })).toBeUndefined();
+        for (const key of ['aa', 'bb', 'cc']) expect(await store.dedupShow({ queue: q, key, nowMs: T0 })).toBeDefined();
+      });
+    });
+  });
+}

@@ -1,0 +1,7 @@
+import { MemoryJobStore } from '../../src/store/memory-store.js';
+import { jobStoreConformance } from './job-store.suite.js';
+
+jobStoreConformance('MemoryJobStore', async () => {
+  const store = new MemoryJobStore();
+  return { store, close: () => store.close() };
+});
