@@ -1,0 +1,47 @@
+import type { Redis } from 'ioredis';
+import { parseNotice, type FlagChangeBus, type FlagChangeNotice } from './change-bus.js';
+
+/** Default channel; a pub/sub channel is not a key, so it lives outside redis/keys.ts and the {hash tag} scheme. */
+export const DEFAULT_FLAG_CHANNEL = 'lagless:feature_flags:changed';
+
+/**
+ * FlagChangeBus over Redis pub/sub. Publishes on the caller's connection; subscribes on a duplicate,
+ * because a subscribed connection can run nothing else. Only the duplicate is closed by `close()`.
+ */
+export class RedisFlagChangeBus implements FlagChangeBus {
+  private subscriber: Redis | undefined;
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly channel: string = DEFAULT_FLAG_CHANNEL,
+  ) {}
+
+  async publish(notice: FlagChangeNotice): Promise<void> {
+    await this.redis.publish(this.channel, JSON.stringify(notice));
+  }
+
+  async subscribe(onNotice: (notice: FlagChangeNotice) => void, onResubscribed?: () => void): Promise<void> {
+    const subscriber = this.redis.duplicate();
+    this.subscriber = subscriber;
+    // Swallow connection errors here (ioredis reconnects by itself); an unhandled 'error' would crash the app.
+    subscriber.on('error', () => undefined);
+    subscriber.on('message', (channel: string, message: string) => {
+      if (channel !== this.channel) return;
+      const notice = parseNotice(message);
+      if (notice) onNotice(notice);
+    });
+    let first = true;
+    subscriber.on('ready', () => {
+      // ioredis re-subscribes after a reconnect; anything published meanwhile was lost, so reload.
+      if (!first) onResubscribed?.();
+      first = false;
+    });
+    await subscriber.subscribe(this.channel);
+  }
+
+  async close(): Promise<void> {
+    const subscriber = this.subscriber;
+    this.subscriber = undefined;
+    if (subscriber) await subscriber.quit().catch(() => subscriber.disconnect());
+  }
+}
