@@ -29,7 +29,6 @@ wal_level = replica
 max_wal_senders = 10
 hot_standby = on
 fsync = off
-synchronous_commit = off
 full_page_writes = off
 shared_buffers = 16MB
 max_connections = 100

@@ -1,0 +1,123 @@
+import type { Registry } from 'prom-client';
+import { UnknownDatabaseError } from '../errors.js';
+import { Database } from './database.js';
+import { decideLoadBalancing, type DataConsistency, type Decision } from './decision.js';
+import { ReplicaDiscovery, replicaUrlFor, type DiscoveryOptions } from './discovery.js';
+import type { DbHost } from './host.js';
+import { LoadBalancer } from './load-balancer.js';
+import { createDbMetrics } from './metrics.js';
+import type { PoolFactory } from './queryable.js';
+import { DbSessions } from './session.js';
+import { stampWalLocations, type WalStamp } from './wal-stamp.js';
+
+/** One entry of `databases` in the lagless config. */
+export interface DatabaseConfig {
+  primary: string;
+  replicas?: readonly string[];
+  discover?: DiscoveryOptions;
+  maxReplicationLagBytes?: number;
+  maxReplicationLagSeconds?: number;
+  healthCheckIntervalMs?: number;
+}
+
+export interface DatabasesOptions {
+  registry?: Registry;
+  poolFactory?: PoolFactory;
+  /** Bounded wait of the execution decision (default 250 ms). */
+  maxWaitMs?: number;
+}
+
+/**
+ * Every configured database, wired: load balancers, health checks, discovery, sessions, the `db(name)`
+ * facades, WAL stamping for enqueue and the load-balancing decision for execution. The core calls:
+ * `stamp()` at enqueue (after COMMIT, see `sessions.afterCommit`), `decide()` then `runJob()` at execution.
+ */
+export class Databases {
+  readonly sessions = new DbSessions();
+  private readonly balancers = new Map<string, LoadBalancer>();
+  private readonly facades = new Map<string, Database>();
+  private readonly discoveries: ReplicaDiscovery[] = [];
+
+  constructor(
+    private readonly config: Readonly<Record<string, DatabaseConfig>>,
+    private readonly options: DatabasesOptions = {},
+  ) {
+    const metrics = options.registry ? createDbMetrics(options.registry) : undefined;
+    for (const [database, db] of Object.entries(config)) {
+      const balancer = new LoadBalancer({
+        database,
+        primaryUrl: db.primary,
+        replicaUrls: db.replicas ?? [],
+        ...pick(db, ['maxReplicationLagBytes', 'maxReplicationLagSeconds', 'healthCheckIntervalMs']),
+        ...(options.poolFactory ? { poolFactory: options.poolFactory } : {}),
+        ...(metrics ? { metrics } : {}),
+      });
+      this.balancers.set(database, balancer);
+      this.facades.set(database, new Database(balancer, this.sessions));
+    }
+  }
+
+  get names(): string[] {
+    return [...this.balancers.keys()];
+  }
+
+  /** First health round and discovery lookups, then the periodic checks. */
+  async start(): Promise<void> {
+    await Promise.all([...this.balancers.values()].map((balancer) => balancer.checkHealth()));
+    for (const [database, db] of Object.entries(this.config)) {
+      if (!db.discover) continue;
+      const balancer = this.balancer(database);
+      const discovery = new ReplicaDiscovery(db.discover, (hosts) => balancer.setReplicas(hosts.map((host) => replicaUrlFor(db.primary, host))));
+      this.discoveries.push(discovery);
+      await discovery.start();
+    }
+    for (const balancer of this.balancers.values()) balancer.startHealthChecks();
+  }
+
+  /** The facade for `name`; UnknownDatabaseError for a name that is not configured. */
+  db(name: string): Database {
+    const found = this.facades.get(name);
+    if (!found) throw new UnknownDatabaseError(name, this.names);
+    return found;
+  }
+
+  balancer(name: string): LoadBalancer {
+    const found = this.balancers.get(name);
+    if (!found) throw new UnknownDatabaseError(name, this.names);
+    return found;
+  }
+
+  /** `wal_locations` + `wal_location_sources` for a job enqueued now from the current context. */
+  stamp(): Promise<WalStamp> {
+    return stampWalLocations(this.balancers.values(), this.sessions);
+  }
+
+  /** Where a job runs; `walLocations` is `dedup_wal_locations ?? wal_locations` from the payload. */
+  decide(input: { dataConsistency: DataConsistency; retried: boolean; walLocations: Readonly<Record<string, unknown>> | undefined }): Promise<Decision<DbHost>> {
+    return decideLoadBalancing<DbHost>({
+      ...input,
+      databases: this.names,
+      caughtUp: (database, lsn) => this.balancer(database).caughtUp(lsn),
+      anyReplica: (database) => this.balancer(database).anyOnlineReplica(),
+      ...(this.options.maxWaitMs !== undefined ? { maxWaitMs: this.options.maxWaitMs } : {}),
+    });
+  }
+
+  /** Run a job body in its own context with each database's reads pinned to the decision's host (or the primary). */
+  runJob<T>(decision: Decision<DbHost>, fn: () => Promise<T>): Promise<T> {
+    const pinned: Record<string, DbHost> = {};
+    for (const [database, balancer] of this.balancers) pinned[database] = decision.hosts[database] ?? balancer.primary;
+    return this.sessions.run(fn, pinned);
+  }
+
+  async close(): Promise<void> {
+    for (const discovery of this.discoveries) discovery.stop();
+    await Promise.all([...this.balancers.values()].map((balancer) => balancer.close()));
+  }
+}
+
+function pick<T extends object, K extends keyof T>(source: T, keys: K[]): Partial<Pick<T, K>> {
+  const out: Partial<Pick<T, K>> = {};
+  for (const key of keys) if (source[key] !== undefined) out[key] = source[key];
+  return out;
+}

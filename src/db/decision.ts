@@ -1,0 +1,76 @@
+import { InvalidLsnError } from '../errors.js';
+import { parseLsn, type Lsn } from './lsn.js';
+
+export type DataConsistency = 'always' | 'sticky' | 'delayed';
+export type LoadBalancingStrategy = 'primary' | 'primary_no_wal' | 'replica' | 'replica_retried' | 'retry';
+
+export interface DecisionInput<H> {
+  /** As resolved for this job; 'always' (or a consistency flag that is off) means not load balanced. */
+  dataConsistency: DataConsistency;
+  /** This execution is a retry (the job was re-queued by a previous `retry` decision or a failure). */
+  retried: boolean;
+  /** `dedup_wal_locations ?? wal_locations` from the payload; values are untrusted strings. */
+  walLocations: Readonly<Record<string, unknown>> | undefined;
+  /** Configured database names; map entries for other names are ignored (no host could serve them). */
+  databases: readonly string[];
+  /** A replica of `database` that has replayed `lsn`, or undefined (LoadBalancer.caughtUp). */
+  caughtUp(database: string, lsn: Lsn): Promise<H | undefined>;
+  /** Any online replica, for a database the map does not mention (it counts as in sync). */
+  anyReplica(database: string): H | undefined;
+  /** How long to wait for lagging replicas before giving up (default 250 ms) and how often to re-check. */
+  maxWaitMs?: number;
+  pollMs?: number;
+  sleep?: (ms: number) => Promise<void>;
+  now?: () => number;
+}
+
+export interface Decision<H> {
+  strategy: LoadBalancingStrategy;
+  /** Per configured database: the replica to read from, or undefined for the primary. */
+  hosts: Record<string, H | undefined>;
+  /** Why the job runs on the primary when that is not the plain answer (invalid LSN: log it as a warning). */
+  reason?: string;
+}
+
+/**
+ * Decide where a job runs (DESIGN §6). Pure apart from the injected checker and clock. Re-checks during
+ * the bounded wait go through the checker, i.e. the per-host cache and shared in-flight refresh, so many
+ * waiting jobs cost about one query per host per poll rather than one per job.
+ */
+export async function decideLoadBalancing<H>(input: DecisionInput<H>): Promise<Decision<H>> {
+  const primaryEverywhere = (): Record<string, H | undefined> => Object.fromEntries(input.databases.map((db) => [db, undefined]));
+  if (input.dataConsistency === 'always') return { strategy: 'primary', hosts: primaryEverywhere() };
+  const known = new Set(input.databases);
+  const entries = Object.entries(input.walLocations ?? {}).filter(([db]) => known.has(db));
+  if (entries.length === 0) return { strategy: 'primary_no_wal', hosts: primaryEverywhere() };
+
+  const needed = new Map<string, Lsn>();
+  for (const [db, value] of entries) {
+    try {
+      needed.set(db, parseLsn(value, `payload wal_locations.${db}`));
+    } catch (error) {
+      if (!(error instanceof InvalidLsnError)) throw error;
+      return { strategy: 'primary', hosts: primaryEverywhere(), reason: error.message };
+    }
+  }
+
+  const { maxWaitMs = 250, pollMs = 25, sleep = defaultSleep, now = Date.now } = input;
+  const deadline = now() + maxWaitMs;
+  for (;;) {
+    const chosen = await Promise.all([...needed].map(([db, lsn]) => input.caughtUp(db, lsn)));
+    if (chosen.every((host) => host !== undefined)) {
+      const hosts: Record<string, H | undefined> = {};
+      for (const db of input.databases) hosts[db] = input.anyReplica(db);
+      [...needed.keys()].forEach((db, i) => (hosts[db] = chosen[i]));
+      return { strategy: input.retried ? 'replica_retried' : 'replica', hosts };
+    }
+    if (now() >= deadline) break;
+    await sleep(Math.min(pollMs, Math.max(0, deadline - now())));
+  }
+  if (input.dataConsistency === 'delayed' && !input.retried) return { strategy: 'retry', hosts: primaryEverywhere() };
+  return { strategy: 'primary', hosts: primaryEverywhere() };
+}
+
+function defaultSleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

@@ -1,0 +1,162 @@
+import pg from 'pg';
+import { DatabaseUnavailableError } from '../errors.js';
+import { DbHost } from './host.js';
+import { parseLsn, type Lsn } from './lsn.js';
+import type { DbMetrics } from './metrics.js';
+import type { PoolFactory, PoolLike } from './queryable.js';
+
+export interface LoadBalancerOptions {
+  database: string;
+  primaryUrl: string;
+  replicaUrls?: readonly string[];
+  maxReplicationLagBytes?: number;
+  maxReplicationLagSeconds?: number;
+  /** Base interval of the health checks; each host's next check is jittered ±25 % so rechecks do not align. */
+  healthCheckIntervalMs?: number;
+  poolFactory?: PoolFactory;
+  metrics?: DbMetrics;
+  random?: () => number;
+}
+
+export const defaultPoolFactory: PoolFactory = (url, role) => {
+  // A short connect timeout: an unreachable replica must fail fast so reads fall back to the primary.
+  const pool = new pg.Pool({ connectionString: url, max: role === 'primary' ? 20 : 10, connectionTimeoutMillis: 2_000, idleTimeoutMillis: 10_000 });
+  return pool as PoolLike;
+};
+
+/** One named database (`main`, `ci`, …): its primary and replicas, and which replica may serve a read. */
+export class LoadBalancer {
+  readonly database: string;
+  readonly primary: DbHost;
+  private hosts: DbHost[] = [];
+  private next = 0;
+  private timers = new Map<DbHost, NodeJS.Timeout>();
+  private checking = false;
+  private healthPrimaryLsn: Promise<Lsn | undefined> | undefined;
+  private readonly poolFactory: PoolFactory;
+  private readonly random: () => number;
+
+  constructor(private readonly options: LoadBalancerOptions) {
+    this.database = options.database;
+    this.poolFactory = options.poolFactory ?? defaultPoolFactory;
+    this.random = options.random ?? Math.random;
+    this.primary = this.makeHost(options.primaryUrl, 'primary');
+    for (const url of options.replicaUrls ?? []) this.hosts.push(this.makeHost(url, 'replica'));
+  }
+
+  get replicas(): readonly DbHost[] {
+    return this.hosts;
+  }
+
+  /** An online replica (round robin) for a read with no freshness requirement. */
+  anyOnlineReplica(): DbHost | undefined {
+    const online = this.rotatedOnline();
+    return online[0];
+  }
+
+  /**
+   * A replica that has replayed `lsn`, or undefined. Cached positions are tried first (no query); only
+   * if none proves it are the online replicas refreshed, each through its one shared in-flight query.
+   */
+  async caughtUp(lsn: Lsn): Promise<DbHost | undefined> {
+    const candidates = this.rotatedOnline();
+    const metric = this.options.metrics?.caughtUpChecks;
+    if (candidates.length === 0) {
+      metric?.inc({ result: 'no_replica', source: 'cache' });
+      return undefined;
+    }
+    const cached = candidates.find((host) => host.cachedReplayLsn !== undefined && host.cachedReplayLsn >= lsn);
+    if (cached) {
+      metric?.inc({ result: 'caught_up', source: 'cache' });
+      return cached;
+    }
+    const answers = await Promise.all(candidates.map((host) => host.caughtUp(lsn)));
+    const index = answers.findIndex((answer) => answer.caughtUp);
+    metric?.inc({ result: index >= 0 ? 'caught_up' : 'behind', source: 'query' });
+    return index >= 0 ? candidates[index] : undefined;
+  }
+
+  /** The primary's `pg_current_wal_insert_lsn()`, from a query that starts now; DatabaseUnavailableError if unreachable. */
+  async currentWalLocation(): Promise<Lsn> {
+    let text: string | undefined;
+    try {
+      const { rows } = await this.primary.pool.query<{ lsn: string }>('select pg_current_wal_insert_lsn()::text as lsn');
+      text = rows[0]?.lsn;
+    } catch (error) {
+      throw new DatabaseUnavailableError(this.database, this.primary.label, error);
+    }
+    return parseLsn(text, `pg_current_wal_insert_lsn() on ${this.primary.label}`);
+  }
+
+  /** A replica's replay position from a fresh query (see DbHost.freshReplayLsn). */
+  replayLocation(host: DbHost): Promise<Lsn> {
+    return host.freshReplayLsn();
+  }
+
+  /** One health round: the primary's position once, then every replica (offline ones too, to bring them back). */
+  async checkHealth(): Promise<void> {
+    const primaryLsn = await this.currentWalLocation().catch(() => undefined);
+    await Promise.all(this.hosts.map((host) => host.checkHealth(primaryLsn)));
+  }
+
+  startHealthChecks(): void {
+    this.checking = true;
+    for (const host of this.hosts) this.scheduleCheck(host);
+  }
+
+  /** Make the replica set exactly `urls` (discovery): new hosts are added, removed ones drained then closed. */
+  async setReplicas(urls: readonly string[]): Promise<void> {
+    const wanted = new Set(urls);
+    const removed = this.hosts.filter((host) => !wanted.has(host.url));
+    const known = new Set(this.hosts.map((host) => host.url));
+    // Remove from routing first, so no new read picks a host that is draining.
+    this.hosts = this.hosts.filter((host) => wanted.has(host.url));
+    for (const url of urls) {
+      if (known.has(url)) continue;
+      const host = this.makeHost(url, 'replica');
+      this.hosts.push(host);
+      if (this.checking) this.scheduleCheck(host, 0);
+    }
+    await Promise.all(removed.map((host) => this.closeHost(host)));
+  }
+
+  async close(): Promise<void> {
+    this.checking = false;
+    const all = [...this.hosts, this.primary];
+    this.hosts = [];
+    await Promise.all(all.map((host) => this.closeHost(host)));
+  }
+
+  private makeHost(url: string, role: 'primary' | 'replica'): DbHost {
+    const { maxReplicationLagBytes = 8 * 1024 * 1024, maxReplicationLagSeconds = 60, metrics } = this.options;
+    const pool = this.poolFactory(url, role);
+    return new DbHost({ database: this.database, role, url, pool, maxReplicationLagBytes, maxReplicationLagSeconds, ...(metrics ? { metrics } : {}) });
+  }
+
+  private async closeHost(host: DbHost): Promise<void> {
+    clearTimeout(this.timers.get(host));
+    this.timers.delete(host);
+    await host.close();
+  }
+
+  private scheduleCheck(host: DbHost, delayMs?: number): void {
+    const base = this.options.healthCheckIntervalMs ?? 1_000;
+    const timer = setTimeout(async () => {
+      // Hosts checked at about the same time share one primary query.
+      this.healthPrimaryLsn ??= this.currentWalLocation()
+        .catch(() => undefined)
+        .finally(() => (this.healthPrimaryLsn = undefined));
+      await host.checkHealth(await this.healthPrimaryLsn);
+      if (this.checking && this.hosts.includes(host)) this.scheduleCheck(host);
+    }, delayMs ?? base * (0.75 + 0.5 * this.random()));
+    timer.unref();
+    this.timers.set(host, timer);
+  }
+
+  private rotatedOnline(): DbHost[] {
+    const online = this.hosts.filter((host) => host.isOnline);
+    if (online.length < 2) return online;
+    const start = this.next++ % online.length;
+    return [...online.slice(start), ...online.slice(0, start)];
+  }
+}

@@ -1,0 +1,26 @@
+import { Counter, Gauge, type Registry } from 'prom-client';
+
+/** The load balancer's metrics; created once per registry and shared by every database's hosts. */
+export interface DbMetrics {
+  /** result: caught_up | behind | no_replica; source: cache (no query) | query. */
+  readonly caughtUpChecks: Counter<'result' | 'source'>;
+  readonly replicaLagBytes: Gauge<'database' | 'host'>;
+  readonly replicaLagSeconds: Gauge<'database' | 'host'>;
+  readonly replicaOnline: Gauge<'database' | 'host'>;
+}
+
+export function createDbMetrics(registry: Registry): DbMetrics {
+  // Reuse what is already registered, so two apps (or tests) sharing a registry do not collide.
+  function counter<L extends string>(name: string, help: string, labelNames: L[]): Counter<L> {
+    return (registry.getSingleMetric(name) as Counter<L> | undefined) ?? new Counter({ name, help, labelNames, registers: [registry] });
+  }
+  function gauge<L extends string>(name: string, help: string, labelNames: L[]): Gauge<L> {
+    return (registry.getSingleMetric(name) as Gauge<L> | undefined) ?? new Gauge({ name, help, labelNames, registers: [registry] });
+  }
+  return {
+    caughtUpChecks: counter('lagless_lb_caught_up_checks_total', 'Replica caught-up checks, by result and whether the cached replay LSN answered', ['result', 'source']),
+    replicaLagBytes: gauge('lagless_replica_lag_bytes', 'WAL bytes between the primary and what the replica replayed', ['database', 'host']),
+    replicaLagSeconds: gauge('lagless_replica_lag_seconds', 'Seconds since the last transaction the replica replayed was committed', ['database', 'host']),
+    replicaOnline: gauge('lagless_replica_online', '1 when the replica is reachable and within its lag limits', ['database', 'host']),
+  };
+}

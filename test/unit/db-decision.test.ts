@@ -1,0 +1,84 @@
+import { describe, expect, it } from 'vitest';
+import { decideLoadBalancing, type DecisionInput } from '../../src/db/decision.js';
+import { parseLsn, type Lsn } from '../../src/db/lsn.js';
+
+/** Replicas that have replayed up to `replayed[db]`; the clock is virtual so waits cost no real time. */
+function input(overrides: Partial<DecisionInput<string>> & { replayed?: Record<string, string> }): DecisionInput<string> & { checks: number } {
+  let clock = 0;
+  const replayed = overrides.replayed ?? {};
+  const state = {
+    dataConsistency: 'sticky' as const,
+    retried: false,
+    walLocations: { main: '0/100' },
+    databases: ['main', 'ci'],
+    checks: 0,
+    caughtUp: async (db: string, lsn: Lsn) => {
+      state.checks++;
+      const at = replayed[db];
+      return at !== undefined && parseLsn(at) >= lsn ? `${db}-replica` : undefined;
+    },
+    anyReplica: (db: string) => `${db}-any`,
+    sleep: async (ms: number) => {
+      clock += ms;
+    },
+    now: () => clock,
+    ...overrides,
+  };
+  return state;
+}
+
+describe('decideLoadBalancing', () => {
+  it("'always' is not load balanced: primary", async () => {
+    const decision = await decideLoadBalancing(input({ dataConsistency: 'always', replayed: { main: 'F/0' } }));
+    expect(decision).toEqual({ strategy: 'primary', hosts: { main: undefined, ci: undefined } });
+  });
+
+  it.each([undefined, {}, { other: '0/1' }])('no WAL locations for configured databases (%j): primary_no_wal', async (walLocations) => {
+    expect((await decideLoadBalancing(input({ walLocations }))).strategy).toBe('primary_no_wal');
+  });
+
+  it('every database in the map caught up: replica, with a replica for databases missing from the map', async () => {
+    const decision = await decideLoadBalancing(input({ replayed: { main: '0/100' } }));
+    expect(decision).toEqual({ strategy: 'replica', hosts: { main: 'main-replica', ci: 'ci-any' } });
+  });
+
+  it('compares as 64-bit positions: 1/0 is past 0/FFFFFFFF', async () => {
+    const decision = await decideLoadBalancing(input({ walLocations: { main: '0/FFFFFFFF' }, replayed: { main: '1/0' } }));
+    expect(decision.strategy).toBe('replica');
+  });
+
+  it('on a retry the replica strategy is replica_retried', async () => {
+    expect((await decideLoadBalancing(input({ retried: true, replayed: { main: '1/0' } }))).strategy).toBe('replica_retried');
+  });
+
+  it('one database behind sends the whole job to the primary (sticky) after the bounded wait', async () => {
+    const state = input({ walLocations: { main: '0/100', ci: '0/100' }, replayed: { main: '0/100', ci: '0/FF' }, maxWaitMs: 200, pollMs: 25 });
+    const decision = await decideLoadBalancing(state);
+    expect(decision).toEqual({ strategy: 'primary', hosts: { main: undefined, ci: undefined } });
+    expect(state.checks / 2).toBe(9); // first check plus 8 re-checks of 25 ms within 200 ms
+  });
+
+  it("'delayed' and not retried: retry; already retried: primary", async () => {
+    expect((await decideLoadBalancing(input({ dataConsistency: 'delayed' }))).strategy).toBe('retry');
+    expect((await decideLoadBalancing(input({ dataConsistency: 'delayed', retried: true }))).strategy).toBe('primary');
+  });
+
+  it('a replica catching up during the wait is used', async () => {
+    const replayed: Record<string, string> = { main: '0/0' };
+    const state = input({ replayed, maxWaitMs: 300 });
+    const sleep = state.sleep!;
+    state.sleep = async (ms) => {
+      await sleep(ms);
+      replayed.main = '0/100';
+    };
+    expect((await decideLoadBalancing(state)).strategy).toBe('replica');
+  });
+
+  it('an invalid LSN runs the job on the primary with a reason naming it (never throws)', async () => {
+    const decision = await decideLoadBalancing(input({ walLocations: { main: 'zz' }, replayed: { main: 'F/0' } }));
+    expect(decision.strategy).toBe('primary');
+    expect(decision.reason).toBe('"zz" from payload wal_locations.main is not a PostgreSQL LSN (expected HEX/HEX such as 16/B374D848).');
+    const numeric = await decideLoadBalancing(input({ walLocations: { main: 12 } }));
+    expect(numeric.reason).toContain('"12" from payload wal_locations.main');
+  });
+});
