@@ -31,10 +31,13 @@ export interface JobPayload {
 /**
  * Stored form: `queue` is implied by the key the job lives in, and `enqueued_at` is left out while it equals
  * `created_at`; both come back in decodePayload. Waiting jobs are the bulk of Redis memory, so every byte counts.
+ * Invariant: `jid` is the first field and `idempotency_key` the second (when present); the fetch script finds
+ * them by their first occurrence, which a nested "jid" inside args can then never shadow.
  */
 export function encodePayload(job: JobPayload): string {
-  const { queue: _queue, enqueued_at, ...rest } = job;
-  return JSON.stringify(enqueued_at === job.created_at ? rest : { ...rest, enqueued_at });
+  const { jid, idempotency_key, queue: _queue, enqueued_at, ...rest } = job;
+  const head = idempotency_key === undefined ? { jid } : { jid, idempotency_key };
+  return JSON.stringify(enqueued_at === job.created_at ? { ...head, ...rest } : { ...head, ...rest, enqueued_at });
 }
 
 export function decodePayload(raw: string, queue: string): JobPayload {
@@ -50,9 +53,4 @@ export function decodePayload(raw: string, queue: string): JobPayload {
   if (typeof job.class !== 'string' || job.class === '') throw new MalformedPayloadError('missing "class"');
   if (typeof job.created_at !== 'number') throw new MalformedPayloadError('missing numeric "created_at"');
   return { ...job, queue, enqueued_at: job.enqueued_at ?? job.created_at } as JobPayload;
-}
-
-/** Best effort jid of a payload that failed to decode, so the dead set can still address it. */
-export function salvageJid(raw: string): string | undefined {
-  return /"jid":"([A-Za-z0-9_-]{1,64})"/.exec(raw)?.[1];
 }

@@ -1,0 +1,109 @@
+import type { Logger } from 'pino';
+import { Registry } from 'prom-client';
+import type { EnqueueContext } from './client/enqueue-context.js';
+import { Enqueuer } from './client/enqueuer.js';
+import { validateConfig } from './config/schema.js';
+import { dedupClientMiddleware } from './dedup/client-middleware.js';
+import { FLAGS_OFF, type FlagCheck } from './dedup/flags.js';
+import { InvalidOptionError, UnknownWorkerError } from './errors.js';
+import { retryPolicy } from './jobs/retry.js';
+import type { EnqueueResult, Worker, WorkerDefinition, WorkerOptions } from './jobs/worker.js';
+import { validateWorkerOptions } from './jobs/worker-options.js';
+import { MiddlewareChain } from './middleware/chain.js';
+import { resolveLogger } from './observability/logger.js';
+import { JobMetrics } from './observability/metrics.js';
+import { RedisJobStore } from './redis/redis-store.js';
+import type { ExecutionContext } from './server/execution-context.js';
+import { WorkerRuntime, type WorkerRuntimeOptions } from './server/worker-runtime.js';
+import type { JobStore } from './store/job-store.js';
+import { MemoryJobStore } from './store/memory-store.js';
+
+export interface LaglessConfig {
+  /** Omit for the in-memory store (single process: the embedded default and a testing mode). */
+  redis?: { url: string; prefix?: string };
+  /** A pino logger; default JSON lines on stdout; `false` silences lagless. */
+  logger?: Logger | false;
+  /** Injectable clock: wall time for stored timestamps, monotonic time for durations and leases. */
+  clock?: { now(): number; monotonic?(): number };
+}
+
+export interface LaglessApp {
+  defineWorker<Args>(options: WorkerOptions<Args>): Worker<Args>;
+  worker(options: WorkerRuntimeOptions): WorkerRuntime;
+  findWorker(name: string): WorkerDefinition | undefined;
+  workers(): WorkerDefinition[];
+  /** Enqueue by worker name (CLI, dashboards); throws UnknownWorkerError for a name never defined. */
+  enqueue(workerName: string, args: unknown): Promise<EnqueueResult>;
+  readonly store: JobStore;
+  readonly logger: Logger;
+  readonly metrics: Registry;
+  readonly clientMiddleware: MiddlewareChain<EnqueueContext, EnqueueResult>;
+  readonly serverMiddleware: MiddlewareChain<ExecutionContext, unknown>;
+  /** Stops every worker started from this app, then closes store connections. */
+  close(): Promise<void>;
+}
+
+export function createLagless(config: LaglessConfig = {}): LaglessApp {
+  validateConfig(config);
+  const logger = resolveLogger(config.logger);
+  const now = config.clock ? () => config.clock!.now() : Date.now;
+  const monotonic = config.clock?.monotonic ? () => config.clock!.monotonic!() : () => performance.now();
+  const registry = new Registry();
+  const metrics = new JobMetrics(registry);
+  const store: JobStore = config.redis
+    ? new RedisJobStore({
+        ...config.redis,
+        onConnectionEvent: (event, detail) => (event === 'lost' ? logger.error({ event: 'redis_connection_lost' }, detail) : logger.info({ event: 'redis_connection_restored' }, detail)),
+      })
+    : new MemoryJobStore();
+  const flags: FlagCheck = FLAGS_OFF;
+
+  const definitions = new Map<string, WorkerDefinition>();
+  const runtimes = new Set<WorkerRuntime>();
+  const clientMiddleware = new MiddlewareChain<EnqueueContext, EnqueueResult>().add('deduplication', dedupClientMiddleware({ logger, metrics, flags: () => flags, now }));
+  const serverMiddleware = new MiddlewareChain<ExecutionContext, unknown>();
+  const enqueuer = new Enqueuer(store, clientMiddleware, { now }, metrics);
+
+  function defineWorker<Args>(options: WorkerOptions<Args>): Worker<Args> {
+    validateWorkerOptions(options);
+    if (definitions.has(options.name)) throw new InvalidOptionError(`A worker named '${options.name}' is already defined; worker names are stored in payloads and must be unique.`);
+    const definition: WorkerDefinition<Args> = { name: options.name, queue: options.queue ?? 'default', options, retry: retryPolicy(options.retry) };
+    const erased = definition as WorkerDefinition;
+    definitions.set(options.name, erased);
+    return {
+      ...definition,
+      enqueue: (args) => enqueuer.enqueue(erased, args),
+      enqueueIn: (delayMs, args) => {
+        if (!Number.isFinite(delayMs) || delayMs < 0) throw new InvalidOptionError(`enqueueIn delay for '${options.name}' must be a number of ms >= 0; got ${delayMs}.`);
+        return enqueuer.enqueue(erased, args, now() + delayMs);
+      },
+      enqueueAt: (at, args) => enqueuer.enqueue(erased, args, at instanceof Date ? at.getTime() : Number.NaN),
+      enqueueMany: (argsList) => enqueuer.enqueueMany(erased, argsList),
+    };
+  }
+
+  return {
+    defineWorker,
+    worker(options) {
+      const runtime = new WorkerRuntime(store, logger, { chain: serverMiddleware, metrics, findWorker: (name) => definitions.get(name), now, monotonic }, options);
+      runtimes.add(runtime);
+      return runtime;
+    },
+    findWorker: (name) => definitions.get(name),
+    workers: () => [...definitions.values()],
+    async enqueue(workerName, args) {
+      const worker = definitions.get(workerName);
+      if (!worker) throw new UnknownWorkerError(workerName);
+      return enqueuer.enqueue(worker, args);
+    },
+    store,
+    logger,
+    metrics: registry,
+    clientMiddleware,
+    serverMiddleware,
+    async close() {
+      await Promise.all([...runtimes].map((runtime) => runtime.stop()));
+      await store.close();
+    },
+  };
+}

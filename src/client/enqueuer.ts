@@ -1,0 +1,85 @@
+import { InvalidOptionError } from '../errors.js';
+import { assertJsonArgs } from '../jobs/args.js';
+import { newJid } from '../jobs/jid.js';
+import { encodePayload, type JobPayload } from '../jobs/payload.js';
+import type { EnqueueResult, WorkerDefinition } from '../jobs/worker.js';
+import type { JobMetrics } from '../observability/metrics.js';
+import type { JobPushParams, JobPushResult, JobStore } from '../store/job-store.js';
+import type { ClientChain, EnqueueContext } from './enqueue-context.js';
+
+export interface Clock {
+  /** Wall time, epoch ms: stored timestamps and due times. */
+  now(): number;
+}
+
+/**
+ * The enqueue path: validate → client chain → one store round trip. A batch runs every job through the chain,
+ * then pushes all that reached the end of it in one pipelined round trip.
+ */
+export class Enqueuer {
+  constructor(
+    private readonly store: JobStore,
+    private readonly chain: ClientChain,
+    private readonly clock: Clock,
+    private readonly metrics: JobMetrics,
+  ) {}
+
+  async enqueue(worker: WorkerDefinition, args: unknown, runAtMs?: number): Promise<EnqueueResult> {
+    const context = this.context(worker, args, runAtMs);
+    return this.chain.run(context, async () => this.result(context, await this.store.jobPush(this.pushParams(context))));
+  }
+
+  async enqueueMany(worker: WorkerDefinition, argsList: unknown[]): Promise<EnqueueResult[]> {
+    const contexts = argsList.map((args) => this.context(worker, args));
+    const batch: { context: EnqueueContext; settle: (result: JobPushResult) => void; fail: (error: unknown) => void }[] = [];
+    let finished = 0;
+    let flush: () => void = () => {};
+    const allArrived = new Promise<void>((resolve) => (flush = resolve));
+    const arrived = (): void => {
+      if (++finished === contexts.length) flush();
+    };
+    const runs = contexts.map((context) => {
+      let reachedEnd = false;
+      const run = this.chain.run(context, () => {
+        reachedEnd = true;
+        const pushed = new Promise<JobPushResult>((settle, fail) => batch.push({ context, settle, fail }));
+        arrived();
+        return pushed.then((result) => this.result(context, result));
+      });
+      return run.finally(() => reachedEnd || arrived());
+    });
+    if (contexts.length > 0) await Promise.race([allArrived, Promise.all(runs)]);
+    if (batch.length > 0) {
+      try {
+        const results = await this.store.jobPushMany(batch.map((entry) => this.pushParams(entry.context)));
+        batch.forEach((entry, i) => entry.settle(results[i]!));
+      } catch (error) {
+        for (const entry of batch) entry.fail(error);
+      }
+    }
+    return Promise.all(runs);
+  }
+
+  private context(worker: WorkerDefinition, args: unknown, runAtMs?: number): EnqueueContext {
+    assertJsonArgs(worker.name, args);
+    if (runAtMs !== undefined && !Number.isFinite(runAtMs)) throw new InvalidOptionError(`Run time for '${worker.name}' is not a valid date or delay.`);
+    const now = this.clock.now() / 1000;
+    const job: JobPayload = { jid: newJid(), class: worker.name, queue: worker.queue, args, created_at: now, enqueued_at: now };
+    if (runAtMs !== undefined && runAtMs > this.clock.now()) job.at = runAtMs / 1000;
+    return runAtMs === undefined ? { worker, job } : { worker, job, runAtMs };
+  }
+
+  private pushParams(context: EnqueueContext): JobPushParams {
+    const { job } = context;
+    return { queue: job.queue, jid: job.jid, raw: encodePayload(job), nowMs: this.clock.now(), runAtMs: context.runAtMs, dedup: context.dedup };
+  }
+
+  private result(context: EnqueueContext, pushed: JobPushResult): EnqueueResult {
+    context.pushResult = pushed;
+    if (pushed.pushed) {
+      this.metrics.enqueued.inc({ queue: context.job.queue, worker: context.worker.name });
+      return pushed.duplicateOf ? { jid: pushed.jid, deduplicated: false, duplicateOf: pushed.duplicateOf } : { jid: pushed.jid, deduplicated: false };
+    }
+    return { jid: pushed.jid, deduplicated: true, duplicateOf: pushed.duplicateOf };
+  }
+}

@@ -1,0 +1,24 @@
+import { z } from 'zod';
+import { InvalidOptionError } from '../errors.js';
+
+const configSchema = z
+  .object({
+    redis: z
+      .object({
+        url: z.string().regex(/^rediss?:\/\//, 'must start with redis:// or rediss://'),
+        prefix: z.string().regex(/^[A-Za-z0-9_.:-]{1,64}$/, 'use 1-64 letters, digits, _ . : or -').optional(),
+      })
+      .strict()
+      .optional(),
+    logger: z.any().optional(),
+    clock: z.any().optional(),
+  })
+  .passthrough();
+
+/** Validate createLagless options once, naming the option and the fix. */
+export function validateConfig(config: unknown): void {
+  const result = configSchema.safeParse(config ?? {});
+  if (result.success) return;
+  const issue = result.error.issues[0]!;
+  throw new InvalidOptionError(`Invalid createLagless option ${issue.path.join('.') || '(config)'}: ${issue.message}.`);
+}

@@ -1,0 +1,60 @@
+import type { Logger } from 'pino';
+import type { EnqueueContext } from '../client/enqueue-context.js';
+import { InvalidArgsError } from '../errors.js';
+import { assertJsonArgs } from '../jobs/args.js';
+import type { EnqueueResult } from '../jobs/worker.js';
+import type { Middleware } from '../middleware/chain.js';
+import type { JobMetrics } from '../observability/metrics.js';
+import { PRESERVE_LATEST_WAL_FLAG, type FlagCheck } from './flags.js';
+import { idempotencyKey } from './idempotency-key.js';
+import { dedupPlan } from './plan.js';
+
+/**
+ * Client side of deduplication: compute the idempotency key and let the store's push step check and push
+ * atomically. Runs after WAL stamping so the cookie sees this enqueue's WAL locations.
+ */
+export function dedupClientMiddleware(deps: { logger: Logger; metrics: JobMetrics; flags: () => FlagCheck; now: () => number }): Middleware<EnqueueContext, EnqueueResult> {
+  return async (context, next) => {
+    const { worker, job } = context;
+    const plan = dedupPlan(worker);
+    if (!plan) return next();
+    if (context.runAtMs !== undefined && !plan.includingScheduled) return next();
+    const flags = deps.flags();
+    if (plan.featureFlag && !flags.enabled(plan.featureFlag)) return next();
+
+    const hashed = worker.options.idempotencyArgs ? callIdempotencyArgs(worker.name, worker.options.idempotencyArgs, job.args) : job.args;
+    job.idempotency_key = idempotencyKey(worker.name, hashed);
+    const delayMs = Math.max(0, (context.runAtMs ?? 0) - deps.now());
+    context.dedup = {
+      key: job.idempotency_key,
+      strategy: plan.strategy,
+      idempotent: plan.idempotent,
+      ttlMs: plan.ttlMs + delayMs,
+      preserveLatestWal: flags.enabled(PRESERVE_LATEST_WAL_FLAG),
+      rescheduleOnce: plan.rescheduleOnce,
+      ...(job.wal_locations ? { wal: job.wal_locations } : {}),
+    };
+
+    const result = await next();
+    const pushed = context.pushResult;
+    if (result.deduplicated && pushed && !pushed.pushed) {
+      deps.metrics.deduplicated.inc({ queue: job.queue, worker: worker.name, strategy: plan.strategy });
+      for (const database of pushed.walRaised) deps.metrics.dedupWalUpdates.inc({ database });
+      deps.logger.info(
+        { class: worker.name, jid: job.jid, queue: job.queue, job_status: 'deduplicated', 'deduplication.type': 'dropped', 'duplicate-of': result.duplicateOf, idempotency_key: job.idempotency_key, wal_locations: job.wal_locations },
+        'deduplicated',
+      );
+    }
+    return result;
+  };
+}
+
+function callIdempotencyArgs(workerName: string, pick: (args: never) => unknown, args: unknown): unknown {
+  const picked = pick(args as never);
+  try {
+    assertJsonArgs(workerName, picked);
+  } catch (error) {
+    throw new InvalidArgsError(workerName, `idempotencyArgs returned a value JSON cannot hold (${(error as InvalidArgsError).reason}); return plain JSON data`);
+  }
+  return picked;
+}

@@ -1,0 +1,23 @@
+// The public surface of lagless. Every export is listed by name; nothing else is part of the contract.
+export { createLagless } from './app.js';
+export type { LaglessApp, LaglessConfig } from './app.js';
+export type { EnqueueResult, JobContext, Worker, WorkerOptions, WorkerDefinition, DeduplicateOptions } from './jobs/worker.js';
+export type { JobPayload, WalLocations, DataConsistency, LoadBalancingStrategy } from './jobs/payload.js';
+export { Snooze } from './jobs/snooze.js';
+export { MiddlewareChain } from './middleware/chain.js';
+export type { Middleware } from './middleware/chain.js';
+export type { EnqueueContext } from './client/enqueue-context.js';
+export type { ExecutionContext } from './server/execution-context.js';
+export { WorkerRuntime } from './server/worker-runtime.js';
+export type { WorkerRuntimeOptions } from './server/worker-runtime.js';
+export type { JobStore, QueueSizes, DedupCookie } from './store/job-store.js';
+export { MemoryJobStore } from './store/memory-store.js';
+export { RedisJobStore } from './redis/redis-store.js';
+export { idempotencyKey, idempotencyString } from './dedup/idempotency-key.js';
+export {
+  LaglessError,
+  InvalidOptionError,
+  InvalidArgsError,
+  UnknownWorkerError,
+  MalformedPayloadError,
+} from './errors.js';

@@ -1,0 +1,44 @@
+import { z } from 'zod';
+import { InvalidOptionError } from '../errors.js';
+
+export const NAME_PATTERN = /^[A-Za-z0-9_.:-]{1,120}$/;
+export const QUEUE_PATTERN = /^[A-Za-z0-9_.-]{1,100}$/;
+
+const fn = z.custom<(...args: never[]) => unknown>((value) => typeof value === 'function', 'must be a function');
+
+const deduplicateSchema = z
+  .object({
+    strategy: z.enum(['until_executing', 'until_executed', 'none']).optional(),
+    includingScheduled: z.boolean().optional(),
+    ifDeduplicated: z.literal('reschedule_once').optional(),
+    ttlMs: z.number().int().positive().optional(),
+    featureFlag: z.string().min(1).optional(),
+  })
+  .strict()
+  .refine((d) => !(d.ifDeduplicated && d.strategy !== 'until_executed'), {
+    message: "ifDeduplicated: 'reschedule_once' only works with strategy 'until_executed' (an until_executing job has released its key before it runs)",
+    path: ['ifDeduplicated'],
+  });
+
+const optionsSchema = z
+  .object({
+    name: z.string().regex(NAME_PATTERN, 'use 1-120 letters, digits, _ . : or -'),
+    queue: z.string().regex(QUEUE_PATTERN, 'use 1-100 letters, digits, _ . or - (no braces or colons: they are part of Redis keys)').optional(),
+    retry: z.union([z.literal(false), z.object({ max: z.number().int().min(0).optional(), backoffMs: fn.optional() }).strict()]).optional(),
+    perform: fn,
+    idempotent: z.boolean().optional(),
+    deduplicate: deduplicateSchema.optional(),
+    idempotencyArgs: fn.optional(),
+    dataConsistency: z.enum(['always', 'sticky', 'delayed']).optional(),
+    dataConsistencyFlag: z.string().min(1).optional(),
+  })
+  .strict();
+
+/** Validate worker options once, at definition, with a message that names the option and how to fix it. */
+export function validateWorkerOptions(options: unknown): void {
+  const result = optionsSchema.safeParse(options);
+  if (result.success) return;
+  const issue = result.error.issues[0]!;
+  const name = (options as { name?: unknown })?.name;
+  throw new InvalidOptionError(`Invalid worker option ${issue.path.join('.') || '(options)'}${typeof name === 'string' ? ` for '${name}'` : ''}: ${issue.message}.`);
+}

@@ -1,0 +1,63 @@
+import type { Logger } from 'pino';
+import type { DataConsistency, JobPayload } from './payload.js';
+import type { RetryPolicy } from './retry.js';
+import type { Snooze } from './snooze.js';
+
+export interface DeduplicateOptions {
+  strategy?: 'until_executing' | 'until_executed' | 'none';
+  includingScheduled?: boolean;
+  ifDeduplicated?: 'reschedule_once';
+  ttlMs?: number;
+  /** Name of a feature flag; while it is off the worker does not deduplicate. */
+  featureFlag?: string;
+}
+
+/** What `perform` gets besides its arguments. */
+export interface JobContext {
+  readonly jid: string;
+  /** The payload as stored, plus fields set at execution (dedup_wal_locations, load_balancing_strategy). */
+  readonly job: JobPayload;
+  readonly logger: Logger;
+  /** Aborted when the worker shuts down and the job did not finish in time; the job is then requeued. */
+  readonly signal: AbortSignal;
+  /** `throw ctx.snooze(ms)` (or return it): run again after `ms`, without counting a failure. */
+  snooze(delayMs: number): Snooze;
+}
+
+export interface WorkerOptions<Args> {
+  /** Stable name stored in the payload as `class`; renaming it orphans queued jobs. */
+  name: string;
+  queue?: string;
+  retry?: false | { max?: number; backoffMs?: (count: number) => number };
+  perform: (args: Args, ctx: JobContext) => unknown;
+  idempotent?: boolean;
+  deduplicate?: DeduplicateOptions;
+  /** Hash only these arguments into the idempotency key. */
+  idempotencyArgs?: (args: Args) => unknown;
+  dataConsistency?: DataConsistency;
+  /** Feature flag gating dataConsistency; while it is off the worker behaves as 'always'. */
+  dataConsistencyFlag?: string;
+}
+
+/** A defined worker as the runtime sees it: options resolved once. */
+export interface WorkerDefinition<Args = unknown> {
+  readonly name: string;
+  readonly queue: string;
+  readonly options: WorkerOptions<Args>;
+  readonly retry: RetryPolicy;
+}
+
+export interface EnqueueResult {
+  jid: string;
+  /** True when an idempotent twin absorbed this enqueue; `duplicateOf` names the job that covers it. */
+  deduplicated: boolean;
+  duplicateOf?: string;
+}
+
+/** The handle defineWorker returns. */
+export interface Worker<Args> extends WorkerDefinition<Args> {
+  enqueue(args: Args): Promise<EnqueueResult>;
+  enqueueIn(delayMs: number, args: Args): Promise<EnqueueResult>;
+  enqueueAt(at: Date, args: Args): Promise<EnqueueResult>;
+  enqueueMany(argsList: Args[]): Promise<EnqueueResult[]>;
+}

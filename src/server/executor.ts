@@ -1,0 +1,158 @@
+import type { Logger } from 'pino';
+import { LaglessError, UnknownWorkerError } from '../errors.js';
+import { newJid } from '../jobs/jid.js';
+import { decodePayload, encodePayload, type JobPayload } from '../jobs/payload.js';
+import { Snooze } from '../jobs/snooze.js';
+import type { JobContext, WorkerDefinition } from '../jobs/worker.js';
+import { dedupPlan } from '../dedup/plan.js';
+import type { JobMetrics } from '../observability/metrics.js';
+import type { FetchedJob, JobAckItem, JobAckResult, JobStore } from '../store/job-store.js';
+import type { ExecutionContext, ServerChain } from './execution-context.js';
+import { jobLogFields } from './job-log.js';
+
+export interface ExecutorDeps {
+  store: JobStore;
+  chain: ServerChain;
+  logger: Logger;
+  metrics: JobMetrics;
+  findWorker: (name: string) => WorkerDefinition | undefined;
+  ack: (queue: string, item: JobAckItem) => Promise<JobAckResult>;
+  /** Wall clock (epoch ms) and monotonic clock (ms) — durations never use wall time. */
+  now: () => number;
+  monotonic: () => number;
+  token: string;
+}
+
+type Outcome = { kind: 'done' } | { kind: 'snooze'; delayMs: number } | { kind: 'fail'; error: Error };
+
+/** Runs one fetched job through the server chain and settles it in the store exactly once. */
+export class JobExecutor {
+  constructor(private readonly deps: ExecutorDeps) {}
+
+  async execute(queue: string, fetched: FetchedJob, signal: AbortSignal): Promise<void> {
+    let job: JobPayload;
+    try {
+      job = decodePayload(fetched.raw, queue);
+    } catch (error) {
+      return this.bury(queue, fetched.jid, unreadablePayload(fetched, error as Error), error as Error);
+    }
+    const worker = this.deps.findWorker(job.class);
+    if (!worker) {
+      const error = new UnknownWorkerError(job.class);
+      return this.bury(queue, fetched.jid, encodePayload(failed(job, error, this.deps.now())), error);
+    }
+
+    const { logger, metrics } = this.deps;
+    const dueAt = job.at ?? job.enqueued_at;
+    const latencyS = Math.max(0, this.deps.now() / 1000 - dueAt);
+    metrics.latency.observe({ queue }, latencyS);
+    logger.info({ ...jobLogFields(job), job_status: 'start', scheduling_latency_s: round(latencyS) }, 'start');
+
+    const context: ExecutionContext = { worker, job, ctx: jobContext(job, logger, signal), logFields: {} };
+    const started = this.deps.monotonic();
+    const outcome = await this.run(context);
+    const durationS = (this.deps.monotonic() - started) / 1000;
+    metrics.duration.observe({ queue, worker: worker.name }, durationS);
+    if (signal.aborted) {
+      // stop() already handed the job back to the queue; whatever perform did after that does not count.
+      logger.warn({ ...jobLogFields(job), job_status: 'interrupted', duration_s: round(durationS) }, 'interrupted by shutdown; job requeued');
+      return;
+    }
+    const line = { ...jobLogFields(job), ...context.logFields, dedup_wal_locations: job.dedup_wal_locations, duration_s: round(durationS), scheduling_latency_s: round(latencyS) };
+    if (outcome.kind === 'done') return this.finish(worker, job, line);
+    if (outcome.kind === 'snooze') return this.snooze(worker, job, outcome.delayMs, line);
+    return this.fail(worker, job, outcome.error, line);
+  }
+
+  private async run(context: ExecutionContext): Promise<Outcome> {
+    try {
+      const value = await this.deps.chain.run(context, async () => context.worker.options.perform(context.job.args, context.ctx));
+      return value instanceof Snooze ? { kind: 'snooze', delayMs: value.delayMs } : { kind: 'done' };
+    } catch (error) {
+      if (error instanceof Snooze) return { kind: 'snooze', delayMs: error.delayMs };
+      return { kind: 'fail', error: error instanceof Error ? error : new Error(String(error)) };
+    }
+  }
+
+  private async finish(worker: WorkerDefinition, job: JobPayload, line: Record<string, unknown>): Promise<void> {
+    const item: JobAckItem = { jid: job.jid, token: this.deps.token };
+    const plan = dedupPlan(worker);
+    if (plan?.strategy === 'until_executed' && job.idempotency_key) {
+      item.dedupKey = job.idempotency_key;
+      if (plan.rescheduleOnce) {
+        const again: JobPayload = { jid: newJid(), idempotency_key: job.idempotency_key, class: job.class, queue: job.queue, args: job.args, created_at: job.created_at, enqueued_at: this.deps.now() / 1000, rescheduled_once: true };
+        if (job.worker_data_consistency) again.worker_data_consistency = job.worker_data_consistency;
+        Object.assign(item, { rescheduleJid: again.jid, rescheduleRaw: encodePayload(again), rescheduleTtlMs: plan.ttlMs });
+      }
+    }
+    const result = await this.deps.ack(job.queue, item);
+    this.deps.metrics.completed.inc({ queue: job.queue, worker: worker.name, status: 'done' });
+    this.deps.logger.info({ ...line, job_status: 'done' }, 'done');
+    if (!result.acked) this.deps.logger.warn({ ...jobLogFields(job) }, 'job finished after its lease was lost; it may run again (at-least-once)');
+    if (result.rescheduled) {
+      this.deps.metrics.rescheduled.inc({ queue: job.queue, worker: worker.name });
+      this.deps.logger.info({ ...jobLogFields(job), job_status: 'rescheduled', rescheduled_jid: result.rescheduled }, 'rescheduled once: a duplicate arrived while it ran');
+    }
+  }
+
+  private async snooze(worker: WorkerDefinition, job: JobPayload, delayMs: number, line: Record<string, unknown>): Promise<void> {
+    const now = this.deps.now();
+    await this.deps.store.jobRetry({ queue: job.queue, jid: job.jid, token: this.deps.token, raw: encodePayload(job), nowMs: now, runAtMs: now + Math.max(0, delayMs), kind: 'snooze', ...dedupKey(worker, job) });
+    this.deps.metrics.completed.inc({ queue: job.queue, worker: worker.name, status: 'snoozed' });
+    this.deps.logger.info({ ...line, job_status: 'snoozed', snooze_ms: delayMs }, 'snoozed');
+  }
+
+  private async fail(worker: WorkerDefinition, job: JobPayload, error: Error, line: Record<string, unknown>): Promise<void> {
+    const now = this.deps.now();
+    const next = failed(job, error, now);
+    const count = next.retry_count!;
+    const dies = count > worker.retry.max;
+    const params = { queue: job.queue, jid: job.jid, token: this.deps.token, raw: encodePayload(next), nowMs: now, ...dedupKey(worker, job) };
+    if (dies) await this.deps.store.jobDead({ ...params, runAtMs: now });
+    else await this.deps.store.jobRetry({ ...params, runAtMs: now + worker.retry.backoffMs(count), kind: 'retry' });
+    this.deps.metrics.completed.inc({ queue: job.queue, worker: worker.name, status: dies ? 'dead' : 'retry' });
+    this.deps.logger.warn({ ...line, job_status: 'fail', retry_count: count, error_class: next.error_class, error_message: next.error_message, dead: dies }, dies ? 'failed; moved to the dead set' : 'failed; will retry');
+  }
+
+  private async bury(queue: string, jid: string, raw: string, error: Error): Promise<void> {
+    const now = this.deps.now();
+    await this.deps.store.jobDead({ queue, jid, token: this.deps.token, raw, nowMs: now, runAtMs: now });
+    this.deps.metrics.completed.inc({ queue, worker: 'unknown', status: 'dead' });
+    this.deps.logger.error({ jid, queue, job_status: 'fail', error_class: error.name, error_message: error.message, dead: true }, 'unrunnable job moved to the dead set');
+  }
+}
+
+function jobContext(job: JobPayload, logger: Logger, signal: AbortSignal): JobContext {
+  let child: Logger | undefined;
+  return {
+    jid: job.jid,
+    job,
+    signal,
+    get logger() {
+      return (child ??= logger.child({ jid: job.jid, class: job.class }));
+    },
+    snooze: (delayMs: number) => new Snooze(delayMs),
+  };
+}
+
+function dedupKey(worker: WorkerDefinition, job: JobPayload): { dedupKey?: string } {
+  return dedupPlan(worker)?.strategy === 'until_executed' && job.idempotency_key ? { dedupKey: job.idempotency_key } : {};
+}
+
+function failed(job: JobPayload, error: Error, nowMs: number): JobPayload {
+  const count = (job.retry_count ?? 0) + 1;
+  const next: JobPayload = { ...job, retry_count: count, error_class: error instanceof LaglessError ? error.name : error.constructor.name, error_message: error.message };
+  if (count === 1) next.failed_at = nowMs / 1000;
+  else next.retried_at = nowMs / 1000;
+  delete next.load_balancing_strategy;
+  return next;
+}
+
+/** A payload we cannot read still goes to the dead set whole, wrapped so it carries a clear error. */
+function unreadablePayload(fetched: FetchedJob, error: Error): string {
+  return JSON.stringify({ jid: fetched.jid, class: '(unreadable)', args: null, created_at: 0, error_class: error.name, error_message: error.message, raw_payload: fetched.raw });
+}
+
+function round(seconds: number): number {
+  return Math.round(seconds * 1e6) / 1e6;
+}

@@ -1,0 +1,165 @@
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import type { Logger } from 'pino';
+import { InvalidOptionError } from '../errors.js';
+import { QUEUE_PATTERN } from '../jobs/worker-options.js';
+import type { JobStore } from '../store/job-store.js';
+import { AckBatcher } from './ack-batcher.js';
+import { JobExecutor, type ExecutorDeps } from './executor.js';
+import { Maintenance, type MaintenanceOptions } from './maintenance.js';
+
+export interface WorkerRuntimeOptions extends Partial<MaintenanceOptions> {
+  queues: string[];
+  concurrency?: number;
+  /** How long a job stays leased without a heartbeat before another worker may take it. */
+  leaseMs?: number;
+}
+
+interface Leased {
+  queue: string;
+  jid: string;
+  abort: AbortController;
+}
+
+/**
+ * A pool of `concurrency` slots fed from the given queues. Fetches as many jobs as there are free slots in one
+ * store call, blocks on the store's wake-up signal when idle, renews every lease it holds in one call per queue,
+ * and on stop() hands unfinished jobs back at once.
+ */
+export class WorkerRuntime {
+  readonly token = `${hostname().replace(/[^\w.-]/g, '')}:${process.pid}:${randomBytes(4).toString('hex')}`;
+  private readonly queues: string[];
+  private readonly concurrency: number;
+  private readonly leaseMs: number;
+  private readonly leased = new Map<string, Leased>();
+  private readonly running = new Set<Promise<void>>();
+  private readonly acks: AckBatcher;
+  private readonly executor: JobExecutor;
+  private readonly maintenance: Maintenance;
+  private state: 'idle' | 'running' | 'stopping' | 'stopped' = 'idle';
+  private loop?: Promise<void>;
+  private heartbeat?: NodeJS.Timeout;
+  private readonly wakeUp = new AbortController();
+  private slotFreed?: () => void;
+  private readonly now: () => number;
+
+  constructor(
+    private readonly store: JobStore,
+    private readonly logger: Logger,
+    deps: Omit<ExecutorDeps, 'store' | 'ack' | 'token' | 'logger'>,
+    options: WorkerRuntimeOptions,
+  ) {
+    this.queues = [...new Set(options.queues)];
+    this.concurrency = options.concurrency ?? 10;
+    this.leaseMs = options.leaseMs ?? 30_000;
+    if (this.queues.length === 0 || this.queues.some((q) => !QUEUE_PATTERN.test(q))) {
+      throw new InvalidOptionError(`worker({ queues }) needs at least one queue name of letters, digits, _ . or -; got ${JSON.stringify(options.queues)}.`);
+    }
+    if (!Number.isInteger(this.concurrency) || this.concurrency < 1) throw new InvalidOptionError(`worker({ concurrency }) must be an integer >= 1; got ${options.concurrency}.`);
+    if (!Number.isInteger(this.leaseMs) || this.leaseMs < 100) throw new InvalidOptionError(`worker({ leaseMs }) must be an integer >= 100; got ${options.leaseMs}.`);
+    this.now = deps.now;
+    this.acks = new AckBatcher(store, deps.now);
+    this.executor = new JobExecutor({ ...deps, store, logger, token: this.token, ack: (queue, item) => this.acks.ack(queue, item) });
+    this.maintenance = new Maintenance(store, logger, this.token, this.queues, deps.now, options);
+  }
+
+  async start(): Promise<void> {
+    if (this.state !== 'idle') throw new InvalidOptionError('This worker was already started; create a new one with app.worker(...).');
+    this.state = 'running';
+    this.heartbeat = setInterval(() => void this.renewLeases(), Math.max(50, Math.floor(this.leaseMs / 3)));
+    this.maintenance.start();
+    this.loop = this.fetchLoop();
+    this.logger.info({ queues: this.queues, concurrency: this.concurrency, token: this.token }, 'worker started');
+  }
+
+  /** Stop fetching, let jobs finish for up to `timeoutMs`, then abort the rest and hand them back to the queue. */
+  async stop(options: { timeoutMs?: number } = {}): Promise<void> {
+    if (this.state !== 'running') return;
+    this.state = 'stopping';
+    this.wakeUp.abort();
+    this.slotFreed?.();
+    await this.loop;
+    const timeoutMs = options.timeoutMs ?? 25_000;
+    let timer: NodeJS.Timeout | undefined;
+    const finished = Promise.all([...this.running]).then(() => true);
+    const inTime = await Promise.race([finished, new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs)))]);
+    clearTimeout(timer);
+    if (!inTime) await this.handBack();
+    await this.acks.drain();
+    clearInterval(this.heartbeat);
+    await this.maintenance.stop();
+    this.state = 'stopped';
+    this.logger.info({ token: this.token }, 'worker stopped');
+  }
+
+  /** Jobs currently held by this worker. */
+  get busy(): number {
+    return this.leased.size;
+  }
+
+  private async handBack(): Promise<void> {
+    const byQueue = new Map<string, string[]>();
+    for (const job of this.leased.values()) {
+      job.abort.abort();
+      byQueue.set(job.queue, [...(byQueue.get(job.queue) ?? []), job.jid]);
+    }
+    for (const [queue, jids] of byQueue) {
+      const count = await this.store.jobRequeue({ queue, token: this.token, jids });
+      this.logger.warn({ queue, count }, 'shutdown timeout: unfinished jobs aborted and handed back to the queue');
+    }
+    this.leased.clear();
+  }
+
+  private async fetchLoop(): Promise<void> {
+    let next = 0;
+    while (this.state === 'running') {
+      const free = this.concurrency - this.running.size;
+      if (free === 0) {
+        await new Promise<void>((resolve) => (this.slotFreed = resolve));
+        // Let every job finishing in this tick free its slot, so one fetch refills them all.
+        await new Promise((resolve) => setImmediate(resolve));
+        continue;
+      }
+      let fetched = 0;
+      try {
+        for (let i = 0; i < this.queues.length && fetched < free; i++) {
+          const queue = this.queues[(next + i) % this.queues.length]!;
+          const jobs = await this.store.jobFetch({ queue, count: free - fetched, token: this.token, leaseMs: this.leaseMs, nowMs: this.now() });
+          for (const job of jobs) this.dispatch(queue, job.jid, job.raw);
+          fetched += jobs.length;
+        }
+        next = (next + 1) % this.queues.length;
+        if (fetched === 0) await this.store.jobWait({ queues: this.queues, timeoutMs: 1000, signal: this.wakeUp.signal });
+      } catch (error) {
+        this.logger.error({ err: error }, 'fetch failed; retrying in 1 s');
+        await new Promise((resolve) => setTimeout(resolve, 1000));
+      }
+    }
+  }
+
+  private dispatch(queue: string, jid: string, raw: string): void {
+    const key = `${queue}\u0000${jid}`;
+    const leased: Leased = { queue, jid, abort: new AbortController() };
+    this.leased.set(key, leased);
+    const run = this.executor
+      .execute(queue, { jid, raw }, leased.abort.signal)
+      .catch((error: unknown) => this.logger.error({ err: error, jid, queue }, 'could not settle job; its lease will expire and it will run again'))
+      .finally(() => {
+        if (this.leased.get(key) === leased) this.leased.delete(key);
+        this.running.delete(run);
+        this.slotFreed?.();
+        this.slotFreed = undefined;
+      });
+    this.running.add(run);
+  }
+
+  private async renewLeases(): Promise<void> {
+    const byQueue = new Map<string, string[]>();
+    for (const job of this.leased.values()) byQueue.set(job.queue, [...(byQueue.get(job.queue) ?? []), job.jid]);
+    for (const [queue, jids] of byQueue) {
+      await this.store.leaseRenew({ queue, token: this.token, jids, leaseMs: this.leaseMs, nowMs: this.now() }).catch((error: unknown) => {
+        this.logger.warn({ err: error, queue }, 'lease renewal failed; retrying on the next heartbeat');
+      });
+    }
+  }
+}

@@ -1,0 +1,176 @@
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLagless, type LaglessApp } from '../../src/index.js';
+import { startRedisServer, type RedisServerHandle } from '../../src/sandbox/redis-server.js';
+import { captureLogs, waitFor } from '../helpers/log-capture.js';
+
+let redis: RedisServerHandle;
+beforeAll(async () => (redis = await startRedisServer()));
+afterAll(async () => redis.stop());
+
+const stores = [
+  ['memory', () => undefined],
+  ['redis', () => ({ url: redis.url, prefix: `t${randomBytes(3).toString('hex')}` })],
+] as const;
+
+describe.each(stores)('worker runtime on the %s store', (_name, redisConfig) => {
+  function setup(): { app: LaglessApp; lines: Record<string, unknown>[]; queue: string } {
+    const { logger, lines } = captureLogs();
+    return { app: createLagless({ redis: redisConfig(), logger }), lines, queue: `q${randomBytes(3).toString('hex')}` };
+  }
+
+  it('runs enqueued jobs with their args and logs a start and a done line with the job fields', async () => {
+    const { app, lines, queue } = setup();
+    const seen: { n: number; jid: string }[] = [];
+    const Echo = app.defineWorker({ name: 'EchoWorker', queue, perform: async (args: { n: number }, ctx) => void seen.push({ n: args.n, jid: ctx.jid }) });
+    const first = await Echo.enqueue({ n: 1 });
+    expect(first).toEqual({ jid: expect.stringMatching(/^[\w-]{16}$/), deduplicated: false });
+    await Echo.enqueueMany([{ n: 2 }, { n: 3 }]);
+    const worker = app.worker({ queues: [queue], concurrency: 2 });
+    await worker.start();
+    await waitFor(() => seen.length === 3);
+    await app.close();
+    expect(seen.map((s) => s.n).sort()).toEqual([1, 2, 3]);
+    expect(seen.find((s) => s.n === 1)!.jid).toBe(first.jid);
+    const done = lines.find((l) => l.job_status === 'done' && l.jid === first.jid)!;
+    expect(done).toMatchObject({ class: 'EchoWorker', queue, retry_count: 0 });
+    expect(done.duration_s).toEqual(expect.any(Number));
+    expect(done.scheduling_latency_s).toEqual(expect.any(Number));
+    expect(lines.some((l) => l.job_status === 'start' && l.jid === first.jid)).toBe(true);
+    const metrics = await app.metrics.metrics();
+    expect(metrics).toMatch(/lagless_jobs_enqueued_total\{queue="\w+",worker="EchoWorker"\} 3/);
+    expect(metrics).toMatch(/lagless_jobs_completed_total\{queue="\w+",worker="EchoWorker",status="done"\} 3/);
+    expect(metrics).toContain('lagless_job_duration_seconds_bucket');
+    expect(metrics).toContain('lagless_job_queue_latency_seconds_bucket');
+  });
+
+  it('retries a failing job with backoff, then moves it to the dead set with its error; it can be retried from there', async () => {
+    const { app, lines, queue } = setup();
+    let attempts = 0;
+    const Flaky = app.defineWorker({
+      name: 'FlakyWorker',
+      queue,
+      retry: { max: 2, backoffMs: () => 20 },
+      perform: async () => {
+        attempts++;
+        throw new TypeError(`attempt ${attempts} failed`);
+      },
+    });
+    const { jid } = await Flaky.enqueue({});
+    await app.worker({ queues: [queue], concurrency: 1, maintenanceIntervalMs: 10 }).start();
+    await waitFor(async () => (await app.store.queueSizes(queue)).dead === 1);
+    expect(attempts).toBe(3);
+    const [dead] = await app.store.jobList({ queue, state: 'dead', offset: 0, limit: 1 });
+    expect(JSON.parse(dead!.raw)).toMatchObject({ jid, retry_count: 3, error_class: 'TypeError', error_message: 'attempt 3 failed' });
+    expect(lines.filter((l) => l.job_status === 'fail').map((l) => l.dead)).toEqual([false, false, true]);
+    expect(await app.store.jobRetryNow({ queue, jid, from: 'dead', nowMs: Date.now() })).toBe(true);
+    await waitFor(() => attempts === 4);
+    await app.close();
+  });
+
+  it('snoozes without counting a failure, and runs scheduled jobs when due', async () => {
+    const { app, lines, queue } = setup();
+    const runs: number[] = [];
+    const Sleepy = app.defineWorker({
+      name: 'SleepyWorker',
+      queue,
+      perform: async (_args: object, ctx) => {
+        runs.push(Date.now());
+        if (runs.length === 1) throw ctx.snooze(100);
+      },
+    });
+    const started = Date.now();
+    await Sleepy.enqueueIn(150, {});
+    expect(await app.store.queueSizes(queue)).toMatchObject({ scheduled: 1, ready: 0 });
+    await app.worker({ queues: [queue], maintenanceIntervalMs: 10 }).start();
+    await waitFor(() => runs.length === 2);
+    await app.close();
+    expect(runs[0]! - started).toBeGreaterThanOrEqual(150);
+    expect(runs[1]! - runs[0]!).toBeGreaterThanOrEqual(100);
+    expect(lines.some((l) => l.job_status === 'fail')).toBe(false);
+    expect(lines.filter((l) => l.job_status === 'snoozed')).toHaveLength(1);
+    expect(lines.find((l) => l.job_status === 'done')).toMatchObject({ retry_count: 0 });
+  });
+
+  it('stops gracefully: lets short jobs finish, aborts long ones after the timeout and hands them back at once', async () => {
+    const { app, queue } = setup();
+    let aborted = 0;
+    let finished = 0;
+    const W = app.defineWorker({
+      name: 'SlowWorker',
+      queue,
+      perform: (args: { ms: number }, ctx) =>
+        new Promise<void>((resolve) => {
+          const timer = setTimeout(() => (finished++, resolve()), args.ms);
+          ctx.signal.addEventListener('abort', () => (clearTimeout(timer), aborted++, resolve()));
+        }),
+    });
+    await W.enqueueMany([{ ms: 50 }, { ms: 60_000 }]);
+    const worker = app.worker({ queues: [queue], concurrency: 2, leaseMs: 60_000 });
+    await worker.start();
+    await waitFor(async () => (await app.store.queueSizes(queue)).inFlight === 2);
+    await worker.stop({ timeoutMs: 300 });
+    expect({ finished, aborted }).toEqual({ finished: 1, aborted: 1 });
+    expect(await app.store.queueSizes(queue)).toMatchObject({ ready: 1, inFlight: 0 });
+    await app.close();
+  });
+
+  it('moves an unknown worker class to the dead set and keeps going', async () => {
+    const { app, lines, queue } = setup();
+    let ran = 0;
+    const Known = app.defineWorker({ name: 'KnownWorker', queue, perform: () => void ran++ });
+    await app.store.jobPush({ queue, jid: 'ghost1', raw: JSON.stringify({ jid: 'ghost1', class: 'GoneWorker', args: {}, created_at: 1 }), nowMs: Date.now() });
+    await Known.enqueue({});
+    await app.worker({ queues: [queue] }).start();
+    await waitFor(async () => ran === 1 && (await app.store.queueSizes(queue)).dead === 1);
+    await app.close();
+    const line = lines.find((l) => l.jid === 'ghost1' && l.job_status === 'fail')!;
+    expect(line.error_message).toMatch(/Worker 'GoneWorker' is not registered. Define it with app.defineWorker/);
+  });
+});
+
+describe('bad input', () => {
+  const app = createLagless({ logger: false });
+  const W = app.defineWorker({ name: 'BadInputWorker', perform: () => undefined });
+
+  it.each([
+    ['a function', { f: () => 1 }, /\$\.f is a function/],
+    ['a symbol', { s: Symbol('x') }, /\$\.s is a symbol/],
+    ['a BigInt', { b: 1n }, /\$\.b is a BigInt/],
+    ['NaN', { n: Number.NaN }, /\$\.n is NaN/],
+    ['Infinity', [1, Infinity], /\$\[1\] is Infinity/],
+    ['a Date', { d: new Date() }, /\$\.d is a Date/],
+    ['undefined', undefined, /undefined/],
+  ])('rejects args containing %s at enqueue and pushes nothing', async (_what, args, message) => {
+    await expect(W.enqueue(args as never)).rejects.toMatchObject({ code: 'INVALID_ARGS', message });
+    expect(await app.store.queueSizes('default')).toMatchObject({ ready: 0 });
+  });
+
+  it('rejects circular args', async () => {
+    const circular: Record<string, unknown> = {};
+    circular.self = circular;
+    await expect(W.enqueue(circular as never)).rejects.toThrow(/circular reference/);
+  });
+
+  it.each([
+    [{ name: 'X1', queue: 'bad{queue}', perform: () => 1 }, /option queue for 'X1': use 1-100 letters/],
+    [{ name: '', perform: () => 1 }, /name/],
+    [{ name: 'X2', retry: { max: -1 }, perform: () => 1 }, /retry\.max/],
+    [{ name: 'X3' }, /perform/],
+    [{ name: 'X4', perform: () => 1, deduplicate: { strategy: 'sometimes' } }, /deduplicate\.strategy/],
+    [{ name: 'X5', perform: () => 1, deduplicate: { ttlMs: 0 } }, /deduplicate\.ttlMs/],
+    [{ name: 'X6', perform: () => 1, deduplicate: { strategy: 'until_executing', ifDeduplicated: 'reschedule_once' } }, /only works with strategy 'until_executed'/],
+  ])('rejects invalid worker options %#', (options, message) => {
+    expect(() => app.defineWorker(options as never)).toThrow(message);
+  });
+
+  it('rejects duplicate worker names, bad concurrency and negative delays', async () => {
+    expect(() => app.defineWorker({ name: 'BadInputWorker', perform: () => 1 })).toThrow(/already defined/);
+    expect(() => app.worker({ queues: ['default'], concurrency: 0 })).toThrow(/concurrency/);
+    expect(() => app.worker({ queues: ['a b'] })).toThrow(/queues/);
+    expect(() => W.enqueueIn(-5, {})).toThrow(/>= 0/);
+    await expect(W.enqueueAt(new Date('nope'), {})).rejects.toThrow(/not a valid date/);
+    await expect(app.enqueue('NoSuchWorker', {})).rejects.toMatchObject({ code: 'UNKNOWN_WORKER' });
+    expect(() => createLagless({ redis: { url: 'http://x' } })).toThrow(/redis\.url: must start with redis:\/\//);
+  });
+});
