@@ -30,15 +30,17 @@ export async function freePort(): Promise<number> {
 
 /**
  * Start a private redis-server on a free loopback port in a temp directory. Never touches the developer's own
- * instance, and persistence is off so a kill loses the data set (tests that need durability say so).
+ * instance. Persistence is off unless `durable`, which fsyncs every write to the append-only file so even a
+ * SIGKILL loses nothing (for restart tests).
  */
-export async function startRedisServer(options: { port?: number } = {}): Promise<RedisServerHandle> {
+export async function startRedisServer(options: { port?: number; durable?: boolean } = {}): Promise<RedisServerHandle> {
   const port = options.port ?? (await freePort());
   const dir = mkdtempSync(join(tmpdir(), 'lagless-redis-'));
   let child: ChildProcess | undefined;
 
   async function start(): Promise<void> {
-    const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no', '--protected-mode', 'no'];
+    const persistence = options.durable ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no'];
+    const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', ...persistence, '--protected-mode', 'no'];
     child = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
     const proc = child;
     await new Promise<void>((resolve, reject) => {
