@@ -1,0 +1,23 @@
+// The flag module's public surface, listed by name (no export *). `createLagless` wires createFlagSystem;
+// the CLI attaches the feature* actions; the rest is for tests, custom stores and the dashboard.
+export { createFlagSystem } from './create-flag-system.js';
+export type { FlagSystemOptions } from './create-flag-system.js';
+export { Flags, createFlags } from './flags.js';
+export type { FlagsOptions, FlagInfo, WriteOptions } from './flags.js';
+export { migrateFlags, runMigrations } from './migrate.js';
+export type { MigrateResult } from './migrate.js';
+export { featureSet, featureGet, featureList, featureDelete, featureHistory, featureLint } from './cli-actions.js';
+export type { FeatureCliContext, FeatureFlagsApi, FeatureResult } from './cli-actions.js';
+export { loadDefinitions, readDefinitions, BUILTIN_DEFINITIONS_DIR } from './definitions.js';
+export { lintFlags } from './lint.js';
+export { MemoryFlagStore } from './store/memory.js';
+export { PostgresFlagStore } from './store/postgres.js';
+export type { FlagStore, FlagChange, FlagAuditEntry } from './store/flag-store.js';
+export type { FlagPool } from './store/queryable.js';
+export { MemoryFlagChangeBus } from './change-bus.js';
+export type { FlagChangeBus, FlagChangeNotice } from './change-bus.js';
+export { RedisFlagChangeBus } from './redis-change-bus.js';
+export type { Evaluation } from './evaluator.js';
+export type { GroupPredicate } from './gates.js';
+export type { FlagActor, FlagDefinition, FlagGates, FlagValue, FlagState, FlagType, EvaluationReason } from './types.js';
+export { FlagError, UndefinedFlagError, InvalidFlagValueError, UnknownEnvironmentError, FlagDefinitionError, FlagStoreUnavailableError } from './errors.js';
