@@ -57,7 +57,7 @@ export class DatabaseUnavailableError extends LaglessError {
   constructor(
     readonly database: string,
     readonly host: string,
-    readonly cause: unknown,
+    override readonly cause: unknown,
   ) {
     super('DATABASE_UNAVAILABLE', `Database '${database}' primary at ${host} is unreachable (${cause instanceof Error ? cause.message : String(cause)}). Nothing was enqueued; check the primary and retry.`);
   }

@@ -1,0 +1,49 @@
+import type { Command } from 'commander';
+import { withAppOptions } from './app-options.js';
+import { CliError, loadApp, parsePositiveInt, type AppSource } from './load-app.js';
+
+export function registerDead(program: Command): void {
+  const dead = program.command('dead').description('inspect and retry jobs in the dead set');
+  withAppOptions(dead.command('list').description('newest dead jobs first'))
+    .option('--queue <name>', 'queue', 'default')
+    .option('--limit <n>', 'how many', '20')
+    .action(async (options: AppSource & { queue: string; limit: string }) => {
+      const app = await loadApp(options);
+      try {
+        const jobs = await app.store.jobList({ queue: options.queue, state: 'dead', offset: 0, limit: parsePositiveInt(options.limit, '--limit') });
+        for (const job of jobs) console.log(job.raw);
+        if (jobs.length === 0) console.error(`No dead jobs in queue '${options.queue}'.`);
+      } finally {
+        await app.close();
+      }
+    });
+  withAppOptions(dead.command('retry <jid>').description('move one dead job back to its queue'))
+    .option('--queue <name>', 'queue', 'default')
+    .action(async (jid: string, options: AppSource & { queue: string }) => {
+      const app = await loadApp(options);
+      try {
+        if (!(await app.store.jobRetryNow({ queue: options.queue, jid, from: 'dead', nowMs: Date.now() }))) {
+          throw new CliError(`No dead job '${jid}' in queue '${options.queue}'; see lagless dead list --queue ${options.queue}.`);
+        }
+        console.log(`Retrying ${jid}.`);
+      } finally {
+        await app.close();
+      }
+    });
+  withAppOptions(dead.command('retry-all').description('move every dead job of a queue back to it'))
+    .option('--queue <name>', 'queue', 'default')
+    .action(async (options: AppSource & { queue: string }) => {
+      const app = await loadApp(options);
+      try {
+        let moved = 0;
+        for (;;) {
+          const batch = await app.store.jobList({ queue: options.queue, state: 'dead', offset: 0, limit: 500 });
+          if (batch.length === 0) break;
+          for (const job of batch) if (await app.store.jobRetryNow({ queue: options.queue, jid: job.jid, from: 'dead', nowMs: Date.now() })) moved++;
+        }
+        console.log(`Retrying ${moved} job(s) from the dead set of '${options.queue}'.`);
+      } finally {
+        await app.close();
+      }
+    });
+}

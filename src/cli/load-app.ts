@@ -1,0 +1,47 @@
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { LaglessApp } from '../app.js';
+import { createLagless } from '../app.js';
+import { LaglessError } from '../errors.js';
+
+export class CliError extends LaglessError {
+  constructor(message: string) {
+    super('CLI', message);
+  }
+}
+
+export interface AppSource {
+  app?: string;
+  redis?: string;
+  prefix?: string;
+}
+
+/** The app a command works on: the default export of `--app`, or a bare app on `--redis` for read-only commands. */
+export async function loadApp(source: AppSource, options: { needsWorkers?: boolean } = {}): Promise<LaglessApp> {
+  if (source.app) {
+    const module = (await import(pathToFileURL(resolve(source.app)).href)) as { default?: Partial<LaglessApp> };
+    const app = module.default;
+    if (!app || typeof app.defineWorker !== 'function' || typeof app.worker !== 'function') {
+      throw new CliError(`${source.app} must export a lagless app as its default export: export default createLagless({ ... }).`);
+    }
+    return app as LaglessApp;
+  }
+  if (options.needsWorkers) throw new CliError('This command needs your workers: pass --app ./path/to/app.js (its default export is the app).');
+  const url = source.redis ?? process.env.LAGLESS_REDIS_URL;
+  if (!url) throw new CliError('Pass --app ./app.js, or --redis redis://host:port (or set LAGLESS_REDIS_URL).');
+  return createLagless({ redis: { url, prefix: source.prefix ?? 'lagless' }, logger: false });
+}
+
+export function parseJsonArgument(text: string, what: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (error) {
+    throw new CliError(`${what} must be JSON, e.g. '{"userId": 7}' (in single quotes in a shell): ${(error as Error).message}.`);
+  }
+}
+
+export function parsePositiveInt(text: string, what: string): number {
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < 1) throw new CliError(`${what} must be a whole number >= 1; got '${text}'.`);
+  return value;
+}

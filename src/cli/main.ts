@@ -1,0 +1,23 @@
+#!/usr/bin/env node
+import { Command, CommanderError } from 'commander';
+import { LaglessError } from '../errors.js';
+import { registerDead } from './dead.js';
+import { registerDedup } from './dedup.js';
+import { registerEnqueue } from './enqueue.js';
+import { registerQueues } from './queues.js';
+import { registerWorker } from './worker.js';
+
+const program = new Command('lagless').description('Background jobs that never read data older than what caused them.').exitOverride();
+registerWorker(program);
+registerEnqueue(program);
+registerQueues(program);
+registerDead(program);
+registerDedup(program);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  if (error instanceof CommanderError) process.exit(error.exitCode);
+  console.error(`lagless: ${error instanceof LaglessError ? error.message : (error as Error).stack ?? String(error)}`);
+  process.exit(1);
+}

@@ -1,0 +1,31 @@
+import { createServer } from 'node:http';
+import type { Command } from 'commander';
+import { withAppOptions } from './app-options.js';
+import { loadApp, parsePositiveInt } from './load-app.js';
+
+export function registerWorker(program: Command): void {
+  withAppOptions(program.command('worker').description('run a worker pool until SIGTERM/SIGINT'))
+    .option('--queues <names>', 'comma-separated queues (default: every queue your workers use)')
+    .option('--concurrency <n>', 'jobs run at once', '10')
+    .option('--timeout <ms>', 'on shutdown, how long jobs may finish before they are handed back', '25000')
+    .option('--metrics-port <port>', 'serve Prometheus /metrics on this port')
+    .action(async (options: { app?: string; queues?: string; concurrency: string; timeout: string; metricsPort?: string }) => {
+      const app = await loadApp(options, { needsWorkers: true });
+      const queues = options.queues?.split(',').filter(Boolean) ?? [...new Set(app.workers().map((w) => w.queue))];
+      const worker = app.worker({ queues, concurrency: parsePositiveInt(options.concurrency, '--concurrency') });
+      const timeoutMs = parsePositiveInt(options.timeout, '--timeout');
+      const metrics = options.metricsPort
+        ? createServer((req, res) => {
+            if (req.url !== '/metrics') return void res.writeHead(404).end('not found; try /metrics\n');
+            void app.metrics.metrics().then((text) => res.writeHead(200, { 'content-type': app.metrics.contentType }).end(text));
+          }).listen(parsePositiveInt(options.metricsPort, '--metrics-port'))
+        : undefined;
+      await worker.start();
+      await new Promise<void>((resolve) => {
+        for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, () => resolve());
+      });
+      await worker.stop({ timeoutMs });
+      metrics?.close();
+      await app.close();
+    });
+}
