@@ -57,8 +57,10 @@ export async function decideLoadBalancing<H>(input: DecisionInput<H>): Promise<D
   const { maxWaitMs = 250, pollMs = 25, sleep = defaultSleep, now = Date.now } = input;
   const deadline = now() + maxWaitMs;
   for (;;) {
-    const chosen = await Promise.all([...needed].map(([db, lsn]) => input.caughtUp(db, lsn)));
-    if (chosen.every((host) => host !== undefined)) {
+    // A hung replica must not hold the job past the bounded wait: an unanswered round counts as behind.
+    const round = Promise.all([...needed].map(([db, lsn]) => input.caughtUp(db, lsn)));
+    const chosen = await settleWithin(round, Math.max(0, deadline - now()));
+    if (chosen?.every((host) => host !== undefined)) {
       const hosts: Record<string, H | undefined> = {};
       for (const db of input.databases) hosts[db] = input.anyReplica(db);
       [...needed.keys()].forEach((db, i) => (hosts[db] = chosen[i]));
@@ -69,6 +71,13 @@ export async function decideLoadBalancing<H>(input: DecisionInput<H>): Promise<D
   }
   if (input.dataConsistency === 'delayed' && !input.retried) return { strategy: 'retry', hosts: primaryEverywhere() };
   return { strategy: 'primary', hosts: primaryEverywhere() };
+}
+
+/** The promise's value, or undefined if it has not settled within `ms` (a real timer, also under a virtual clock). */
+function settleWithin<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), ms)));
+  return Promise.race([promise, expired]).finally(() => clearTimeout(timer));
 }
 
 function defaultSleep(ms: number): Promise<void> {

@@ -10,6 +10,8 @@ export interface DbHostOptions {
   maxReplicationLagBytes: number;
   maxReplicationLagSeconds: number;
   metrics?: DbMetrics;
+  /** A status query slower than this counts as a failure (default 2 s), so a hung host cannot hold every caller. */
+  statusTimeoutMs?: number;
 }
 
 export interface CaughtUpAnswer {
@@ -70,7 +72,7 @@ export class DbHost {
 
   /** Ask the replica where it is, sharing an in-flight query; undefined (and offline) when it cannot answer. */
   refreshReplayLsn(): Promise<Lsn | undefined> {
-    this.inFlight ??= this.queryStatus()
+    this.inFlight ??= withTimeout(this.queryStatus(), this.options.statusTimeoutMs ?? 2_000, `status query to ${this.label}`)
       .then(() => this.replayLsn)
       .catch((error: unknown) => {
         this.markOffline(error);
@@ -95,7 +97,7 @@ export class DbHost {
   /** Update health from a status query and the primary's position: online when either lag is within its limit. */
   async checkHealth(primaryLsn: Lsn | undefined): Promise<void> {
     try {
-      await this.queryStatus();
+      await withTimeout(this.queryStatus(), this.options.statusTimeoutMs ?? 2_000, `status query to ${this.label}`);
     } catch (error) {
       this.markOffline(error);
       return;
@@ -137,6 +139,14 @@ export class DbHost {
   async close(): Promise<void> {
     await this.pool.end();
   }
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} took longer than ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
 export function hostLabel(url: string): string {

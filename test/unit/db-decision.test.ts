@@ -82,3 +82,20 @@ describe('decideLoadBalancing', () => {
     expect(numeric.reason).toContain('"12" from payload wal_locations.main');
   });
 });
+
+describe('decideLoadBalancing with a hung replica', () => {
+  it('stops waiting at the deadline and falls back', async () => {
+    const started = Date.now();
+    const decision = await decideLoadBalancing<string>({
+      dataConsistency: 'sticky',
+      retried: false,
+      walLocations: { main: '0/1' },
+      databases: ['main'],
+      caughtUp: () => new Promise(() => {}),
+      anyReplica: () => undefined,
+      maxWaitMs: 100,
+    });
+    expect(decision.strategy).toBe('primary');
+    expect(Date.now() - started).toBeLessThan(1_000);
+  });
+});

@@ -147,3 +147,16 @@ describe('LoadBalancer', () => {
     expect([...pools.values()].every((p) => p.ended)).toBe(true);
   });
 });
+
+describe('DbHost with a hung server', () => {
+  it('times out the shared status query, marks the host offline and lets the next refresh try again', async () => {
+    const pool = new FakePool();
+    const host = new DbHost({ database: 'main', role: 'replica', url: 'postgres://r/app', pool, maxReplicationLagBytes: 1, maxReplicationLagSeconds: 1, statusTimeoutMs: 50 });
+    pool.gate = new Promise(() => {});
+    expect(await host.caughtUp(parseLsn('0/1'))).toEqual({ caughtUp: false, source: 'query' });
+    expect(host.isOnline).toBe(false);
+    pool.gate = undefined;
+    pool.replayLsn = '0/1';
+    expect(await host.refreshReplayLsn()).toBe(parseLsn('0/1'));
+  });
+});
