@@ -64,7 +64,7 @@ export class Flags {
   private readonly snapshot: FlagSnapshot;
   private readonly policy: EvaluationPolicy;
   private readonly metrics: FlagMetrics | undefined;
-  private readonly listeners = new Set<() => void>();
+  private readonly listeners = new Set<(names: string[]) => void>();
   private readonly loggedErrors = new Set<string>();
   private started: Promise<void> | undefined;
   private timer: NodeJS.Timeout | undefined;
@@ -86,7 +86,7 @@ export class Flags {
         this.metrics?.reloadFailures.inc();
         options.logger.warn({ err, 'extra.environment': this.environment }, 'feature flag reload failed; keeping the previous snapshot');
       },
-      onReloaded: () => this.listeners.forEach((listener) => listener()),
+      onChanged: (names) => this.listeners.forEach((listener) => listener(names)),
     });
   }
 
@@ -125,8 +125,8 @@ export class Flags {
     return this.snapshot.ready(timeoutMs);
   }
 
-  /** Called after every successful reload (the OpenFeature provider emits CONFIGURATION_CHANGED from it). */
-  onChange(listener: () => void): () => void {
+  /** Called when a reload changed stored state, with the changed names (OpenFeature's CONFIGURATION_CHANGED). */
+  onChange(listener: (names: string[]) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
   }

@@ -18,6 +18,7 @@ export { MemoryFlagChangeBus } from './change-bus.js';
 export type { FlagChangeBus, FlagChangeNotice } from './change-bus.js';
 export { RedisFlagChangeBus } from './redis-change-bus.js';
 export type { Evaluation } from './evaluator.js';
+export { LaglessOpenFeatureProvider } from './openfeature.js';
 export type { GroupPredicate } from './gates.js';
 export type { FlagActor, FlagDefinition, FlagGates, FlagValue, FlagState, FlagType, EvaluationReason } from './types.js';
 export { FlagError, UndefinedFlagError, InvalidFlagValueError, UnknownEnvironmentError, FlagDefinitionError, FlagStoreUnavailableError } from './errors.js';

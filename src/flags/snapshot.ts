@@ -15,7 +15,8 @@ export interface FlagSnapshotOptions {
   /** Wall clock in ms (injected for tests). */
   readonly nowMs?: () => number;
   readonly onReloadError?: (err: unknown) => void;
-  readonly onReloaded?: () => void;
+  /** After a load that changed something: the names whose stored state differs from the previous snapshot. */
+  readonly onChanged?: (names: string[]) => void;
 }
 
 export class FlagSnapshot {
@@ -73,10 +74,12 @@ export class FlagSnapshot {
       this.again = false;
       try {
         const startedAtMs = this.nowMs();
+        const previous = this.current;
         this.current = await this.options.store.flagLoadAll({ environment: this.options.environment });
         this.loadedAtMs = startedAtMs;
         this.resolveFirstLoad();
-        this.options.onReloaded?.();
+        const changed = changedNames(previous, this.current);
+        if (changed.length > 0) this.options.onChanged?.(changed);
       } catch (err) {
         this.options.onReloadError?.(err);
       }
@@ -84,4 +87,10 @@ export class FlagSnapshot {
     // Cleared synchronously with the last `again` check: no window where a request is accepted and dropped.
     this.running = undefined;
   }
+}
+
+function changedNames(before: ReadonlyMap<string, FlagGates> | undefined, after: ReadonlyMap<string, FlagGates>): string[] {
+  const names = new Set([...(before?.keys() ?? []), ...after.keys()]);
+  // Gates read back in a canonical order (sorted lists), so JSON equality is state equality.
+  return [...names].filter((name) => JSON.stringify(before?.get(name)) !== JSON.stringify(after.get(name))).sort();
 }

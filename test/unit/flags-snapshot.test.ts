@@ -68,10 +68,15 @@ describe('flag snapshot', () => {
     const make = () => createFlags({ store, logger: recordingLogger(), environment: 'production', definitions: defs, bus: new MemoryFlagChangeBus(hub) });
     const [a, b] = [make(), make()];
     await Promise.all([a.start(), b.start()]);
-    const changed = new Promise<void>((resolve) => b.onChange(resolve));
+    const changed = new Promise<string[]>((resolve) => b.onChange(resolve));
     await a.set('new_ui', true);
-    await changed;
+    expect(await changed).toEqual(['new_ui']);
     expect(b.enabled('new_ui')).toBe(true);
+    // A reload that finds nothing new is not a change (OpenFeature listeners are not woken every period).
+    let calls = 0;
+    b.onChange(() => calls++);
+    await b.reload();
+    expect(calls).toBe(0);
     await Promise.all([a.close(), b.close()]);
   });
 });
