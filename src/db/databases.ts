@@ -5,7 +5,7 @@ import { decideLoadBalancing, type DataConsistency, type Decision } from './deci
 import { ReplicaDiscovery, replicaUrlFor, type DiscoveryOptions } from './discovery.js';
 import type { DbHost } from './host.js';
 import { LoadBalancer } from './load-balancer.js';
-import { createDbMetrics } from './metrics.js';
+import { createDbMetrics, type DbMetrics } from './metrics.js';
 import type { PoolFactory } from './queryable.js';
 import { DbSessions } from './session.js';
 import { stampWalLocations, type WalStamp } from './wal-stamp.js';
@@ -34,6 +34,8 @@ export interface DatabasesOptions {
  */
 export class Databases {
   readonly sessions = new DbSessions();
+  /** Present when a registry was given; the execution middleware increments `decisions`. */
+  readonly metrics: DbMetrics | undefined;
   private readonly balancers = new Map<string, LoadBalancer>();
   private readonly facades = new Map<string, Database>();
   private readonly discoveries: ReplicaDiscovery[] = [];
@@ -43,6 +45,7 @@ export class Databases {
     private readonly options: DatabasesOptions = {},
   ) {
     const metrics = options.registry ? createDbMetrics(options.registry) : undefined;
+    this.metrics = metrics;
     for (const [database, db] of Object.entries(config)) {
       const balancer = new LoadBalancer({
         database,

@@ -7,6 +7,8 @@ export interface DbMetrics {
   readonly replicaLagBytes: Gauge<'database' | 'host'>;
   readonly replicaLagSeconds: Gauge<'database' | 'host'>;
   readonly replicaOnline: Gauge<'database' | 'host'>;
+  /** Incremented by the execution middleware, which knows the worker: one per job execution. */
+  readonly decisions: Counter<'worker' | 'data_consistency' | 'strategy'>;
 }
 
 export function createDbMetrics(registry: Registry): DbMetrics {
@@ -21,6 +23,7 @@ export function createDbMetrics(registry: Registry): DbMetrics {
     caughtUpChecks: counter('lagless_lb_caught_up_checks_total', 'Replica caught-up checks, by result and whether the cached replay LSN answered', ['result', 'source']),
     replicaLagBytes: gauge('lagless_replica_lag_bytes', 'WAL bytes between the primary and what the replica replayed', ['database', 'host']),
     replicaLagSeconds: gauge('lagless_replica_lag_seconds', 'Seconds since the last transaction the replica replayed was committed', ['database', 'host']),
+    decisions: counter('lagless_lb_decisions_total', 'Load-balancing decisions at job execution, by worker, data consistency and strategy', ['worker', 'data_consistency', 'strategy']),
     replicaOnline: gauge('lagless_replica_online', '1 when the replica is reachable and within its lag limits', ['database', 'host']),
   };
 }
