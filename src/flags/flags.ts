@@ -46,6 +46,7 @@ export interface WriteOptions {
   readonly env?: string;
 }
 
+const PUBLISH_TIMEOUT_MS = 1000;
 const STRICT_ENVIRONMENTS = new Set(['development', 'dev', 'test']);
 const GROUP_NAME = /^[a-z][a-z0-9_]*$/;
 
@@ -230,10 +231,15 @@ export class Flags {
   private async afterChange(change: FlagChange): Promise<void> {
     this.metrics?.changes.inc({ action: change.action });
     logFlagChange(this.options.logger, change);
-    // The write is committed; a lost notice only delays other processes until their periodic reload.
-    await this.options.bus?.publish({ environment: change.environment, name: change.name, action: change.action }).catch((err: unknown) => {
-      this.options.logger.warn({ err, key: change.name }, 'feature flag change notice not published; other processes catch up on their periodic reload');
-    });
+    // The write is committed; a lost notice only delays other processes until their periodic reload. The wait
+    // is bounded because a Redis client queues commands while disconnected, which would hang `set` for minutes.
+    if (this.options.bus) {
+      const published = this.options.bus.publish({ environment: change.environment, name: change.name, action: change.action });
+      const outcome = await withTimeout(published, PUBLISH_TIMEOUT_MS).catch((err: unknown) => err);
+      if (outcome !== 'done') {
+        this.options.logger.warn({ err: outcome, key: change.name }, 'feature flag change notice not published; other processes catch up on their periodic reload');
+      }
+    }
     if (change.environment === this.environment) await this.snapshot.reload();
   }
 
@@ -242,6 +248,17 @@ export class Flags {
     if (this.loggedErrors.has(key)) return; // once per flag and cause: evaluation is a hot path
     this.loggedErrors.add(key);
     this.options.logger.warn({ key: name, 'extra.error_code': result.errorCode, 'extra.error': result.errorMessage }, 'feature flag evaluated with an error');
+  }
+}
+
+async function withTimeout(promise: Promise<void>, timeoutMs: number): Promise<'done' | Error> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<Error>((resolve) => (timer = setTimeout(() => resolve(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs)));
+  promise.catch(() => undefined); // a late rejection after the timeout is already reported
+  try {
+    return await Promise.race([promise.then(() => 'done' as const), timeout]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 
