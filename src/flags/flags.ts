@@ -235,7 +235,7 @@ export class Flags {
     // is bounded because a Redis client queues commands while disconnected, which would hang `set` for minutes.
     if (this.options.bus) {
       const published = this.options.bus.publish({ environment: change.environment, name: change.name, action: change.action });
-      const outcome = await withTimeout(published, PUBLISH_TIMEOUT_MS).catch((err: unknown) => err);
+      const outcome = await withTimeout(published, PUBLISH_TIMEOUT_MS);
       if (outcome !== 'done') {
         this.options.logger.warn({ err: outcome, key: change.name }, 'feature flag change notice not published; other processes catch up on their periodic reload');
       }
@@ -254,9 +254,13 @@ export class Flags {
 async function withTimeout(promise: Promise<void>, timeoutMs: number): Promise<'done' | Error> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<Error>((resolve) => (timer = setTimeout(() => resolve(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs)));
-  promise.catch(() => undefined); // a late rejection after the timeout is already reported
+  // Both outcomes handled in one chain: a rejection arriving after the timeout must not become unhandled.
+  const settled = promise.then(
+    () => 'done' as const,
+    (err: unknown) => (err instanceof Error ? err : new Error(String(err))),
+  );
   try {
-    return await Promise.race([promise.then(() => 'done' as const), timeout]);
+    return await Promise.race([settled, timeout]);
   } finally {
     clearTimeout(timer);
   }

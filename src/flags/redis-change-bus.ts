@@ -21,7 +21,9 @@ export class RedisFlagChangeBus implements FlagChangeBus {
   }
 
   async subscribe(onNotice: (notice: FlagChangeNotice) => void, onResubscribed?: () => void): Promise<void> {
-    const subscriber = this.redis.duplicate();
+    // We resubscribe ourselves instead of ioredis's autoResubscribe: its internal SUBSCRIBE has no rejection
+    // handler, and ours lets the reload run only once notices flow again (no window where one is missed).
+    const subscriber = this.redis.duplicate({ autoResubscribe: false });
     this.subscriber = subscriber;
     // Swallow connection errors here (ioredis reconnects by itself); an unhandled 'error' would crash the app.
     subscriber.on('error', () => undefined);
@@ -32,11 +34,15 @@ export class RedisFlagChangeBus implements FlagChangeBus {
     });
     let first = true;
     subscriber.on('ready', () => {
-      // ioredis re-subscribes after a reconnect; anything published meanwhile was lost, so reload.
-      if (!first) onResubscribed?.();
-      first = false;
+      if (first) return;
+      // Anything published while we were disconnected was lost: reload once subscribed again.
+      subscriber
+        .subscribe(this.channel)
+        .then(() => onResubscribed?.())
+        .catch(() => undefined);
     });
     await subscriber.subscribe(this.channel);
+    first = false;
   }
 
   async close(): Promise<void> {
