@@ -46,28 +46,34 @@ export interface RuleInput {
 
 export type RuleResult = { ok: true; definition: FlagDefinition } | { ok: false; problems: string[] };
 
+function fieldsOf(raw: unknown): { name?: unknown; type?: unknown; default_enabled?: unknown } {
+  return typeof raw === 'object' && raw !== null && !Array.isArray(raw) ? (raw as Record<string, unknown>) : {};
+}
+
+/** Every problem of the file at once (a schema error does not hide a wrong name or folder). */
 export function checkDefinition(input: RuleInput): RuleResult {
-  const parsed = schema.safeParse(input.raw ?? {});
-  if (!parsed.success) {
-    return { ok: false, problems: parsed.error.issues.map((issue) => issue.message) };
+  if (typeof input.raw !== 'object' || input.raw === null || Array.isArray(input.raw)) {
+    return { ok: false, problems: ['must be a YAML mapping with name, type and default_enabled'] };
   }
+  const parsed = schema.safeParse(input.raw);
+  const problems = parsed.success ? [] : parsed.error.issues.map((issue) => issue.message);
+  const { name, type, default_enabled: defaultEnabled } = fieldsOf(input.raw);
+  if (typeof name === 'string') {
+    if (name !== input.fileName) problems.push(`name '${name}' does not match the file name '${input.fileName}.yml'`);
+    if (!SNAKE_CASE.test(name)) problems.push(`name '${name}' is not snake_case (lowercase letters, digits and single underscores)`);
+  }
+  if (typeof type === 'string') {
+    if (!isFlagType(type)) problems.push(`type '${type}' is not a known type (${FLAG_TYPES.join(', ')})`);
+    else if (type !== input.folder) problems.push(`type '${type}' does not match its folder '${input.folder}/' (move the file or fix the type)`);
+    else if (defaultEnabled === true && !defaultEnabledAllowed(type)) problems.push(`default_enabled: true is not allowed for type '${type}'`);
+  }
+  if (!parsed.success || problems.length > 0) return { ok: false, problems };
   const data = parsed.data;
-  const problems: string[] = [];
-  if (data.name !== input.fileName) problems.push(`name '${data.name}' does not match the file name '${input.fileName}.yml'`);
-  if (!SNAKE_CASE.test(data.name)) problems.push(`name '${data.name}' is not snake_case (lowercase letters, digits and single underscores)`);
-  if (!isFlagType(data.type)) {
-    problems.push(`type '${data.type}' is not a known type (${FLAG_TYPES.join(', ')})`);
-  } else if (data.type !== input.folder) {
-    problems.push(`type '${data.type}' does not match its folder '${input.folder}/' (move the file or fix the type)`);
-  } else if (data.default_enabled && !defaultEnabledAllowed(data.type)) {
-    problems.push(`default_enabled: true is not allowed for type '${data.type}'`);
-  }
-  if (problems.length > 0 || !isFlagType(data.type)) return { ok: false, problems };
   return {
     ok: true,
     definition: Object.freeze({
       name: data.name,
-      type: data.type,
+      type: data.type as FlagType,
       defaultEnabled: data.default_enabled,
       group: data.group,
       milestone: data.milestone,

@@ -57,6 +57,20 @@ describe('flag definitions', () => {
     expect(() => loadDefinitions({ dirs: [dir] })).toThrow(FlagDefinitionError);
   });
 
+  it('lists every problem of one file, not just the first', () => {
+    const dir = join(root, 'multi');
+    write(dir, 'ops/some_flag.yml', yml('Other', 'beta', 'maybe'));
+    write(dir, 'ops/list.yml', '- a\n- b\n');
+    const { problems } = readDefinitions({ dirs: [dir] });
+    expect(problems.filter((p) => p.includes('some_flag.yml')).map((p) => p.split(': ').slice(1).join(': '))).toEqual([
+      'default_enabled is required and must be true or false',
+      "name 'Other' does not match the file name 'some_flag.yml'",
+      "name 'Other' is not snake_case (lowercase letters, digits and single underscores)",
+      "type 'beta' does not match its folder 'ops/' (move the file or fix the type)",
+    ]);
+    expect(problems.filter((p) => p.includes('list.yml'))).toEqual([expect.stringContaining('must be a YAML mapping')]);
+  });
+
   it('lint adds undefined stored flags and unreferenced definitions', () => {
     const dir = join(root, 'lint');
     write(dir, 'beta/used_flag.yml', yml('used_flag', 'beta'));
