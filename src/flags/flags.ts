@@ -1,7 +1,7 @@
-import { userInfo } from 'node:os';
 import type { Registry } from 'prom-client';
 import type { FlagChangeBus } from './change-bus.js';
-import { isUnavailableError, logFlagChange, type FlagLogger } from './change-log.js';
+import { announceChange, defaultChangedBy } from './change-publisher.js';
+import { isUnavailableError, type FlagLogger } from './change-log.js';
 import { FlagError, FlagStoreUnavailableError, InvalidFlagValueError, UndefinedFlagError, UnknownEnvironmentError } from './errors.js';
 import { evaluateFlag, type Evaluation, type EvaluationPolicy } from './evaluator.js';
 import { flagMetrics, type FlagMetrics } from './flag-metrics.js';
@@ -46,17 +46,8 @@ export interface WriteOptions {
   readonly env?: string;
 }
 
-const PUBLISH_TIMEOUT_MS = 1000;
 const STRICT_ENVIRONMENTS = new Set(['development', 'dev', 'test']);
 const GROUP_NAME = /^[a-z][a-z0-9_]*$/;
-
-function defaultBy(): string {
-  try {
-    return userInfo().username || 'unknown';
-  } catch {
-    return 'unknown';
-  }
-}
 
 /** `app.flags`: writes through the store (audited, published), reads from the in-memory snapshot. */
 export class Flags {
@@ -166,7 +157,7 @@ export class Flags {
     const environment = this.checkEnvironment(options.env);
     if (!this.options.definitions.has(name)) throw new UndefinedFlagError(name);
     const checked = checkFlagValue(name, value);
-    const change = await this.storeCall(() => this.options.store.flagSet({ environment, name, value: checked, by: options.by ?? defaultBy() }));
+    const change = await this.storeCall(() => this.options.store.flagSet({ environment, name, value: checked, by: options.by ?? defaultChangedBy() }));
     await this.afterChange(change);
     return change;
   }
@@ -174,7 +165,7 @@ export class Flags {
   /** Removes stored state so `default_enabled` applies again. Works for undefined flags too (cleanup). */
   async delete(name: string, options: WriteOptions = {}): Promise<FlagChange | null> {
     const environment = this.checkEnvironment(options.env);
-    const change = await this.storeCall(() => this.options.store.flagDelete({ environment, name, by: options.by ?? defaultBy() }));
+    const change = await this.storeCall(() => this.options.store.flagDelete({ environment, name, by: options.by ?? defaultChangedBy() }));
     if (change) await this.afterChange(change);
     return change;
   }
@@ -229,17 +220,7 @@ export class Flags {
   }
 
   private async afterChange(change: FlagChange): Promise<void> {
-    this.metrics?.changes.inc({ action: change.action });
-    logFlagChange(this.options.logger, change);
-    // The write is committed; a lost notice only delays other processes until their periodic reload. The wait
-    // is bounded because a Redis client queues commands while disconnected, which would hang `set` for minutes.
-    if (this.options.bus) {
-      const published = this.options.bus.publish({ environment: change.environment, name: change.name, action: change.action });
-      const outcome = await withTimeout(published, PUBLISH_TIMEOUT_MS);
-      if (outcome !== 'done') {
-        this.options.logger.warn({ err: outcome, key: change.name }, 'feature flag change notice not published; other processes catch up on their periodic reload');
-      }
-    }
+    await announceChange(change, { logger: this.options.logger, bus: this.options.bus, metrics: this.metrics });
     if (change.environment === this.environment) await this.snapshot.reload();
   }
 
@@ -248,21 +229,6 @@ export class Flags {
     if (this.loggedErrors.has(key)) return; // once per flag and cause: evaluation is a hot path
     this.loggedErrors.add(key);
     this.options.logger.warn({ key: name, 'extra.error_code': result.errorCode, 'extra.error': result.errorMessage }, 'feature flag evaluated with an error');
-  }
-}
-
-async function withTimeout(promise: Promise<void>, timeoutMs: number): Promise<'done' | Error> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<Error>((resolve) => (timer = setTimeout(() => resolve(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs)));
-  // Both outcomes handled in one chain: a rejection arriving after the timeout must not become unhandled.
-  const settled = promise.then(
-    () => 'done' as const,
-    (err: unknown) => (err instanceof Error ? err : new Error(String(err))),
-  );
-  try {
-    return await Promise.race([settled, timeout]);
-  } finally {
-    clearTimeout(timer);
   }
 }
 
