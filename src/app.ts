@@ -3,6 +3,11 @@ import { Registry } from 'prom-client';
 import type { EnqueueContext } from './client/enqueue-context.js';
 import { Enqueuer } from './client/enqueuer.js';
 import { validateConfig } from './config/schema.js';
+import { AppDatabases } from './db/app-databases.js';
+import { loadBalancingClientMiddleware } from './db/client-middleware.js';
+import type { Database } from './db/database.js';
+import type { DatabaseConfig, Databases } from './db/databases.js';
+import { loadBalancingServerMiddleware } from './db/server-middleware.js';
 import { dedupClientMiddleware } from './dedup/client-middleware.js';
 import { FLAGS_OFF, type FlagCheck } from './dedup/flags.js';
 import { InvalidOptionError, UnknownWorkerError } from './errors.js';
@@ -21,6 +26,8 @@ import { MemoryJobStore } from './store/memory-store.js';
 export interface LaglessConfig {
   /** Omit for the in-memory store (single process: the embedded default and a testing mode). */
   redis?: { url: string; prefix?: string };
+  /** Named PostgreSQL databases (primary + replicas) for `app.db(name)`, `ctx.db(name)` and replica-aware execution. */
+  databases?: Record<string, DatabaseConfig>;
   /** A pino logger; default JSON lines on stdout; `false` silences lagless. */
   logger?: Logger | false;
   /** Injectable clock: wall time for stored timestamps, monotonic time for durations and leases. */
@@ -34,6 +41,10 @@ export interface LaglessApp {
   workers(): WorkerDefinition[];
   /** Enqueue by worker name (CLI, dashboards); throws UnknownWorkerError for a name never defined. */
   enqueue(workerName: string, args: unknown): Promise<EnqueueResult>;
+  /** A configured database: reads go to a replica that has what this context wrote; UnknownDatabaseError otherwise. */
+  db(name: string): Database;
+  /** The configured databases (load balancers, sessions, metrics), started on first use; undefined without `databases`. */
+  readonly databases: Databases | undefined;
   readonly store: JobStore;
   readonly logger: Logger;
   readonly metrics: Registry;
@@ -62,6 +73,9 @@ export function createLagless(config: LaglessConfig = {}): LaglessApp {
   const runtimes = new Set<WorkerRuntime>();
   const clientMiddleware = new MiddlewareChain<EnqueueContext, EnqueueResult>().add('deduplication', dedupClientMiddleware({ logger, metrics, flags: () => flags, now }));
   const serverMiddleware = new MiddlewareChain<ExecutionContext, unknown>();
+  const databases = new AppDatabases(config.databases, { registry, logger });
+  clientMiddleware.insertBefore('deduplication', 'load_balancing', loadBalancingClientMiddleware({ databases: () => databases.get(), flags: () => flags }));
+  serverMiddleware.add('load_balancing', loadBalancingServerMiddleware({ databases: () => databases.get(), flags: () => flags }));
   const enqueuer = new Enqueuer(store, clientMiddleware, { now }, metrics);
 
   function defineWorker<Args>(options: WorkerOptions<Args>): Worker<Args> {
@@ -85,7 +99,7 @@ export function createLagless(config: LaglessConfig = {}): LaglessApp {
   return {
     defineWorker,
     worker(options) {
-      const runtime = new WorkerRuntime(store, logger, { chain: serverMiddleware, metrics, findWorker: (name) => definitions.get(name), now, monotonic }, options);
+      const runtime = new WorkerRuntime(store, logger, { chain: serverMiddleware, metrics, findWorker: (name) => definitions.get(name), now, monotonic, db: (name) => databases.db(name) }, options);
       runtimes.add(runtime);
       return runtime;
     },
@@ -96,6 +110,10 @@ export function createLagless(config: LaglessConfig = {}): LaglessApp {
       if (!worker) throw new UnknownWorkerError(workerName);
       return enqueuer.enqueue(worker, args);
     },
+    db: (name) => databases.db(name),
+    get databases() {
+      return databases.get();
+    },
     store,
     logger,
     metrics: registry,
@@ -104,6 +122,7 @@ export function createLagless(config: LaglessConfig = {}): LaglessApp {
     async close() {
       await Promise.all([...runtimes].map((runtime) => runtime.stop()));
       await store.close();
+      await databases.close();
     },
   };
 }

@@ -14,10 +14,19 @@ export type { JobStore, QueueSizes, DedupCookie } from './store/job-store.js';
 export { MemoryJobStore } from './store/memory-store.js';
 export { RedisJobStore } from './redis/redis-store.js';
 export { idempotencyKey, idempotencyString } from './dedup/idempotency-key.js';
+export { Databases } from './db/databases.js';
+export type { DatabaseConfig } from './db/databases.js';
+export { Database } from './db/database.js';
+export type { QueryOptions } from './db/database.js';
+export type { Queryable, PoolLike } from './db/queryable.js';
 export {
   LaglessError,
   InvalidOptionError,
   InvalidArgsError,
   UnknownWorkerError,
   MalformedPayloadError,
+  InvalidLsnError,
+  DatabaseUnavailableError,
+  UnknownDatabaseError,
+  AfterCommitError,
 } from './errors.js';

@@ -26,13 +26,14 @@ export class Enqueuer {
 
   async enqueue(worker: WorkerDefinition, args: unknown, runAtMs?: number): Promise<EnqueueResult> {
     const context = this.context(worker, args, runAtMs);
-    return this.chain.run(context, async () => this.result(context, await this.store.jobPush(this.pushParams(context))));
+    return this.chain.run(context, () => this.pushOne(context));
   }
 
   async enqueueMany(worker: WorkerDefinition, argsList: unknown[]): Promise<EnqueueResult[]> {
     const contexts = argsList.map((args) => this.context(worker, args));
     const batch: { context: EnqueueContext; settle: (result: JobPushResult) => void; fail: (error: unknown) => void }[] = [];
     let finished = 0;
+    let flushed = false;
     let flush: () => void = () => {};
     const allArrived = new Promise<void>((resolve) => (flush = resolve));
     const arrived = (): void => {
@@ -41,6 +42,8 @@ export class Enqueuer {
     const runs = contexts.map((context) => {
       let reachedEnd = false;
       const run = this.chain.run(context, () => {
+        // A middleware that calls next() after the batch went (an enqueue held until COMMIT) pushes on its own.
+        if (flushed) return this.pushOne(context);
         reachedEnd = true;
         const pushed = new Promise<JobPushResult>((settle, fail) => batch.push({ context, settle, fail }));
         arrived();
@@ -49,6 +52,7 @@ export class Enqueuer {
       return run.finally(() => reachedEnd || arrived());
     });
     if (contexts.length > 0) await Promise.race([allArrived, Promise.all(runs)]);
+    flushed = true;
     if (batch.length > 0) {
       try {
         const results = await this.store.jobPushMany(batch.map((entry) => this.pushParams(entry.context)));
@@ -58,6 +62,10 @@ export class Enqueuer {
       }
     }
     return Promise.all(runs);
+  }
+
+  private async pushOne(context: EnqueueContext): Promise<EnqueueResult> {
+    return this.result(context, await this.store.jobPush(this.pushParams(context)));
   }
 
   private context(worker: WorkerDefinition, args: unknown, runAtMs?: number): EnqueueContext {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { databasesConfigSchema } from '../db/databases-config.js';
 import { InvalidOptionError } from '../errors.js';
 
 const configSchema = z
@@ -10,6 +11,7 @@ const configSchema = z
       })
       .strict()
       .optional(),
+    databases: databasesConfigSchema.optional(),
     logger: z.any().optional(),
     clock: z.any().optional(),
   })

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { Database } from '../db/database.js';
 import type { DataConsistency, JobPayload } from './payload.js';
 import type { RetryPolicy } from './retry.js';
 import type { Snooze } from './snooze.js';
@@ -22,6 +23,12 @@ export interface JobContext {
   readonly signal: AbortSignal;
   /** `throw ctx.snooze(ms)` (or return it): run again after `ms`, without counting a failure. */
   snooze(delayMs: number): Snooze;
+  /**
+   * A configured database, routed by this job's load-balancing decision: reads go to the chosen host
+   * (`.pool` is its pg.Pool), the first write sends the rest of the job to the primary. Throws
+   * UnknownDatabaseError for a name that is not configured.
+   */
+  db(name: string): Database;
 }
 
 export interface WorkerOptions<Args> {
@@ -52,6 +59,12 @@ export interface EnqueueResult {
   /** True when an idempotent twin absorbed this enqueue; `duplicateOf` names the job that covers it. */
   deduplicated: boolean;
   duplicateOf?: string;
+  /**
+   * True when the enqueue ran inside an open `db(..).transaction()`: the job is pushed after COMMIT and
+   * dropped on ROLLBACK, so `deduplicated` is not known yet (false here; a twin absorbing it after COMMIT is
+   * logged and counted as usual). `jid` is the id the job gets once pushed.
+   */
+  heldUntilCommit?: boolean;
 }
 
 /** The handle defineWorker returns. */

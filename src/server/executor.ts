@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
-import { LaglessError, UnknownWorkerError } from '../errors.js';
+import type { Database } from '../db/database.js';
+import { LaglessError, UnknownDatabaseError, UnknownWorkerError } from '../errors.js';
 import { newJid } from '../jobs/jid.js';
 import { decodePayload, encodePayload, type JobPayload } from '../jobs/payload.js';
 import { Snooze } from '../jobs/snooze.js';
@@ -21,6 +22,8 @@ export interface ExecutorDeps {
   now: () => number;
   monotonic: () => number;
   token: string;
+  /** `ctx.db(name)`: the app's configured databases (routing comes from the load-balancing middleware). */
+  db?: (name: string) => Database;
 }
 
 type Outcome = { kind: 'done' } | { kind: 'snooze'; delayMs: number } | { kind: 'fail'; error: Error };
@@ -48,7 +51,7 @@ export class JobExecutor {
     metrics.latency.observe({ queue }, latencyS);
     logger.info({ ...jobLogFields(job), job_status: 'start', scheduling_latency_s: round(latencyS) }, 'start');
 
-    const context: ExecutionContext = { worker, job, ctx: jobContext(job, logger, signal), logFields: {} };
+    const context: ExecutionContext = { worker, job, ctx: jobContext(job, logger, signal, this.deps.db), logFields: {} };
     const started = this.deps.monotonic();
     const outcome = await this.run(context);
     const durationS = (this.deps.monotonic() - started) / 1000;
@@ -122,7 +125,7 @@ export class JobExecutor {
   }
 }
 
-function jobContext(job: JobPayload, logger: Logger, signal: AbortSignal): JobContext {
+function jobContext(job: JobPayload, logger: Logger, signal: AbortSignal, db: ExecutorDeps['db']): JobContext {
   let child: Logger | undefined;
   return {
     jid: job.jid,
@@ -132,6 +135,10 @@ function jobContext(job: JobPayload, logger: Logger, signal: AbortSignal): JobCo
       return (child ??= logger.child({ jid: job.jid, class: job.class }));
     },
     snooze: (delayMs: number) => new Snooze(delayMs),
+    db: (name: string) => {
+      if (!db) throw new UnknownDatabaseError(name, []);
+      return db(name);
+    },
   };
 }
 
