@@ -152,14 +152,15 @@ describe('bad input', () => {
     await expect(W.enqueue(circular as never)).rejects.toThrow(/circular reference/);
   });
 
-  it.each([
-    [{ name: 'X1', queue: 'bad{queue}', perform: () => 1 }, /option queue for 'X1': use 1-100 letters/],
-    [{ name: '', perform: () => 1 }, /name/],
-    [{ name: 'X2', retry: { max: -1 }, perform: () => 1 }, /retry\.max/],
+  const perform = (): number => 1;
+  it.each<[Record<string, unknown>, RegExp]>([
+    [{ name: 'X1', queue: 'bad{queue}', perform }, /option queue for 'X1': use 1-100 letters/],
+    [{ name: '', perform }, /name/],
+    [{ name: 'X2', retry: { max: -1 }, perform }, /retry\.max/],
     [{ name: 'X3' }, /perform/],
-    [{ name: 'X4', perform: () => 1, deduplicate: { strategy: 'sometimes' } }, /deduplicate\.strategy/],
-    [{ name: 'X5', perform: () => 1, deduplicate: { ttlMs: 0 } }, /deduplicate\.ttlMs/],
-    [{ name: 'X6', perform: () => 1, deduplicate: { strategy: 'until_executing', ifDeduplicated: 'reschedule_once' } }, /only works with strategy 'until_executed'/],
+    [{ name: 'X4', perform, deduplicate: { strategy: 'sometimes' } }, /deduplicate\.strategy/],
+    [{ name: 'X5', perform, deduplicate: { ttlMs: 0 } }, /deduplicate\.ttlMs/],
+    [{ name: 'X6', perform, deduplicate: { strategy: 'until_executing', ifDeduplicated: 'reschedule_once' } }, /only works with strategy 'until_executed'/],
   ])('rejects invalid worker options %#', (options, message) => {
     expect(() => app.defineWorker(options as never)).toThrow(message);
   });
