@@ -29,4 +29,10 @@ const databaseSchema = z
   .strict()
   .refine((db) => !(db.replicas && db.discover), { message: 'use either replicas (a static list) or discover (DNS), not both', path: ['discover'] });
 
-export const databasesConfigSchema = z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,62}$/, 'database names use letters, digits and _ (they are stored in payloads)'), databaseSchema);
+const DATABASE_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
+
+export const databasesConfigSchema = z.record(z.string(), databaseSchema).superRefine((databases, ctx) => {
+  for (const name of Object.keys(databases)) {
+    if (!DATABASE_NAME.test(name)) ctx.addIssue({ code: 'custom', path: [name], message: `'${name}' is not a usable database name: use letters, digits and _ (names are stored in payloads)` });
+  }
+});
