@@ -15,6 +15,7 @@ import type {
   JobState,
   JobStore,
   QueueMaintainParams,
+  QueueCounters,
   QueueMaintainResult,
   QueueSizes,
   StoredJob,
@@ -176,6 +177,12 @@ export class RedisJobStore implements JobStore {
     const replies = await this.redis.pipeline().llen(k.ready).zcard(k.schedule).zcard(k.retry).zcard(k.dead).hlen(k.active).hlen(k.dedup).exec();
     const [ready, scheduled, retry, dead, inFlight, dedupKeys] = (replies ?? []).map(([, value]) => Number(value));
     return { ready: ready!, scheduled: scheduled!, retry: retry!, dead: dead!, inFlight: inFlight!, dedupKeys: dedupKeys! };
+  }
+
+  async queueCounters(queue: string): Promise<QueueCounters> {
+    const values = await this.redis.hmget(this.keys.queue(queue).stats, 'processed', 'failed', 'deduplicated', 'rescheduled');
+    const [processed, failed, deduplicated, rescheduled] = values.map((value) => Number(value ?? 0));
+    return { processed: processed!, failed: failed!, deduplicated: deduplicated!, rescheduled: rescheduled! };
   }
 
   async queueList(): Promise<string[]> {

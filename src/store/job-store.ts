@@ -27,6 +27,8 @@ export interface JobStore {
   /** Promote due scheduled/retry jobs, recover expired leases, cap the dead set. At most one caller at a time. */
   queueMaintain(params: QueueMaintainParams): Promise<QueueMaintainResult | undefined>;
   queueSizes(queue: string): Promise<QueueSizes>;
+  /** Running totals of a queue, shared by every process on the store (the dashboard's rates come from these). */
+  queueCounters(queue: string): Promise<QueueCounters>;
   queueList(): Promise<string[]>;
   /** Jobs of one state, newest first for sets, head first for the ready list. */
   jobList(params: { queue: string; state: JobState; offset: number; limit: number }): Promise<StoredJob[]>;
@@ -137,6 +139,18 @@ export interface QueueSizes {
   dead: number;
   inFlight: number;
   dedupKeys: number;
+}
+
+/** Cumulative counts since the queue was first used; a rate is the difference of two readings. */
+export interface QueueCounters {
+  /** Jobs acked as done. */
+  processed: number;
+  /** Executions that failed: moved to retry or dead (snoozes are not failures). */
+  failed: number;
+  /** Enqueues absorbed by an idempotent twin's dedup cookie. */
+  deduplicated: number;
+  /** Jobs re-enqueued once by reschedule_once. */
+  rescheduled: number;
 }
 
 export interface StoredJob {

@@ -12,6 +12,7 @@ import type {
   JobState,
   JobStore,
   QueueMaintainParams,
+  QueueCounters,
   QueueMaintainResult,
   QueueSizes,
   StoredJob,
@@ -31,6 +32,7 @@ interface MemoryQueue {
   cookies: CookieJar;
   lock?: { token: string; expiresAtMs: number };
   waiters: Set<() => void>;
+  counters: QueueCounters;
 }
 
 const JID = /"jid":"([\w-]+)"/;
@@ -50,7 +52,7 @@ export class MemoryJobStore implements JobStore {
   private q(name: string): MemoryQueue {
     let queue = this.queues.get(name);
     if (!queue) {
-      queue = { ready: new Deque(), schedule: new Map(), retry: new Map(), dead: new Map(), active: new Map(), cookies: new CookieJar(), waiters: new Set() };
+      queue = { ready: new Deque(), schedule: new Map(), retry: new Map(), dead: new Map(), active: new Map(), cookies: new CookieJar(), waiters: new Set(), counters: { processed: 0, failed: 0, deduplicated: 0, rescheduled: 0 } };
       this.queues.set(name, queue);
     }
     return queue;
@@ -85,6 +87,7 @@ export class MemoryJobStore implements JobStore {
       return { pushed: true, jid: p.jid, duplicateOf: cookie.owner };
     }
     cookie.absorbed++;
+    queue.counters.deduplicated++;
     if (cookie.executing) cookie.absorbedWhileExecuting++;
     const walRaised = d.preserveLatestWal && d.wal ? raiseWal(cookie, d.wal) : [];
     return { pushed: false, jid: p.jid, duplicateOf: cookie.owner, walRaised };
@@ -139,6 +142,7 @@ export class MemoryJobStore implements JobStore {
       const held = queue.active.get(job.jid);
       if (!held || held.token !== job.token) return { jid: job.jid, acked: false };
       queue.active.delete(job.jid);
+      queue.counters.processed++;
       const cookie = job.dedupKey ? queue.cookies.get(job.dedupKey, params.nowMs) : undefined;
       if (!job.dedupKey || cookie?.owner !== job.jid) return { jid: job.jid, acked: true };
       if (!job.rescheduleRaw || !job.rescheduleJid || cookie.absorbedWhileExecuting === 0) {
@@ -149,6 +153,7 @@ export class MemoryJobStore implements JobStore {
       this.makeReady(queue, job.rescheduleRaw.slice(0, -1) + wal);
       const next: MemoryCookie = { ...cookie, owner: job.rescheduleJid, absorbed: 0, executing: false, absorbedWhileExecuting: 0, wal: { ...cookie.wal }, expiresAtMs: params.nowMs + (job.rescheduleTtlMs ?? 0) };
       queue.cookies.set(job.dedupKey, next);
+      queue.counters.rescheduled++;
       return { jid: job.jid, acked: true, rescheduled: job.rescheduleJid };
     });
   }
@@ -168,6 +173,7 @@ export class MemoryJobStore implements JobStore {
     if (!held || held.token !== p.token) return false;
     queue.active.delete(p.jid);
     target.set(p.jid, { raw: p.raw, score: p.runAtMs });
+    if (target !== queue.schedule) queue.counters.failed++; // a snooze is not a failure
     const cookie = p.dedupKey ? queue.cookies.get(p.dedupKey, p.nowMs) : undefined;
     if (p.dedupKey && cookie?.owner === p.jid) {
       if (dead) queue.cookies.delete(p.dedupKey);
@@ -227,6 +233,10 @@ export class MemoryJobStore implements JobStore {
   async queueSizes(name: string): Promise<QueueSizes> {
     const q = this.q(name);
     return { ready: q.ready.length, scheduled: q.schedule.size, retry: q.retry.size, dead: q.dead.size, inFlight: q.active.size, dedupKeys: q.cookies.size };
+  }
+
+  async queueCounters(name: string): Promise<QueueCounters> {
+    return { ...this.q(name).counters };
   }
 
   async queueList(): Promise<string[]> {
