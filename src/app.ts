@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
 import type { EnqueueContext } from './client/enqueue-context.js';
 import { Enqueuer } from './client/enqueuer.js';
+import type { AppFlagsConfig } from './config/flags-config.js';
 import { validateConfig } from './config/schema.js';
 import { AppDatabases } from './db/app-databases.js';
 import { loadBalancingClientMiddleware } from './db/client-middleware.js';
@@ -9,8 +10,11 @@ import type { Database } from './db/database.js';
 import type { DatabaseConfig, Databases } from './db/databases.js';
 import { loadBalancingServerMiddleware } from './db/server-middleware.js';
 import { dedupClientMiddleware } from './dedup/client-middleware.js';
-import { FLAGS_OFF, type FlagCheck } from './dedup/flags.js';
 import { InvalidOptionError, UnknownWorkerError } from './errors.js';
+import { createAppFlags } from './flags/app-flags.js';
+import type { Flags } from './flags/flags.js';
+import type { MigrateResult } from './flags/migrate.js';
+import { checkWorkerFlags } from './flags/worker-flags.js';
 import { retryPolicy } from './jobs/retry.js';
 import type { EnqueueResult, Worker, WorkerDefinition, WorkerOptions } from './jobs/worker.js';
 import { validateWorkerOptions } from './jobs/worker-options.js';
@@ -28,6 +32,8 @@ export interface LaglessConfig {
   redis?: { url: string; prefix?: string };
   /** Named PostgreSQL databases (primary + replicas) for `app.db(name)`, `ctx.db(name)` and replica-aware execution. */
   databases?: Record<string, DatabaseConfig>;
+  /** Feature flags (DESIGN §7): stored in `databases[flags.database ?? 'main']`, in memory without `databases`. */
+  flags?: AppFlagsConfig;
   /** A pino logger; default JSON lines on stdout; `false` silences lagless. */
   logger?: Logger | false;
   /** Injectable clock: wall time for stored timestamps, monotonic time for durations and leases. */
@@ -45,6 +51,10 @@ export interface LaglessApp {
   db(name: string): Database;
   /** The configured databases (load balancers, sessions, metrics), started on first use; undefined without `databases`. */
   readonly databases: Databases | undefined;
+  /** Feature flags: `enabled()` answers from an in-memory snapshot; writes are audited and reach every process within a second. */
+  readonly flags: Flags;
+  /** Creates or upgrades lagless's tables (the flag tables) on the flags database's primary; same as `lagless migrate`. */
+  migrate(): Promise<MigrateResult>;
   readonly store: JobStore;
   readonly logger: Logger;
   readonly metrics: Registry;
@@ -67,19 +77,27 @@ export function createLagless(config: LaglessConfig = {}): LaglessApp {
         onConnectionEvent: (event, detail) => (event === 'lost' ? logger.error({ event: 'redis_connection_lost' }, detail) : logger.info({ event: 'redis_connection_restored' }, detail)),
       })
     : new MemoryJobStore();
-  const flags: FlagCheck = FLAGS_OFF;
 
   const definitions = new Map<string, WorkerDefinition>();
   const runtimes = new Set<WorkerRuntime>();
   const clientMiddleware = new MiddlewareChain<EnqueueContext, EnqueueResult>().add('deduplication', dedupClientMiddleware({ logger, metrics, flags: () => flags, now }));
   const serverMiddleware = new MiddlewareChain<ExecutionContext, unknown>();
   const databases = new AppDatabases(config.databases, { registry, logger });
+  const appFlags = createAppFlags(config.flags, {
+    databases: databases.get(),
+    redis: store instanceof RedisJobStore ? { client: store.client, prefix: config.redis?.prefix ?? 'lagless' } : undefined,
+    logger,
+    registry,
+    releaseOnFailure: () => Promise.all([store.close(), databases.close()]),
+  });
+  const flags = appFlags.flags;
   clientMiddleware.insertBefore('deduplication', 'load_balancing', loadBalancingClientMiddleware({ databases: () => databases.get(), flags: () => flags }));
   serverMiddleware.add('load_balancing', loadBalancingServerMiddleware({ databases: () => databases.get(), flags: () => flags }));
   const enqueuer = new Enqueuer(store, clientMiddleware, { now }, metrics);
 
   function defineWorker<Args>(options: WorkerOptions<Args>): Worker<Args> {
     validateWorkerOptions(options);
+    checkWorkerFlags(options, flags);
     if (definitions.has(options.name)) throw new InvalidOptionError(`A worker named '${options.name}' is already defined; worker names are stored in payloads and must be unique.`);
     const definition: WorkerDefinition<Args> = { name: options.name, queue: options.queue ?? 'default', options, retry: retryPolicy(options.retry) };
     const erased = definition as WorkerDefinition;
@@ -114,6 +132,8 @@ export function createLagless(config: LaglessConfig = {}): LaglessApp {
     get databases() {
       return databases.get();
     },
+    flags,
+    migrate: () => appFlags.migrate(),
     store,
     logger,
     metrics: registry,
@@ -121,6 +141,7 @@ export function createLagless(config: LaglessConfig = {}): LaglessApp {
     serverMiddleware,
     async close() {
       await Promise.all([...runtimes].map((runtime) => runtime.stop()));
+      await appFlags.close();
       await store.close();
       await databases.close();
     },

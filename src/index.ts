@@ -19,6 +19,20 @@ export type { DatabaseConfig } from './db/databases.js';
 export { Database } from './db/database.js';
 export type { QueryOptions } from './db/database.js';
 export type { Queryable, PoolLike } from './db/queryable.js';
+export type { AppFlagsConfig } from './config/flags-config.js';
+export { Flags } from './flags/flags.js';
+export type { FlagInfo, WriteOptions } from './flags/flags.js';
+export { createFlagSystem } from './flags/create-flag-system.js';
+export type { FlagSystemOptions } from './flags/create-flag-system.js';
+export { migrateFlags } from './flags/migrate.js';
+export type { MigrateResult } from './flags/migrate.js';
+export type { Evaluation } from './flags/evaluator.js';
+export type { GroupPredicate } from './flags/gates.js';
+export type { FlagChange, FlagAuditEntry } from './flags/store/flag-store.js';
+export type { FlagActor, FlagDefinition, FlagGates, FlagValue, FlagState, FlagType, EvaluationReason } from './flags/types.js';
+export type { FlagCheck } from './dedup/flags.js';
+export { PRESERVE_LATEST_WAL_FLAG } from './dedup/flags.js';
+export { FlagError, UndefinedFlagError, InvalidFlagValueError, UnknownEnvironmentError, FlagDefinitionError, FlagStoreUnavailableError } from './flags/errors.js';
 export {
   LaglessError,
   InvalidOptionError,

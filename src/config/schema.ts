@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { databasesConfigSchema } from '../db/databases-config.js';
 import { InvalidOptionError } from '../errors.js';
+import { flagsConfigSchema } from './flags-config.js';
 
 const configSchema = z
   .object({
@@ -12,6 +13,7 @@ const configSchema = z
       .strict()
       .optional(),
     databases: databasesConfigSchema.optional(),
+    flags: flagsConfigSchema.optional(),
     logger: z.any().optional(),
     clock: z.any().optional(),
   })

@@ -76,7 +76,9 @@ export class Flags {
       nowMs: options.nowMs,
       onReloadError: (err) => {
         this.metrics?.reloadFailures.inc();
-        options.logger.warn({ err, 'extra.environment': this.environment }, 'feature flag reload failed; keeping the previous snapshot');
+        const missingTables = (err as { code?: unknown } | null)?.code === '42P01'; // undefined_table
+        const hint = missingTables ? ' (the flag tables do not exist: run `lagless migrate` or `app.migrate()`)' : '';
+        options.logger.warn({ err, 'extra.environment': this.environment }, `feature flag reload failed; keeping the previous snapshot${hint}`);
       },
       onChanged: (names) => this.listeners.forEach((listener) => listener(names)),
     });
