@@ -26,6 +26,9 @@ import type { ExecutionContext } from './server/execution-context.js';
 import { WorkerRuntime, type WorkerRuntimeOptions } from './server/worker-runtime.js';
 import type { JobStore } from './store/job-store.js';
 import { MemoryJobStore } from './store/memory-store.js';
+import { AppDashboard } from './web/app-dashboard.js';
+import type { Dashboard } from './web/dashboard.js';
+import type { DashboardOptions } from './web/options.js';
 
 export interface LaglessConfig {
   /** Omit for the in-memory store (single process: the embedded default and a testing mode). */
@@ -38,6 +41,8 @@ export interface LaglessConfig {
   logger?: Logger | false;
   /** Injectable clock: wall time for stored timestamps, monotonic time for durations and leases. */
   clock?: { now(): number; monotonic?(): number };
+  /** `app.dashboard` options: token or authorize function for changes, read-only, /metrics (README, Dashboard). */
+  dashboard?: DashboardOptions;
 }
 
 export interface LaglessApp {
@@ -60,6 +65,8 @@ export interface LaglessApp {
   readonly metrics: Registry;
   readonly clientMiddleware: MiddlewareChain<EnqueueContext, EnqueueResult>;
   readonly serverMiddleware: MiddlewareChain<ExecutionContext, unknown>;
+  /** The web dashboard; mount `app.dashboard.handler` in node:http, Express or Fastify. */
+  readonly dashboard: Dashboard;
   /** Stops every worker started from this app, then closes store connections. */
   close(): Promise<void>;
 }
@@ -68,6 +75,7 @@ export function createLagless(config: LaglessConfig = {}): LaglessApp {
   validateConfig(config);
   const logger = resolveLogger(config.logger);
   const now = config.clock ? () => config.clock!.now() : Date.now;
+  const dashboard = new AppDashboard(config.dashboard, { now });
   const monotonic = config.clock?.monotonic ? () => config.clock!.monotonic!() : () => performance.now();
   const registry = new Registry();
   const metrics = new JobMetrics(registry);
@@ -139,7 +147,11 @@ export function createLagless(config: LaglessConfig = {}): LaglessApp {
     metrics: registry,
     clientMiddleware,
     serverMiddleware,
+    get dashboard() {
+      return dashboard.get(this);
+    },
     async close() {
+      dashboard.close();
       await Promise.all([...runtimes].map((runtime) => runtime.stop()));
       await appFlags.close();
       await store.close();

@@ -10,7 +10,7 @@ export type { EnqueueContext } from './client/enqueue-context.js';
 export type { ExecutionContext } from './server/execution-context.js';
 export { WorkerRuntime } from './server/worker-runtime.js';
 export type { WorkerRuntimeOptions } from './server/worker-runtime.js';
-export type { JobStore, QueueSizes, DedupCookie } from './store/job-store.js';
+export type { JobStore, QueueSizes, QueueCounters, DedupCookie } from './store/job-store.js';
 export { MemoryJobStore } from './store/memory-store.js';
 export { RedisJobStore } from './redis/redis-store.js';
 export { idempotencyKey, idempotencyString } from './dedup/idempotency-key.js';
@@ -33,6 +33,11 @@ export type { FlagActor, FlagDefinition, FlagGates, FlagValue, FlagState, FlagTy
 export type { FlagCheck } from './dedup/flags.js';
 export { PRESERVE_LATEST_WAL_FLAG } from './dedup/flags.js';
 export { FlagError, UndefinedFlagError, InvalidFlagValueError, UnknownEnvironmentError, FlagDefinitionError, FlagStoreUnavailableError } from './flags/errors.js';
+export { Dashboard } from './web/dashboard.js';
+export type { DashboardHandler } from './web/dashboard.js';
+export type { DashboardOptions, AuthorizeResult } from './web/options.js';
+export { serveDashboard } from './web/serve.js';
+export type { ServeDashboardOptions, ServedDashboard } from './web/serve.js';
 export {
   LaglessError,
   InvalidOptionError,

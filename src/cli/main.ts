@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
 import { LaglessError } from '../errors.js';
+import { registerDashboard } from './dashboard.js';
 import { registerDead } from './dead.js';
 import { registerDedup } from './dedup.js';
 import { registerEnqueue } from './enqueue.js';
@@ -13,6 +14,7 @@ registerEnqueue(program);
 registerQueues(program);
 registerDead(program);
 registerDedup(program);
+registerDashboard(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -84,6 +84,11 @@ export class Flags {
     });
   }
 
+  /** Environments writes may target (`environment` first when the options name none). */
+  get environments(): readonly string[] {
+    return this.options.environments ?? [this.environment];
+  }
+
   get definitions(): ReadonlyMap<string, FlagDefinition> {
     return this.options.definitions;
   }

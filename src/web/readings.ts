@@ -1,0 +1,75 @@
+import type { Registry } from 'prom-client';
+import type { Databases } from '../db/databases.js';
+import type { JobStore, QueueCounters, QueueSizes } from '../store/job-store.js';
+
+export type QueueReading = { queue: string } & QueueSizes &
+  QueueCounters & {
+    /** Seconds the oldest ready job has waited since it was due (0 when none waits): queue latency as the store sees it. */
+    latencyS: number;
+  };
+
+export interface HostReading {
+  database: string;
+  host: string;
+  role: 'primary' | 'replica';
+  online: boolean;
+  lagBytes: number | null;
+  lagSeconds: number | null;
+  /** Why the host is offline, when the last check failed. */
+  error: string | null;
+}
+
+/** Every known queue, read from the store: shared by every process, so these are cluster-wide numbers. */
+export async function readQueues(store: JobStore, nowMs: number): Promise<QueueReading[]> {
+  const queues = await store.queueList();
+  return Promise.all(queues.map((queue) => readQueue(store, queue, nowMs)));
+}
+
+export async function readQueue(store: JobStore, queue: string, nowMs: number): Promise<QueueReading> {
+  const [sizes, counters, head] = await Promise.all([store.queueSizes(queue), store.queueCounters(queue), store.jobList({ queue, state: 'ready', offset: 0, limit: 1 })]);
+  return { queue, ...sizes, ...counters, latencyS: head[0] ? waitedSeconds(head[0].raw, nowMs) : 0 };
+}
+
+/** Due time is `at` (scheduled) or `enqueued_at`, in epoch seconds, as the executor measures latency. */
+function waitedSeconds(raw: string, nowMs: number): number {
+  try {
+    const job = JSON.parse(raw) as { at?: unknown; enqueued_at?: unknown; created_at?: unknown };
+    const due = [job.at, job.enqueued_at, job.created_at].find((value) => typeof value === 'number') as number | undefined;
+    return due === undefined ? 0 : Math.max(0, Math.round((nowMs / 1000 - due) * 1000) / 1000);
+  } catch {
+    return 0; // an unreadable payload waits for a worker to move it to the dead set; it has no due time
+  }
+}
+
+/** Primary and replicas of every configured database, as the load balancer's health checks last saw them. */
+export function readHosts(databases: Databases | undefined): HostReading[] {
+  if (!databases) return [];
+  return databases.names.flatMap((database) => {
+    const balancer = databases.balancer(database);
+    return [balancer.primary, ...balancer.replicas].map((host) => ({
+      database,
+      host: host.label,
+      role: host.role,
+      online: host.isOnline,
+      lagBytes: host.role === 'replica' && host.lagBytes !== undefined ? Number(host.lagBytes) : null,
+      lagSeconds: host.role === 'replica' && host.lagSeconds !== undefined ? Math.round(host.lagSeconds * 1000) / 1000 : null,
+      error: host.isOnline || host.lastError === undefined ? null : host.lastError instanceof Error ? host.lastError.message : String(host.lastError),
+    }));
+  });
+}
+
+/**
+ * Load-balancing decisions made so far by strategy. The counter lives in the registry of the process that
+ * runs the jobs: a dashboard inside a worker process (app.dashboard.handler) sees its decisions; a separate
+ * `lagless dashboard` process sees none and the chart says so.
+ */
+export async function readDecisionTotals(registry: Registry): Promise<Record<string, number>> {
+  const metric = registry.getSingleMetric('lagless_lb_decisions_total');
+  const totals: Record<string, number> = {};
+  if (!metric) return totals;
+  for (const { labels, value } of (await metric.get()).values) {
+    const strategy = String(labels.strategy ?? 'unknown');
+    totals[strategy] = (totals[strategy] ?? 0) + value;
+  }
+  return totals;
+}
