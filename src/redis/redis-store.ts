@@ -111,10 +111,7 @@ export class RedisJobStore implements JobStore {
       p.count, p.token, p.nowMs + p.leaseMs, p.nowMs,
     ]);
     const jobs: FetchedJob[] = [];
-    for (let i = 0; i < flat.length; i += 3) {
-      const dedupWal = decodeWal(flat[i + 2]!);
-      jobs.push(dedupWal ? { jid: flat[i]!, raw: flat[i + 1]!, dedupWal } : { jid: flat[i]!, raw: flat[i + 1]! });
-    }
+    for (let i = 0; i < flat.length; i += 2) jobs.push({ jid: flat[i]!, raw: flat[i + 1]! });
     return jobs;
   }
 

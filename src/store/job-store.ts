@@ -83,9 +83,11 @@ export interface JobFetchParams {
 
 export interface FetchedJob {
   jid: string;
+  /**
+   * The payload; for a job owning its dedup cookie, with the cookie's WAL locations written in as
+   * `dedup_wal_locations` (until_executing: read and released in this same step).
+   */
   raw: string;
-  /** The dedup cookie's WAL locations at hand-out (until_executing: read and released in the same step). */
-  dedupWal?: WalLocations;
 }
 
 export interface JobAckItem {

@@ -38,6 +38,15 @@ interface MemoryQueue {
 const JID = /"jid":"([\w-]+)"/;
 const IDEMPOTENCY_KEY = /"idempotency_key":"([0-9a-f]+)"/;
 
+/** Like the Lua fetch: write the cookie's WAL into the payload; a payload that is not JSON stays as it is. */
+function withDedupWal(raw: string, wal: Record<string, string>): string {
+  try {
+    return JSON.stringify({ ...JSON.parse(raw), dedup_wal_locations: { ...wal } });
+  } catch {
+    return raw;
+  }
+}
+
 function byScore(set: Map<string, Entry>): [string, Entry][] {
   return [...set].sort((a, b) => a[1].score - b[1].score);
 }
@@ -106,16 +115,16 @@ export class MemoryJobStore implements JobStore {
       const raw = queue.ready.popFront();
       if (raw === undefined) break;
       const jid = JID.exec(raw)?.[1] ?? `unreadable-${jobs.length}-${p.nowMs}`;
-      queue.active.set(jid, { raw, score: p.nowMs + p.leaseMs, token: p.token });
       const key = IDEMPOTENCY_KEY.exec(raw)?.[1];
       const cookie = key ? queue.cookies.get(key, p.nowMs) : undefined;
+      let handed = raw;
       if (key && cookie?.owner === jid) {
+        if (Object.keys(cookie.wal).length > 0) handed = withDedupWal(raw, cookie.wal);
         if (cookie.strategy === 'until_executing') queue.cookies.delete(key);
         else Object.assign(cookie, { executing: true, absorbedWhileExecuting: 0 });
-        jobs.push(Object.keys(cookie.wal).length > 0 ? { jid, raw, dedupWal: { ...cookie.wal } } : { jid, raw });
-      } else {
-        jobs.push({ jid, raw });
       }
+      queue.active.set(jid, { raw: handed, score: p.nowMs + p.leaseMs, token: p.token });
+      jobs.push({ jid, raw: handed });
     }
     return jobs;
   }

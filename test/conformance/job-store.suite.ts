@@ -223,7 +223,7 @@ export function jobStoreConformance(name: string, open: () => Promise<{ store: J
         expect(await push(q, 't2', { dedup: dedup({ wal: { main: '0/FFFFFFFE' } }) })).toMatchObject({ walRaised: [] });
         expect((await store.dedupShow({ queue: q, key: 'ab12', nowMs: T0 }))!.wal).toEqual({ main: '1/0', ci: '0/10', sec: '0/5' });
         const [job] = await store.jobFetch({ queue: q, count: 1, ...lease });
-        expect(job!.dedupWal).toEqual({ main: '1/0', ci: '0/10', sec: '0/5' });
+        expect(JSON.parse(job!.raw).dedup_wal_locations).toEqual({ main: '1/0', ci: '0/10', sec: '0/5' });
       });
 
       it('keeps the owner WAL when not preserving, and marks unreadable positions invalid', async () => {
@@ -239,8 +239,12 @@ export function jobStoreConformance(name: string, open: () => Promise<{ store: J
         const q = queue();
         await push(q, 'owner', { dedup: dedup({ wal: { main: '0/1' } }) });
         const [job] = await store.jobFetch({ queue: q, count: 1, ...lease });
-        expect(job!.dedupWal).toEqual({ main: '0/1' });
+        expect(JSON.parse(job!.raw).dedup_wal_locations).toEqual({ main: '0/1' });
         expect(await store.queueSizes(q)).toMatchObject({ dedupKeys: 0 });
+        // Put back by shutdown, the job keeps the WAL it read from the now released cookie.
+        await store.jobRequeue({ queue: q, token, jids: ['owner'] });
+        const [again] = await store.jobFetch({ queue: q, count: 1, ...lease });
+        expect(JSON.parse(again!.raw).dedup_wal_locations).toEqual({ main: '0/1' });
         expect(await push(q, 'next', { dedup: dedup() })).toEqual({ pushed: true, jid: 'next' });
       });
 
@@ -257,7 +261,7 @@ export function jobStoreConformance(name: string, open: () => Promise<{ store: J
         const [again] = await store.jobFetch({ queue: q, count: 1, ...lease });
         expect(again!.jid).toBe('again');
         expect(JSON.parse(again!.raw)).toMatchObject({ rescheduled_once: true, wal_locations: { main: '0/2' } });
-        expect(again!.dedupWal).toEqual({ main: '0/2' });
+        expect(JSON.parse(again!.raw).dedup_wal_locations).toEqual({ main: '0/2' });
       });
 
       it('until_executed: releases without rescheduling when nothing arrived while it ran', async () => {

@@ -23,11 +23,7 @@ for i = 2, #ARGV, 6 do
       if ARGV[i + 4] ~= '' and c.dx > 0 then
         rescheduled = ARGV[i + 3]
         local raw = ARGV[i + 4]
-        if c.wal ~= '' then
-          local fields = {}
-          for db, lsn in string.gmatch(c.wal, '([^,=]+)=([^,]*)') do fields[#fields + 1] = '"' .. db .. '":"' .. lsn .. '"' end
-          raw = string.sub(raw, 1, -2) .. ',"wal_locations":{' .. table.concat(fields, ',') .. '}}'
-        end
+        if c.wal ~= '' then raw = wal_into_payload(raw, 'wal_locations', c.wal) end
         redis.call('LPUSH', KEYS[6], raw)
         if redis.call('LLEN', KEYS[7]) == 0 then redis.call('LPUSH', KEYS[7], '1') end
         redis.call('HSET', KEYS[4], key, cookie_format({ strategy = c.strategy, owner = rescheduled, absorbed = 0, executing = '0', dx = 0, wal = c.wal }))

@@ -80,3 +80,10 @@ local function wake(ready_key, signal_key)
     redis.call('LPUSH', signal_key, '1')
   end
 end
+
+-- Append "field":{"db":"lsn",...} to a JSON object payload. Database names and LSNs never need escaping.
+local function wal_into_payload(raw, field, wal)
+  local parts = {}
+  for db, lsn in string.gmatch(wal, '([^,=]+)=([^,]*)') do parts[#parts + 1] = '"' .. db .. '":"' .. lsn .. '"' end
+  return string.sub(raw, 1, -2) .. ',"' .. field .. '":{' .. table.concat(parts, ',') .. '}}'
+end
