@@ -5,6 +5,8 @@ import { registerDashboard } from './dashboard.js';
 import { registerDead } from './dead.js';
 import { registerDedup } from './dedup.js';
 import { registerEnqueue } from './enqueue.js';
+import { registerFeature } from './feature.js';
+import { registerMigrate } from './migrate.js';
 import { registerQueues } from './queues.js';
 import { registerWorker } from './worker.js';
 
@@ -15,6 +17,8 @@ registerQueues(program);
 registerDead(program);
 registerDedup(program);
 registerDashboard(program);
+registerMigrate(program);
+registerFeature(program);
 
 try {
   await program.parseAsync(process.argv);

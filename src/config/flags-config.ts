@@ -3,6 +3,9 @@ import { z } from 'zod';
 export const ENVIRONMENT_NAME = /^[a-z][a-z0-9_-]{0,62}$/;
 export const environmentName = z.string().regex(ENVIRONMENT_NAME, 'environment names use lowercase letters, digits, _ and - (e.g. production)');
 
+/** Where flags are stored unless `flags.database` says otherwise. */
+export const DEFAULT_FLAGS_DATABASE = 'main';
+
 /** The `flags` option of createLagless. */
 export interface AppFlagsConfig {
   /** Which of `databases` stores the flags (default `main`). Without `databases` flags live in memory. */

@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { Registry } from 'prom-client';
-import type { AppFlagsConfig } from '../config/flags-config.js';
+import { DEFAULT_FLAGS_DATABASE, type AppFlagsConfig } from '../config/flags-config.js';
 import type { Databases } from '../db/databases.js';
 import { InvalidOptionError } from '../errors.js';
 import type { FlagLogger } from './change-log.js';
@@ -8,8 +8,6 @@ import { createFlagSystem } from './create-flag-system.js';
 import type { Flags } from './flags.js';
 import { migrateFlags, type MigrateResult } from './migrate.js';
 import type { FlagPool } from './store/queryable.js';
-
-export const DEFAULT_FLAGS_DATABASE = 'main';
 
 export interface AppFlagsDeps {
   /** The app's configured databases (undefined without `databases`: flags then live in memory). */
