@@ -2,73 +2,76 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
-import type { Counter } from 'prom-client';
 import { createLagless } from '../app.js';
+import { PRESERVE_LATEST_WAL_FLAG } from '../dedup/flags.js';
+import { runJobTour } from './job-tour.js';
+import { parseDemoOptions } from './options.js';
 import { ProgressLine, table } from './progress.js';
 import { DemoServices } from './services.js';
+import { WalStory, type StoryStats } from './wal-story.js';
 
-const JOBS = 5000;
+const TOUR_JOBS = 2000;
+const STRATEGIES = ['replica', 'replica_retried', 'primary', 'retry'] as const;
 
-/** `npm run demo`: a few thousand jobs through a worker pool, with retries and a dead set, on real Redis when present. */
+/** `npm run demo`: the job system in brief, then the stale read that preserving the latest WAL locations prevents. */
 async function main(): Promise<void> {
+  const options = parseDemoOptions(process.argv.slice(2));
   const services = new DemoServices();
   const interrupt = (): void => void services.stopAll().then(() => process.exit(130));
   process.once('SIGINT', interrupt);
   process.once('SIGTERM', interrupt);
   try {
     console.log(await services.startRedisIfAvailable());
+    console.log(await services.startPostgres(options.lagMs));
     const logFile = join(mkdtempSync(join(tmpdir(), 'lagless-demo-')), 'jobs.log');
-    const app = createLagless({ redis: services.redis ? { url: services.redis.url, prefix: 'demo' } : undefined, logger: pino(pino.destination({ dest: logFile, sync: false })) });
+    const postgres = services.postgres!;
+    const app = createLagless({
+      redis: services.redis ? { url: services.redis.url, prefix: 'demo' } : undefined,
+      databases: { main: { primary: postgres.primaryUrl, replicas: [...postgres.replicaUrls] } },
+      logger: pino(pino.destination({ dest: logFile, sync: false })),
+    });
     services.onStop(() => app.close());
 
-    const Thumbnail = app.defineWorker({ name: 'ThumbnailWorker', queue: 'media', perform: async (args: { imageId: number }) => void (args.imageId * 2) });
-    const Email = app.defineWorker({
-      name: 'WelcomeEmailWorker',
-      queue: 'mail',
-      retry: { max: 2, backoffMs: () => 50 },
-      perform: async (args: { userId: number }, ctx) => {
-        // Every 50th user has a bad address: it fails every time and ends in the dead set after 2 retries.
-        // Every 7th fails once (a flaky SMTP server) and succeeds on retry.
-        if (args.userId % 50 === 0) throw new Error(`mailbox for user ${args.userId} does not exist`);
-        if (args.userId % 7 === 0 && !ctx.job.retry_count) throw new Error('SMTP timeout');
-      },
-    });
+    console.log(`\n1. The job system: ${TOUR_JOBS} jobs, some flaky, some hopeless`);
+    const tour = await runJobTour(app, TOUR_JOBS);
+    console.log(table([
+      { measure: 'enqueued', value: tour.enqueued },
+      { measure: 'processed', value: tour.processed },
+      { measure: 'retried', value: tour.retried },
+      { measure: 'dead', value: tour.dead },
+      { measure: 'enqueue rate (jobs/s)', value: tour.enqueuePerS },
+      { measure: 'throughput (jobs/s, logging every job)', value: tour.processedPerS },
+    ]));
 
-    const started = performance.now();
-    await Thumbnail.enqueueMany(Array.from({ length: JOBS / 2 }, (_, i) => ({ imageId: i })));
-    await Email.enqueueMany(Array.from({ length: JOBS / 2 }, (_, i) => ({ userId: i + 1 })));
-    const enqueueS = (performance.now() - started) / 1000;
-
-    const worker = app.worker({ queues: ['media', 'mail'], concurrency: 20, maintenanceIntervalMs: 20 });
-    const completed = app.metrics.getSingleMetric('lagless_jobs_completed_total') as Counter;
-    const count = async (status: string): Promise<number> => (await completed.get()).values.filter((v) => v.labels.status === status).reduce((sum, v) => sum + v.value, 0);
+    console.log(`\n2. Deduplicated jobs and a lagging replica: ${options.users} users, flag ${PRESERVE_LATEST_WAL_FLAG}`);
+    await WalStory.prepare(app);
+    const story = new WalStory(app, postgres.replicaUrls[0]!);
     const progress = new ProgressLine();
-    const runStarted = performance.now();
-    await worker.start();
-    for (;;) {
-      const [done, retried, dead] = [await count('done'), await count('retry'), await count('dead')];
-      const line = `processed ${done}/${JOBS - JOBS / 100}  retried ${retried}  dead ${dead}  ${Math.round(done / ((performance.now() - runStarted) / 1000))} jobs/s`;
-      if (done + dead >= JOBS) {
-        progress.done(line);
-        break;
-      }
-      progress.update(line);
-      await new Promise((resolve) => setTimeout(resolve, 50));
+    const runs: [string, StoryStats][] = [];
+    let firstUser = 1;
+    for (const flagOn of options.flag === 'both' ? [false, true] : [options.flag === 'on']) {
+      const label = `flag ${flagOn ? 'on' : 'off'}`;
+      runs.push([label, await story.run({ flagOn, users: options.users, firstUser, progress, label })]);
+      firstUser += options.users;
     }
-    const runS = (performance.now() - runStarted) / 1000;
-    await worker.stop();
+    const row = (measure: string, pick: (s: StoryStats) => string | number): Record<string, string | number> => ({ measure, ...Object.fromEntries(runs.map(([label, s]) => [label, pick(s)])) });
     console.log(`\n${table([
-      { measure: 'store', value: services.redis ? 'Redis' : 'memory' },
-      { measure: 'enqueued', value: JOBS },
-      { measure: 'processed', value: await count('done') },
-      { measure: 'retried', value: await count('retry') },
-      { measure: 'dead', value: await count('dead') },
-      { measure: 'enqueue rate (jobs/s)', value: Math.round(JOBS / enqueueS) },
-      { measure: 'throughput (jobs/s)', value: Math.round(JOBS / runS) },
-    ])}\n\nJob log lines (JSON, one per start and done/fail): ${logFile}`);
+      row('jobs enqueued', (s) => s.enqueued),
+      row('absorbed by a queued twin', (s) => s.absorbed),
+      row('executed', (s) => s.executed),
+      ...STRATEGIES.map((strategy) => row(`  decided: ${strategy}`, (s) => s.strategies[strategy] ?? 0)),
+      row('STALE READS DETECTED', (s) => s.staleReads),
+    ])}`);
+    const on = runs.find(([label]) => label === 'flag on')?.[1];
+    if (on?.exampleDedupWal) console.log(`\nA job with the flag on ran with wal_locations ${JSON.stringify(on.exampleWal)} and dedup_wal_locations ${JSON.stringify(on.exampleDedupWal)}.`);
+    console.log(`Job log lines (JSON; done/fail lines carry dedup_wal_locations and load_balancing_strategy): ${logFile}`);
+    console.log(`  e.g. grep '"job_status":"done"' ${logFile} | grep dedup_wal_locations | head -3`);
   } finally {
     await services.stopAll();
   }
 }
 
-await main();
+main().catch((error: unknown) => {
+  console.error(`demo: ${(error as Error).message}`);
+  process.exitCode = 1;
+});
