@@ -70,7 +70,6 @@ export class WalStory {
 
     const users = Array.from({ length: options.users }, (_, i) => options.firstUser + i);
     let enqueued = 0;
-    let lastLsn = '0/0';
     const writeAndEnqueue = (userId: number, v: number): Promise<void> =>
       app.databases!.sessions.run(async () => {
         await app.db('main').query('insert into demo_users values ($1, $2) on conflict (id) do update set v = $2', [userId, v]);
@@ -82,7 +81,7 @@ export class WalStory {
 
     for (const user of users) await writeAndEnqueue(user, 1);
     options.progress.update(`  ${options.label}: ${enqueued} jobs queued; waiting for the replica to replay v1`, true);
-    lastLsn = (await app.db('main').query<{ lsn: string }>('select pg_current_wal_insert_lsn()::text as lsn', [], { primary: true })).rows[0]!.lsn;
+    const lastLsn = (await app.db('main').query<{ lsn: string }>('select pg_current_wal_insert_lsn()::text as lsn', [], { primary: true })).rows[0]!.lsn;
     await waitForReplay(this.replicaUrl, lastLsn, { timeoutMs: 60_000 });
     for (let v = 2; v <= 1 + WRITES_WHILE_QUEUED; v++) {
       for (const user of users) await writeAndEnqueue(user, v);
