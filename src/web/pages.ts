@@ -46,6 +46,7 @@ export function renderPage(page: PageInfo, state: PageState): string {
 <title>${escapeHtml(page.title)} · lagless</title>
 <base href="${escapeHtml(state.mount)}/">
 <meta name="csrf-token" content="${escapeHtml(state.csrfToken)}">
+<link rel="icon" href="data:,">
 <link rel="stylesheet" href="assets/uplot.css">
 <link rel="stylesheet" href="assets/dashboard.css">
 <script src="assets/uplot.js" defer></script>
@@ -55,7 +56,7 @@ export function renderPage(page: PageInfo, state: PageState): string {
 <header class="top">
 <a class="brand" href="./">lagless</a>
 <nav>${nav}</nav>
-<div class="status"><span id="live" class="live" title="live updates">connecting…</span>${signIn}</div>
+<div class="status"><span id="live" class="live" title="live updates"></span>${signIn}</div>
 </header>
 <p class="access-note" id="access-note">${escapeHtml(ACCESS_NOTES[state.access])}${state.access === 'token' ? (state.signedIn ? ' You are signed in.' : ' Sign in to make changes.') : ''}</p>
 <main id="main"><h1>${escapeHtml(page.title)}</h1><noscript><p>This dashboard needs JavaScript; the JSON API under api/ works without it.</p></noscript></main>
