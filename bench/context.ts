@@ -1,0 +1,52 @@
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { Redis } from 'ioredis';
+import { startRedisServer, type RedisServerHandle } from '../src/sandbox/redis-server.js';
+import type { BenchConfig } from './config.js';
+
+// A full collection between runs, so garbage left by one system is not collected on the other's clock.
+setFlagsFromString('--expose-gc');
+const collectGarbage = runInNewContext('gc') as () => void;
+
+/**
+ * What every scenario gets: the run's config, one private redis-server (ours alone, so FLUSHALL between runs is
+ * safe) and an admin connection for INFO and end-of-run checks. Every run still uses its own key prefix.
+ */
+export class BenchContext {
+  private runs = 0;
+
+  private constructor(
+    readonly config: BenchConfig,
+    private readonly server: RedisServerHandle,
+    readonly admin: Redis,
+  ) {}
+
+  static async start(config: BenchConfig): Promise<BenchContext> {
+    const server = await startRedisServer();
+    return new BenchContext(config, server, new Redis(server.url, { maxRetriesPerRequest: null }));
+  }
+
+  get url(): string {
+    return this.server.url;
+  }
+
+  get port(): number {
+    return this.server.port;
+  }
+
+  /** A key prefix no other run of this process uses. */
+  prefix(label: string): string {
+    return `bench-${label}-${++this.runs}`;
+  }
+
+  /** Empty our private server and collect garbage, so each run starts from the same state. */
+  async reset(): Promise<void> {
+    await this.admin.flushall();
+    collectGarbage();
+  }
+
+  async close(): Promise<void> {
+    await this.admin.quit().catch(() => this.admin.disconnect());
+    await this.server.stop();
+  }
+}

@@ -1,0 +1,22 @@
+import type { Redis } from 'ioredis';
+import type { BenchContext } from '../context.js';
+import { timed, type Timed } from '../measure.js';
+import { laglessApp } from '../systems/lagless.js';
+
+type WithNoop = Redis & { benchNoop(): Promise<number> };
+
+/**
+ * Scenario f: the floor for one awaited enqueue — EVALSHA of a script that does nothing, through the very client
+ * lagless enqueues with, one awaited call at a time.
+ */
+export async function floorRun(ctx: BenchContext, count: number): Promise<Timed> {
+  const { app, store } = laglessApp(ctx, 'floor');
+  const client = store.client as WithNoop;
+  client.defineCommand('benchNoop', { numberOfKeys: 0, lua: 'return 1' });
+  await client.benchNoop(); // loads the script, so every timed call is a plain EVALSHA
+  const result = await timed(ctx, count, async () => {
+    for (let i = 0; i < count; i++) await client.benchNoop();
+  });
+  await app.close();
+  return result;
+}

@@ -1,0 +1,59 @@
+import { Worker } from 'bullmq';
+import { bestOf } from '../compare.js';
+import type { BenchContext } from '../context.js';
+import { countdown, sleep, timed, within, type Timed } from '../measure.js';
+import { atLeast, throughputRow, type Row } from '../results.js';
+import { argBatches } from '../systems/args.js';
+import { BULL_QUEUE, bullQueue, bullSetup, bulkJobs } from '../systems/bullmq.js';
+import { laglessApp, QUEUE } from '../systems/lagless.js';
+
+const TIMEOUT_MS = 120_000;
+
+/** Scenario c: drain pre-filled no-op jobs with one worker, timed from worker start until every job is settled. */
+export async function processScenarios(ctx: BenchContext): Promise<Row[]> {
+  const rows: Row[] = [];
+  for (const concurrency of ctx.config.concurrencies) {
+    const best = await bestOf(ctx, { lagless: (n) => laglessProcess(ctx, n, concurrency), bullmq: (n) => bullProcess(ctx, n, concurrency) });
+    rows.push(throughputRow({ id: `process.c${concurrency}`, label: `process no-op jobs, concurrency ${concurrency}`, target: atLeast(2) }, best.lagless, best.bullmq));
+  }
+  return rows;
+}
+
+async function laglessProcess(ctx: BenchContext, count: number, concurrency: number): Promise<Timed> {
+  const { app, store } = laglessApp(ctx, `process-c${concurrency}`);
+  const performed = countdown(count);
+  const W = app.defineWorker({ name: 'NoopWorker', queue: QUEUE, perform: () => performed.tick() });
+  for (const args of argBatches(count, ctx.config.counts.batch)) await W.enqueueMany(args);
+  const worker = app.worker({ queues: [QUEUE], concurrency });
+  const active = store.keys.queue(QUEUE).active;
+  const result = await timed(ctx, count, async () => {
+    await worker.start();
+    await within(performed.done, TIMEOUT_MS, `lagless processing at concurrency ${concurrency}`);
+    // perform has run for every job; the run ends when the last ack has removed the last in-flight job.
+    while ((await ctx.admin.hlen(active)) > 0) await sleep(1);
+  });
+  const sizes = await store.queueSizes(QUEUE);
+  if (sizes.ready + sizes.inFlight + sizes.retry + sizes.dead > 0) throw new Error(`lagless processing left jobs behind: ${JSON.stringify(sizes)}`);
+  await app.close();
+  return result;
+}
+
+async function bullProcess(ctx: BenchContext, count: number, concurrency: number): Promise<Timed> {
+  const setup = bullSetup(ctx, `process-c${concurrency}`);
+  const queue = await bullQueue(setup);
+  for (const args of argBatches(count, ctx.config.counts.batch)) await queue.addBulk(bulkJobs(args));
+  const completed = countdown(count);
+  const worker = new Worker(BULL_QUEUE, async () => undefined, { connection: setup.connection, prefix: setup.prefix, concurrency, autorun: false });
+  worker.on('completed', () => completed.tick());
+  worker.on('failed', (_job, error) => console.error(`BullMQ job failed: ${error.message}`));
+  await worker.waitUntilReady();
+  const result = await timed(ctx, count, async () => {
+    void worker.run().catch((error: unknown) => console.error('BullMQ worker stopped:', error));
+    await within(completed.done, TIMEOUT_MS, `BullMQ processing at concurrency ${concurrency}`);
+  });
+  const counts = await queue.getJobCounts('waiting', 'active', 'failed', 'completed');
+  if (Object.values(counts).some((n) => n > 0)) throw new Error(`BullMQ processing left jobs behind: ${JSON.stringify(counts)}`);
+  await worker.close();
+  await queue.close();
+  return result;
+}
