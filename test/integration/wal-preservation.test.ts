@@ -132,6 +132,22 @@ describe(`${PRESERVE_LATEST_WAL_FLAG}: a deduplicated job carries the latest WAL
     }
   });
 
+  it('an unparsable LSN in a twin never crashes the script or the worker: logged, and the job runs on the primary', async () => {
+    const { app, lines, queue, reads, writeAndEnqueue } = await setup(true, 'delayed');
+    const user = nextUser++;
+    await writeAndEnqueue(user, 1);
+    app.clientMiddleware.insertBefore('deduplication', 'corrupt_wal', async (context, next) => {
+      context.job.wal_locations = { main: 'not-an-lsn' };
+      return next();
+    });
+    expect((await writeAndEnqueue(user, 2)).deduplicated).toBe(true);
+    await start(app, queue);
+    await waitFor(() => reads.length === 1, 10_000, 'the job');
+    expect(reads[0]).toMatchObject({ v: 2, onReplica: false, strategy: 'primary', dedupWal: { main: 'invalid' } });
+    expect(lines.some((l) => l.level === 40 && /unusable WAL location/.test(String(l.msg)))).toBe(true);
+    expect(lines.some((l) => l.job_status === 'fail')).toBe(false);
+  });
+
   it('many workers, 1,000 users, bursts of duplicates: zero stale reads with the flag on', async () => {
     const { app, queue, reads, writeAndEnqueue } = await setup(true, 'delayed');
     const first = nextUser;
