@@ -22,7 +22,7 @@ let cluster: PostgresCluster;
 let redis: RedisServerHandle;
 let dir: string;
 const urls: Record<string, string> = {};
-const pools: pg.Pool[] = [];
+const pools = new Map<string, pg.Pool>();
 let app: LaglessApp;
 const prefix = `fc${randomBytes(3).toString('hex')}`;
 
@@ -46,7 +46,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await app?.close();
-  await Promise.all(pools.map((pool) => pool.end()));
+  await Promise.all([...pools.values()].map((pool) => pool.end()));
   await Promise.all([cluster?.stop(), redis?.stop()]);
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
@@ -67,9 +67,16 @@ function cli(args: string[], env: Record<string, string> = {}): Promise<Run> {
 }
 
 function pool(env: string): pg.Pool {
-  const created = new pg.Pool({ connectionString: urls[env], max: 1 });
-  pools.push(created);
-  return created;
+  let found = pools.get(env);
+  if (!found) {
+    found = new pg.Pool({ connectionString: urls[env], max: 1 });
+    // pool.end() resolves before its sockets close; the server's shutdown notice may still reach one.
+    found.on('error', (err: Error & { code?: string }) => {
+      if (err.code !== '57P01') throw err;
+    });
+    pools.set(env, found);
+  }
+  return found;
 }
 
 /** Every row of every flag table in both databases: "unchanged" means exactly equal. */
