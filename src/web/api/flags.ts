@@ -1,3 +1,5 @@
+import { describeGates } from '../../flags/describe.js';
+import type { FlagAuditEntry } from '../../flags/store/flag-store.js';
 import type { FlagDefinition, FlagValue } from '../../flags/types.js';
 import type { DashboardFlags } from '../dashboard-app.js';
 import { badRequest, readJsonBody, sendJson } from '../http.js';
@@ -32,6 +34,7 @@ export function flagRoutes(router: Router, deps: ApiDeps): void {
         name: info.name,
         state: info.state,
         gates: info.gates,
+        summary: describeGates(info.gates),
         definition: publicDefinition(info.definition),
         environments: Object.fromEntries(perEnv.map(([e, infos]) => {
           const other = infos.find((i) => i.name === info.name);
@@ -47,7 +50,7 @@ export function flagRoutes(router: Router, deps: ApiDeps): void {
     const name = flagName(params.name);
     const env = environmentName(query.get('env'), environments(flags)) ?? flags.environment;
     const [info, history] = await Promise.all([flags.get(name, { env }), flags.history(name, { env, limit: checkLimit(query.get('limit'), 20, 200) })]);
-    sendJson(res, 200, { configured: true, ...info, definition: publicDefinition(info.definition), history });
+    sendJson(res, 200, { configured: true, ...info, summary: describeGates(info.gates), definition: publicDefinition(info.definition), history: history.map(withSummaries) });
   });
 
   router.post('/api/flags/:name', async ({ req, res, params, caller }) => {
@@ -64,6 +67,11 @@ export function flagRoutes(router: Router, deps: ApiDeps): void {
     const change = await flags.set(name, flagValue(record), { by: `${who} (dashboard)`, env });
     sendJson(res, 200, { change });
   });
+}
+
+/** Audit entries with the CLI's wording of the gates before and after, so both tell a change the same way. */
+function withSummaries(entry: FlagAuditEntry): FlagAuditEntry & { before: string; after: string } {
+  return { ...entry, before: describeGates(entry.oldGates), after: describeGates(entry.newGates) };
 }
 
 /** The definition without `source`, a path on the server that the page has no use for. */
