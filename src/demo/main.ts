@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { createLagless } from '../app.js';
 import { PRESERVE_LATEST_WAL_FLAG } from '../dedup/flags.js';
+import { serveDashboard } from '../web/serve.js';
 import { runJobTour } from './job-tour.js';
 import { parseDemoOptions } from './options.js';
 import { ProgressLine, table } from './progress.js';
@@ -31,6 +32,10 @@ async function main(): Promise<void> {
       logger: pino(pino.destination({ dest: logFile, sync: false })),
     });
     services.onStop(() => app.close());
+    // Port 4567 like `lagless dashboard`, or any free one when it is taken; loopback only, no token.
+    const dashboard = await serveDashboard(app, { port: 4567 }).catch(() => serveDashboard(app, { port: 0 }));
+    services.onStop(() => dashboard.close());
+    console.log(dashboard.banner);
 
     console.log(`\n1. The job system: ${TOUR_JOBS} jobs, some flaky, some hopeless`);
     const tour = await runJobTour(app, TOUR_JOBS);
@@ -66,6 +71,10 @@ async function main(): Promise<void> {
     if (on?.exampleDedupWal) console.log(`\nA job with the flag on ran with wal_locations ${JSON.stringify(on.exampleWal)} and dedup_wal_locations ${JSON.stringify(on.exampleDedupWal)}.`);
     console.log(`Job log lines (JSON; done/fail lines carry dedup_wal_locations and load_balancing_strategy): ${logFile}`);
     console.log(`  e.g. grep '"job_status":"done"' ${logFile} | grep dedup_wal_locations | head -3`);
+    if (options.keepOpen) {
+      console.log(`\nThe dashboard stays up at ${dashboard.url} until Ctrl-C.`);
+      await new Promise<never>(() => undefined); // Ctrl-C: the interrupt handler stops every service
+    }
   } finally {
     await services.stopAll();
   }

@@ -35,7 +35,10 @@ export async function serveDashboard(app: DashboardApp, options: ServeDashboardO
   const dashboard = new Dashboard(app, { ...rest, token, allowLoopbackMutations: !token });
   const server = createServer(dashboard.handler);
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    server.once('error', (error) => {
+      dashboard.close();
+      reject(error);
+    });
     server.listen(options.port, host, () => resolve());
   });
   const { port } = server.address() as AddressInfo;
