@@ -1,13 +1,15 @@
+import { execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLagless, Dashboard, type DashboardOptions, type LaglessApp } from '../../src/index.js';
 import { RedisKeys } from '../../src/redis/keys.js';
-import { startRedisServer, type RedisServerHandle } from '../../src/sandbox/redis-server.js';
+import { freePort, startRedisServer, type RedisServerHandle } from '../../src/sandbox/redis-server.js';
 import { waitFor } from '../helpers/log-capture.js';
 import { DashboardClient, flagDefinitionsDir, listen } from '../support/dashboard-client.js';
 
 const TOKEN = 'test-token-0123456789abcdef';
+const MAIN = new URL('../../src/cli/main.ts', import.meta.url).pathname;
 
 describe('dashboard JSON API', () => {
   let redis: RedisServerHandle;
@@ -406,5 +408,38 @@ describe('dashboard JSON API', () => {
       expect(() => new Dashboard(app, { token: 'short' })).toThrow(/Invalid dashboard option token: use at least 16 characters/);
       expect(() => createLagless({ logger: false, dashboard: { basePath: 'lagless/' } })).toThrow(/dashboard option basePath/);
     });
+  });
+
+  describe('lagless dashboard', () => {
+    it('serves until SIGTERM on loopback without a token, and says so', async () => {
+      const port = await freePort();
+      await app.enqueue('Echo', { n: 2 });
+      const child = spawn(process.execPath, ['--import', 'tsx', MAIN, 'dashboard', '--redis', redis.url, '--prefix', prefix, '--port', String(port)], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LAGLESS_DASHBOARD_TOKEN: '' } });
+      let out = '';
+      child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+      try {
+        await waitFor(() => out.includes('Dashboard:'), 20_000, 'the banner');
+        expect(out).toContain(`Dashboard: http://127.0.0.1:${port}/ (no token: loopback only, changes allowed from this machine)`);
+        const client = await new DashboardClient(`http://127.0.0.1:${port}`).open();
+        expect((await client.get('/api/queues')).body.queues).toContainEqual(expect.objectContaining({ queue: 'mail' }));
+        expect((await client.get('/api/session')).body.access).toBe('loopback');
+        expect((await client.get('/')).body).toMatch(/No token configured: listening on loopback only/);
+      } finally {
+        child.kill('SIGTERM');
+      }
+      expect(await new Promise((resolve) => child.once('exit', resolve))).toBe(0);
+    }, 30_000);
+
+    it('refuses to listen beyond loopback without a token, and rejects a bad port', async () => {
+      const run = (...args: string[]) =>
+        new Promise<{ code: number; stderr: string }>((resolve) =>
+          execFile(process.execPath, ['--import', 'tsx', MAIN, 'dashboard', '--redis', redis.url, ...args], { env: { ...process.env, LAGLESS_DASHBOARD_TOKEN: '' } }, (error, _stdout, stderr) => resolve({ code: error ? 1 : 0, stderr })),
+        );
+      const open = await run('--host', '0.0.0.0', '--port', String(await freePort()));
+      expect(open.code).toBe(1);
+      expect(open.stderr).toMatch(/Refusing to listen on 0.0.0.0 without a token: .* Pass --token \(or set LAGLESS_DASHBOARD_TOKEN\), or leave --host at 127.0.0.1/);
+      expect((await run('--port', '70000')).stderr).toMatch(/--port must be at most 65535/);
+      expect((await run('--token', 'short', '--port', String(await freePort()))).stderr).toMatch(/token: use at least 16 characters/);
+    }, 30_000);
   });
 });
