@@ -56,6 +56,27 @@ describe('load-balanced jobs: routing, bad input and faults', () => {
     expect(await app.metrics.metrics()).toMatch(/lagless_lb_decisions_total\{worker="StickyRouting",data_consistency="sticky",strategy="replica"\} 1/);
   });
 
+  it('dataConsistencyFlag off: not stamped, runs on the primary; on: stamped and load balanced', async () => {
+    const definitions = new URL('../fixtures/lb_feature_flags', import.meta.url).pathname;
+    const { app, lines, queue } = env.app({ flags: { definitions, environment: 'test' } });
+    await app.migrate();
+    expect(app.clientMiddleware.names()).toEqual(['load_balancing', 'deduplication']);
+    expect(app.serverMiddleware.names()).toContain('load_balancing');
+    const ran: (string | undefined)[] = [];
+    const W = app.defineWorker({ name: 'FlaggedSticky', queue, dataConsistency: 'sticky', dataConsistencyFlag: 'replica_reads', perform: (_args: object, ctx: JobContext) => void ran.push(ctx.job.load_balancing_strategy) });
+    const off = await W.enqueue({});
+    await app.flags.set('replica_reads', true, { by: 'test' });
+    const on = await W.enqueue({});
+    await caughtUp(app);
+    await app.worker({ queues: [queue], concurrency: 1 }).start();
+    await waitFor(() => ran.length === 2, 5000, 'two jobs');
+    const done = (jid: string) => lines.find((l) => l.jid === jid && l.job_status === 'done')!;
+    // Evaluated again at execution: the flag is on now, but the first job carries no WAL to prove a replica has.
+    expect(done(off.jid)).toMatchObject({ load_balancing_strategy: 'primary_no_wal' });
+    expect(done(off.jid)).not.toHaveProperty('wal_locations');
+    expect(done(on.jid)).toMatchObject({ load_balancing_strategy: 'replica', worker_data_consistency: 'sticky', wal_locations: { main: expect.any(String) } });
+  });
+
   it('decides from dedup_wal_locations when present, and runs a payload with an invalid LSN on the primary with a warning', async () => {
     const { app, lines, queue } = env.app();
     const ran: { jid: string; strategy?: string }[] = [];
