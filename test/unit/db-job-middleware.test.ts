@@ -5,13 +5,15 @@ import type { EnqueueContext } from '../../src/client/enqueue-context.js';
 import { loadBalancingClientMiddleware } from '../../src/db/client-middleware.js';
 import { Databases } from '../../src/db/databases.js';
 import { loadBalancingServerMiddleware, RETRY_SNOOZE_MS } from '../../src/db/server-middleware.js';
-import { FLAGS_OFF } from '../../src/dedup/flags.js';
+import type { FlagCheck } from '../../src/dedup/flags.js';
 import type { DataConsistency, JobPayload } from '../../src/jobs/payload.js';
 import { retryPolicy } from '../../src/jobs/retry.js';
 import { Snooze } from '../../src/jobs/snooze.js';
 import type { EnqueueResult, WorkerDefinition } from '../../src/jobs/worker.js';
 import type { ExecutionContext } from '../../src/server/execution-context.js';
 import { FakePool } from '../support/fake-pool.js';
+
+const FLAGS_OFF: FlagCheck = { enabled: () => false };
 
 function setup() {
   const pools = new Map<string, FakePool>();
