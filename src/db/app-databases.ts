@@ -5,10 +5,10 @@ import type { Database } from './database.js';
 import { Databases, type DatabaseConfig } from './databases.js';
 
 /**
- * The app's `databases`, started on first use: an app that never touches a database (a CLI listing dead
- * jobs) opens no PostgreSQL connection. Starting runs the first health round and discovery, then the
- * periodic checks that bring an offline replica back; until it finishes every replica counts as online and
- * the first caught-up check asks it directly, so nothing waits for it.
+ * The app's `databases`, started on first use (createLagless hands them to the flag system, so in practice
+ * when the app is created). Starting runs the first health round and discovery, then the periodic checks
+ * that bring an offline replica back; until it finishes every replica counts as online and the first
+ * caught-up check asks it directly, so nothing waits for it.
  */
 export class AppDatabases {
   private readonly databases: Databases | undefined;
