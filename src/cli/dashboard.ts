@@ -23,7 +23,18 @@ export function registerDashboard(program: Command): void {
       if (port > 65_535) throw new CliError(`--port must be at most 65535; got ${port}.`);
       const app = await loadApp(options);
       try {
-        const served = await serveDashboard(app, { port, host: options.host, token: options.token, readOnly: options.readOnly, metrics: options.metrics });
+        // The app's own dashboard options (authorize, token, read-only) apply; flags given here win.
+        const own = app.dashboard.options;
+        const served = await serveDashboard(app, {
+          port,
+          host: options.host,
+          token: options.token ?? own.token,
+          authorize: own.authorize,
+          readOnly: options.readOnly ?? own.readOnly,
+          metrics: options.metrics && own.metrics,
+          sampleIntervalMs: own.sampleIntervalMs,
+          historyMs: own.historyMs,
+        });
         console.log(served.banner);
         await new Promise<void>((resolve) => {
           for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, () => resolve());
