@@ -40,6 +40,8 @@ export class Sampler {
   private running = false;
   private stopped = false;
   private first: Promise<void> | undefined;
+  /** The store read in flight; a read that outlives its sample is awaited again, never duplicated. */
+  private reading: Promise<QueueReading[]> | undefined;
 
   constructor(
     private readonly deps: { app: DashboardApp; intervalMs: number; historyMs: number; now?: () => number; logger?: Logger },
@@ -76,6 +78,8 @@ export class Sampler {
       const oldest = sample.t - this.deps.historyMs;
       while (this.samples.length > 0 && this.samples[0]!.t < oldest) this.samples.shift();
       for (const listener of this.listeners) listener(sample);
+    } catch (error) {
+      this.deps.logger?.error({ event: 'dashboard_sample_failed', err: error }, 'dashboard sampling failed');
     } finally {
       this.running = false;
       if (!this.stopped) this.timer = setTimeout(() => void this.tick(), this.deps.intervalMs).unref();
@@ -89,7 +93,9 @@ export class Sampler {
     const decisions = await readDecisionTotals(app.metrics);
     let queues: QueueReading[];
     try {
-      queues = await readQueues(app.store, t);
+      // A store that is down holds commands until it is back (ioredis): report it instead of freezing the charts.
+      this.reading ??= readQueues(app.store, t).finally(() => (this.reading = undefined));
+      queues = await withTimeout(this.reading, Math.max(5_000, this.deps.intervalMs * 2));
     } catch (error) {
       this.deps.logger?.warn({ event: 'dashboard_sample_failed', err: error }, 'dashboard could not read the job store');
       return { t, queues: [], hosts, strategies: {}, error: `job store unreachable: ${(error as Error).message}` };
@@ -114,6 +120,14 @@ export class Sampler {
     this.previous = { t, decisions, counters: new Map(queues.map((q) => [q.queue, { processed: q.processed, failed: q.failed, deduplicated: q.deduplicated, rescheduled: q.rescheduled }])) };
     return { t, queues: withRates, hosts, strategies };
   }
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
 function round(value: number): number {

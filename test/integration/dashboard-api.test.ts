@@ -220,6 +220,42 @@ describe('dashboard JSON API', () => {
       expect(history[0].queues[0]).toHaveProperty('rates');
     });
 
+    it('says in the samples when the store stops answering, and recovers when it is back', async () => {
+      const own = await startRedisServer({ durable: true }); // the queue survives the restart
+      const lone = createLagless({ redis: { url: own.url, prefix: 'down' }, logger: false, dashboard: { sampleIntervalMs: 100 } });
+      await lone.store.jobPush({ queue: 'q', jid: 'a', raw: '{"jid":"a","class":"X","args":{},"created_at":1}', nowMs: Date.now() });
+      const served = await listen(lone.dashboard.handler);
+      const res = await fetch(`${served.base}/api/stream`);
+      const reader = res.body!.getReader();
+      const decoder = new TextDecoder();
+      let buffer = '';
+      const nextSample = async (): Promise<{ error?: string; queues: unknown[] }> => {
+        for (;;) {
+          const match = /event: sample\ndata: (.*)\n\n/.exec(buffer);
+          if (match) {
+            buffer = buffer.slice(match.index + match[0].length);
+            return JSON.parse(match[1]!);
+          }
+          buffer += decoder.decode((await reader.read()).value);
+        }
+      };
+      try {
+        expect((await nextSample()).queues).toHaveLength(1);
+        await own.kill();
+        let sample = await nextSample();
+        while (!sample.error) sample = await nextSample();
+        expect(sample).toMatchObject({ queues: [], error: expect.stringMatching(/^job store unreachable: /) });
+        await own.start();
+        while (sample.error) sample = await nextSample();
+        expect(sample.queues).toHaveLength(1);
+      } finally {
+        await reader.cancel();
+        await served.close();
+        await lone.close();
+        await own.stop();
+      }
+    }, 30_000);
+
     it('serves pages with a strict CSP and escapes what it writes; 404 and 405 say what exists', async () => {
       const client = await serve();
       const page = await client.get('/jobs');
