@@ -3,16 +3,14 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLagless, type LaglessApp } from '../../src/index.js';
 import { startRedisServer, type RedisServerHandle } from '../../src/sandbox/redis-server.js';
+import { bothStores } from '../helpers/stores.js';
 import { captureLogs, waitFor } from '../helpers/log-capture.js';
 
 let redis: RedisServerHandle;
 beforeAll(async () => (redis = await startRedisServer()));
 afterAll(async () => redis.stop());
 
-const stores = [
-  ['memory', () => undefined],
-  ['redis', () => ({ url: redis.url, prefix: `d${randomBytes(3).toString('hex')}` })],
-] as const;
+const stores = bothStores(() => redis);
 
 /** A perform that blocks until released, so tests can act while the job runs. */
 function gate() {

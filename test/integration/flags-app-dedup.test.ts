@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLagless, idempotencyKey, InvalidOptionError, PRESERVE_LATEST_WAL_FLAG, type LaglessApp } from '../../src/index.js';
 import { startRedisServer, type RedisServerHandle } from '../../src/sandbox/redis-server.js';
+import { bothStores } from '../helpers/stores.js';
 import { captureLogs } from '../helpers/log-capture.js';
 
 // The dedup client middleware reads its flags through app.flags (embedded mode: flags in memory).
@@ -11,10 +12,7 @@ let redis: RedisServerHandle;
 beforeAll(async () => (redis = await startRedisServer()));
 afterAll(async () => redis.stop());
 
-const stores = [
-  ['memory', () => undefined],
-  ['redis', () => ({ url: redis.url, prefix: `fd${randomBytes(3).toString('hex')}` })],
-] as const;
+const stores = bothStores(() => redis);
 
 describe.each(stores)('flags read by deduplication on the %s store', (_name, redisConfig) => {
   const apps: LaglessApp[] = [];

@@ -2,16 +2,14 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLagless, type LaglessApp } from '../../src/index.js';
 import { startRedisServer, type RedisServerHandle } from '../../src/sandbox/redis-server.js';
+import { bothStores } from '../helpers/stores.js';
 import { captureLogs, waitFor } from '../helpers/log-capture.js';
 
 let redis: RedisServerHandle;
 beforeAll(async () => (redis = await startRedisServer()));
 afterAll(async () => redis.stop());
 
-const stores = [
-  ['memory', () => undefined],
-  ['redis', () => ({ url: redis.url, prefix: `t${randomBytes(3).toString('hex')}` })],
-] as const;
+const stores = bothStores(() => redis);
 
 describe.each(stores)('worker runtime on the %s store', (_name, redisConfig) => {
   function setup(): { app: LaglessApp; lines: Record<string, unknown>[]; queue: string } {
