@@ -35,9 +35,14 @@ export interface JobPayload {
  * them by their first occurrence, which a nested "jid" inside args can then never shadow.
  */
 export function encodePayload(job: JobPayload): string {
-  const { jid, idempotency_key, queue: _queue, enqueued_at, ...rest } = job;
-  const head = idempotency_key === undefined ? { jid } : { jid, idempotency_key };
-  return JSON.stringify(enqueued_at === job.created_at ? { ...head, ...rest } : { ...head, ...rest, enqueued_at });
+  // One pass into a fresh object (spreads cost several times the stringify itself on the hot path).
+  const out: Record<string, unknown> = { jid: job.jid };
+  if (job.idempotency_key !== undefined) out.idempotency_key = job.idempotency_key;
+  for (const key in job) {
+    if (key !== 'jid' && key !== 'idempotency_key' && key !== 'queue' && key !== 'enqueued_at') out[key] = job[key as keyof JobPayload];
+  }
+  if (job.enqueued_at !== job.created_at) out.enqueued_at = job.enqueued_at;
+  return JSON.stringify(out);
 }
 
 export function decodePayload(raw: string, queue: string): JobPayload {
@@ -52,5 +57,7 @@ export function decodePayload(raw: string, queue: string): JobPayload {
   if (typeof job.jid !== 'string' || job.jid === '') throw new MalformedPayloadError('missing "jid"');
   if (typeof job.class !== 'string' || job.class === '') throw new MalformedPayloadError('missing "class"');
   if (typeof job.created_at !== 'number') throw new MalformedPayloadError('missing numeric "created_at"');
-  return { ...job, queue, enqueued_at: job.enqueued_at ?? job.created_at } as JobPayload;
+  job.queue = queue;
+  job.enqueued_at ??= job.created_at;
+  return job as JobPayload;
 }

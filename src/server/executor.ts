@@ -9,6 +9,7 @@ import { dedupPlan } from '../dedup/plan.js';
 import type { JobMetrics } from '../observability/metrics.js';
 import type { FetchedJob, JobAckItem, JobAckResult, JobStore } from '../store/job-store.js';
 import type { ExecutionContext, ServerChain } from './execution-context.js';
+import type { JobLease } from './job-lease.js';
 import { jobLogFields } from './job-log.js';
 
 export interface ExecutorDeps {
@@ -32,7 +33,7 @@ type Outcome = { kind: 'done' } | { kind: 'snooze'; delayMs: number } | { kind: 
 export class JobExecutor {
   constructor(private readonly deps: ExecutorDeps) {}
 
-  async execute(queue: string, fetched: FetchedJob, signal: AbortSignal): Promise<void> {
+  async execute(queue: string, fetched: FetchedJob, lease: JobLease): Promise<void> {
     let job: JobPayload;
     try {
       job = decodePayload(fetched.raw, queue);
@@ -49,19 +50,21 @@ export class JobExecutor {
     const dueAt = job.at ?? job.enqueued_at;
     const latencyS = Math.max(0, this.deps.now() / 1000 - dueAt);
     metrics.latency.observe({ queue }, latencyS);
-    logger.info({ ...jobLogFields(job), job_status: 'start', scheduling_latency_s: round(latencyS) }, 'start');
+    // Building a log object costs more than the rest of a no-op job; skip it when the level is off.
+    const logging = logger.isLevelEnabled('info');
+    if (logging) logger.info({ ...jobLogFields(job), job_status: 'start', scheduling_latency_s: round(latencyS) }, 'start');
 
-    const context: ExecutionContext = { worker, job, ctx: jobContext(job, logger, signal, this.deps.db), logFields: {} };
+    const context: ExecutionContext = { worker, job, ctx: jobContext(job, logger, lease, this.deps.db), logFields: {} };
     const started = this.deps.monotonic();
     const outcome = await this.run(context);
     const durationS = (this.deps.monotonic() - started) / 1000;
     metrics.duration.observe({ queue, worker: worker.name }, durationS);
-    if (signal.aborted) {
+    if (lease.aborted) {
       // stop() already handed the job back to the queue; whatever perform did after that does not count.
       logger.warn({ ...jobLogFields(job), job_status: 'interrupted', duration_s: round(durationS) }, 'interrupted by shutdown; job requeued');
       return;
     }
-    const line = { ...jobLogFields(job), ...context.logFields, dedup_wal_locations: job.dedup_wal_locations, duration_s: round(durationS), scheduling_latency_s: round(latencyS) };
+    const line = logging || outcome.kind !== 'done' ? { ...jobLogFields(job), ...context.logFields, dedup_wal_locations: job.dedup_wal_locations, duration_s: round(durationS), scheduling_latency_s: round(latencyS) } : {};
     if (outcome.kind === 'done') return this.finish(worker, job, line);
     if (outcome.kind === 'snooze') return this.snooze(worker, job, outcome.delayMs, line);
     return this.fail(worker, job, outcome.error, line);
@@ -90,7 +93,7 @@ export class JobExecutor {
     }
     const result = await this.deps.ack(job.queue, item);
     this.deps.metrics.completed.inc({ queue: job.queue, worker: worker.name, status: 'done' });
-    this.deps.logger.info({ ...line, job_status: 'done' }, 'done');
+    if (this.deps.logger.isLevelEnabled('info')) this.deps.logger.info({ ...line, job_status: 'done' }, 'done');
     if (!result.acked) this.deps.logger.warn({ ...jobLogFields(job) }, 'job finished after its lease was lost; it may run again (at-least-once)');
     if (result.rescheduled) {
       this.deps.metrics.rescheduled.inc({ queue: job.queue, worker: worker.name });
@@ -125,12 +128,14 @@ export class JobExecutor {
   }
 }
 
-function jobContext(job: JobPayload, logger: Logger, signal: AbortSignal, db: ExecutorDeps['db']): JobContext {
+function jobContext(job: JobPayload, logger: Logger, lease: JobLease, db: ExecutorDeps['db']): JobContext {
   let child: Logger | undefined;
   return {
     jid: job.jid,
     job,
-    signal,
+    get signal() {
+      return lease.signal;
+    },
     get logger() {
       return (child ??= logger.child({ jid: job.jid, class: job.class }));
     },

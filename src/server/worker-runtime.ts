@@ -6,6 +6,7 @@ import { QUEUE_PATTERN } from '../jobs/worker-options.js';
 import type { JobStore } from '../store/job-store.js';
 import { AckBatcher } from './ack-batcher.js';
 import { JobExecutor, type ExecutorDeps } from './executor.js';
+import { JobLease } from './job-lease.js';
 import { Maintenance, type MaintenanceOptions } from './maintenance.js';
 
 export interface WorkerRuntimeOptions extends Partial<MaintenanceOptions> {
@@ -13,12 +14,6 @@ export interface WorkerRuntimeOptions extends Partial<MaintenanceOptions> {
   concurrency?: number;
   /** How long a job stays leased without a heartbeat before another worker may take it. */
   leaseMs?: number;
-}
-
-interface Leased {
-  queue: string;
-  jid: string;
-  abort: AbortController;
 }
 
 /**
@@ -31,7 +26,7 @@ export class WorkerRuntime {
   private readonly queues: string[];
   private readonly concurrency: number;
   private readonly leaseMs: number;
-  private readonly leased = new Map<string, Leased>();
+  private readonly leased = new Map<string, JobLease>();
   private readonly running = new Set<Promise<void>>();
   private readonly acks: AckBatcher;
   private readonly executor: JobExecutor;
@@ -100,7 +95,7 @@ export class WorkerRuntime {
   private async handBack(): Promise<void> {
     const byQueue = new Map<string, string[]>();
     for (const job of this.leased.values()) {
-      job.abort.abort();
+      job.abort();
       byQueue.set(job.queue, [...(byQueue.get(job.queue) ?? []), job.jid]);
     }
     for (const [queue, jids] of byQueue) {
@@ -139,10 +134,10 @@ export class WorkerRuntime {
 
   private dispatch(queue: string, jid: string, raw: string): void {
     const key = `${queue}\u0000${jid}`;
-    const leased: Leased = { queue, jid, abort: new AbortController() };
+    const leased = new JobLease(queue, jid);
     this.leased.set(key, leased);
     const run = this.executor
-      .execute(queue, { jid, raw }, leased.abort.signal)
+      .execute(queue, { jid, raw }, leased)
       .catch((error: unknown) => this.logger.error({ err: error, jid, queue }, 'could not settle job; its lease will expire and it will run again'))
       .finally(() => {
         if (this.leased.get(key) === leased) this.leased.delete(key);
