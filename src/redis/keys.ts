@@ -12,8 +12,8 @@ export interface QueueKeys {
   leases: string;
   /** In-flight payloads: jid → "<token>|<payload>". */
   active: string;
+  /** Dedup cookies: idempotency key → cookie string (see scripts/lib.lua). */
   dedup: string;
-  dedupTtl: string;
   stats: string;
   signal: string;
   lock: string;
@@ -33,7 +33,6 @@ export class RedisKeys {
       leases: `${base}leases`,
       active: `${base}active`,
       dedup: `${base}dedup`,
-      dedupTtl: `${base}dedup-ttl`,
       stats: `${base}stats`,
       signal: `${base}signal`,
       lock: `${base}lock`,

@@ -72,7 +72,7 @@ export class RedisJobStore implements JobStore {
     const k = this.q(p.queue);
     const d = p.dedup;
     return [
-      [k.ready, k.schedule, k.jobs, k.signal, k.dedup, k.dedupTtl, k.stats],
+      [k.ready, k.schedule, k.jobs, k.signal, k.dedup, k.stats],
       [p.raw, p.jid, p.nowMs, p.runAtMs ?? 0, d?.key ?? '', d?.strategy === 'until_executed' ? 'D' : 'E', d?.idempotent ? 1 : 0,
         d?.ttlMs ?? 0, d?.preserveLatestWal ? 1 : 0, encodeWal(d?.wal)],
     ];
@@ -111,7 +111,7 @@ export class RedisJobStore implements JobStore {
 
   async jobFetch(p: JobFetchParams): Promise<FetchedJob[]> {
     const k = this.q(p.queue);
-    const flat = await runScript<string[]>(this.redis, 'fetch', [k.ready, k.leases, k.active, k.signal, k.dedup, k.dedupTtl], [
+    const flat = await runScript<string[]>(this.redis, 'fetch', [k.ready, k.leases, k.active, k.signal, k.dedup], [
       p.count, p.token, p.nowMs + p.leaseMs, p.nowMs,
     ]);
     const jobs: FetchedJob[] = [];
@@ -123,15 +123,20 @@ export class RedisJobStore implements JobStore {
     return this.waiter.wait(params.queues.map((queue) => this.q(queue).signal), params.timeoutMs, params.signal);
   }
 
-  async jobAck(params: { queue: string; jobs: JobAckItem[]; nowMs: number }): Promise<JobAckResult[]> {
+  async jobAck(params: { queue: string; token: string; jobs: JobAckItem[]; nowMs: number }): Promise<JobAckResult[]> {
     const k = this.q(params.queue);
-    const args: (string | number)[] = [params.nowMs];
-    for (const j of params.jobs) args.push(j.jid, j.token, j.dedupKey ?? '', j.rescheduleJid ?? '', j.rescheduleRaw ?? '', j.rescheduleTtlMs ?? 0);
-    const flat = await runScript<(string | number)[]>(this.redis, 'ack', [k.leases, k.active, k.stats, k.dedup, k.dedupTtl, k.ready, k.signal], args);
-    return params.jobs.map((j, i) => {
+    // Most acks settle no cookie: send those as bare jids, and the token once, to keep ARGV short.
+    const plain = params.jobs.filter((j) => !j.dedupKey);
+    const settled = params.jobs.filter((j) => j.dedupKey);
+    const args: (string | number)[] = [params.nowMs, params.token, plain.length, ...plain.map((j) => j.jid)];
+    for (const j of settled) args.push(j.jid, j.dedupKey!, j.rescheduleJid ?? '', j.rescheduleRaw ?? '', j.rescheduleTtlMs ?? 0);
+    const flat = await runScript<(string | number)[]>(this.redis, 'ack', [k.leases, k.active, k.stats, k.dedup, k.ready, k.signal], args);
+    const results = new Map<JobAckItem, JobAckResult>();
+    [...plain, ...settled].forEach((j, i) => {
       const rescheduled = String(flat[i * 2 + 1]);
-      return rescheduled ? { jid: j.jid, acked: flat[i * 2] === 1, rescheduled } : { jid: j.jid, acked: flat[i * 2] === 1 };
+      results.set(j, rescheduled ? { jid: j.jid, acked: flat[i * 2] === 1, rescheduled } : { jid: j.jid, acked: flat[i * 2] === 1 });
     });
+    return params.jobs.map((j) => results.get(j)!);
   }
 
   async jobRetry(p: JobLaterParams & { kind: 'retry' | 'snooze' }): Promise<boolean> {
@@ -145,7 +150,7 @@ export class RedisJobStore implements JobStore {
 
   private async later(p: JobLaterParams, target: string, kind: string): Promise<boolean> {
     const k = this.q(p.queue);
-    const moved = await runScript<number>(this.redis, 'later', [k.leases, k.active, target, k.jobs, k.dedup, k.dedupTtl, k.stats], [
+    const moved = await runScript<number>(this.redis, 'later', [k.leases, k.active, target, k.jobs, k.dedup, k.stats], [
       p.jid, p.token, p.raw, p.runAtMs, kind, p.dedupKey ?? '', p.nowMs,
     ]);
     return moved === 1;
@@ -221,9 +226,9 @@ export class RedisJobStore implements JobStore {
 
   async dedupShow(p: { queue: string; key: string; nowMs: number }): Promise<DedupCookie | undefined> {
     const k = this.keys.queue(p.queue);
-    const [value, expires] = await Promise.all([this.redis.hget(k.dedup, p.key), this.redis.zscore(k.dedupTtl, p.key)]);
-    const match = typeof value === 'string' ? /^([ED])\|([^|]*)\|(\d+)\|([01])\|(\d+)\|(.*)$/.exec(value) : null;
-    if (!match || expires === null || Number(expires) <= p.nowMs) return undefined;
+    const value = await this.redis.hget(k.dedup, p.key);
+    const match = value === null ? null : /^([ED])\|([^|]*)\|(\d+)\|([01])\|(\d+)\|(\d+)\|(.*)$/.exec(value);
+    if (!match || Number(match[6]) <= p.nowMs) return undefined;
     return {
       key: p.key,
       strategy: match[1] === 'D' ? 'until_executed' : 'until_executing',
@@ -231,14 +236,14 @@ export class RedisJobStore implements JobStore {
       absorbed: Number(match[3]),
       executing: match[4] === '1',
       absorbedWhileExecuting: Number(match[5]),
-      wal: decodeWal(match[6]!) ?? {},
-      ttlMs: Number(expires) - p.nowMs,
+      wal: decodeWal(match[7]!) ?? {},
+      ttlMs: Number(match[6]) - p.nowMs,
     };
   }
 
   async dedupReap(p: { queue: string; nowMs: number; limit: number }): Promise<number> {
     const k = this.keys.queue(p.queue);
-    const keys = [k.dedup, k.dedupTtl, k.active, k.schedule, k.retry];
+    const keys = [k.dedup, k.active, k.schedule, k.retry];
     const candidates = new Map<string, string>(); // owner jid → cookie key
     let cursor = '0';
     do {

@@ -11,6 +11,7 @@ export class AckBatcher {
 
   constructor(
     private readonly store: JobStore,
+    private readonly token: string,
     private readonly now: () => number,
   ) {}
 
@@ -32,7 +33,7 @@ export class AckBatcher {
     this.pending = new Map();
     for (const [queue, entries] of batches) {
       const sent = this.store
-        .jobAck({ queue, nowMs: this.now(), jobs: entries.map((e) => e.item) })
+        .jobAck({ queue, token: this.token, nowMs: this.now(), jobs: entries.map((e) => e.item) })
         .then(
           (results) => entries.forEach((e, i) => e.resolve(results[i]!)),
           (error: unknown) => entries.forEach((e) => e.reject(error)),

@@ -81,7 +81,7 @@ export class JobExecutor {
   }
 
   private async finish(worker: WorkerDefinition, job: JobPayload, line: Record<string, unknown>): Promise<void> {
-    const item: JobAckItem = { jid: job.jid, token: this.deps.token };
+    const item: JobAckItem = { jid: job.jid };
     const plan = dedupPlan(worker);
     if (plan?.strategy === 'until_executed' && job.idempotency_key) {
       item.dedupKey = job.idempotency_key;

@@ -53,7 +53,7 @@ export class WorkerRuntime {
     if (!Number.isInteger(this.concurrency) || this.concurrency < 1) throw new InvalidOptionError(`worker({ concurrency }) must be an integer >= 1; got ${options.concurrency}.`);
     if (!Number.isInteger(this.leaseMs) || this.leaseMs < 100) throw new InvalidOptionError(`worker({ leaseMs }) must be an integer >= 100; got ${options.leaseMs}.`);
     this.now = deps.now;
-    this.acks = new AckBatcher(store, deps.now);
+    this.acks = new AckBatcher(store, this.token, deps.now);
     this.executor = new JobExecutor({ ...deps, store, logger, token: this.token, ack: (queue, item) => this.acks.ack(queue, item) });
     this.maintenance = new Maintenance(store, logger, this.token, this.queues, deps.now, options);
   }

@@ -15,7 +15,7 @@ export interface JobStore {
   /** Resolve when a queue may have ready jobs, after `timeoutMs`, or when `signal` aborts. */
   jobWait(params: { queues: string[]; timeoutMs: number; signal?: AbortSignal }): Promise<void>;
   /** Finish jobs: release the lease, count them, settle until_executed cookies (with reschedule_once). */
-  jobAck(params: { queue: string; jobs: JobAckItem[]; nowMs: number }): Promise<JobAckResult[]>;
+  jobAck(params: { queue: string; token: string; jobs: JobAckItem[]; nowMs: number }): Promise<JobAckResult[]>;
   /** Put a leased job back for later: a retry (counted) or a snooze (not counted). `raw` is the updated payload. */
   jobRetry(params: JobLaterParams & { kind: 'retry' | 'snooze' }): Promise<boolean>;
   /** Move a leased job to the dead set with its updated payload; releases its dedup cookie. */
@@ -92,7 +92,6 @@ export interface FetchedJob {
 
 export interface JobAckItem {
   jid: string;
-  token: string;
   /** until_executed cookie to settle; with `rescheduleRaw` a job is re-enqueued once if a duplicate arrived while it ran. */
   dedupKey?: string;
   /** A JSON object without `wal_locations`; the store adds the cookie's latest locations when it pushes it. */

@@ -36,7 +36,7 @@ interface MemoryQueue {
 }
 
 const JID = /"jid":"([\w-]+)"/;
-const IDEMPOTENCY_KEY = /"idempotency_key":"([0-9a-f]+)"/;
+const IDEMPOTENCY_KEY = /"idempotency_key":"([\w-]+)"/;
 
 /** Like the Lua fetch: write the cookie's WAL into the payload; a payload that is not JSON stays as it is. */
 function withDedupWal(raw: string, wal: Record<string, string>): string {
@@ -145,11 +145,11 @@ export class MemoryJobStore implements JobStore {
     });
   }
 
-  async jobAck(params: { queue: string; jobs: JobAckItem[]; nowMs: number }): Promise<JobAckResult[]> {
+  async jobAck(params: { queue: string; token: string; jobs: JobAckItem[]; nowMs: number }): Promise<JobAckResult[]> {
     const queue = this.q(params.queue);
     return params.jobs.map((job) => {
       const held = queue.active.get(job.jid);
-      if (!held || held.token !== job.token) return { jid: job.jid, acked: false };
+      if (!held || held.token !== params.token) return { jid: job.jid, acked: false };
       queue.active.delete(job.jid);
       queue.counters.processed++;
       const cookie = job.dedupKey ? queue.cookies.get(job.dedupKey, params.nowMs) : undefined;

@@ -35,11 +35,12 @@ export function jobStoreConformance(name: string, open: () => Promise<{ store: J
         expect(first.map((j) => j.jid)).toEqual(['a', 'b']);
         expect(JSON.parse(first[0]!.raw).args).toEqual({ jid: 'nested-decoy' });
         expect(await store.queueSizes(q)).toMatchObject({ ready: 1, inFlight: 2 });
-        expect(await store.jobAck({ queue: q, nowMs: T0, jobs: [{ jid: 'a', token }, { jid: 'b', token: 'other' }] })).toEqual([
+        expect(await store.jobAck({ queue: q, token: 'other', nowMs: T0, jobs: [{ jid: 'b' }] })).toEqual([{ jid: 'b', acked: false }]);
+        expect(await store.jobAck({ queue: q, token, nowMs: T0, jobs: [{ jid: 'a' }, { jid: 'zz' }] })).toEqual([
           { jid: 'a', acked: true },
-          { jid: 'b', acked: false },
+          { jid: 'zz', acked: false },
         ]);
-        expect(await store.jobAck({ queue: q, nowMs: T0, jobs: [{ jid: 'a', token }] })).toEqual([{ jid: 'a', acked: false }]);
+        expect(await store.jobAck({ queue: q, token, nowMs: T0, jobs: [{ jid: 'a' }] })).toEqual([{ jid: 'a', acked: false }]);
         expect(await store.queueSizes(q)).toMatchObject({ ready: 1, inFlight: 1 });
       });
 
@@ -93,7 +94,7 @@ export function jobStoreConformance(name: string, open: () => Promise<{ store: J
         await store.jobFetch({ queue: q, count: 2, token, leaseMs: 1000, nowMs: T0 });
         await store.leaseRenew({ queue: q, token, jids: ['b'], leaseMs: 5000, nowMs: T0 + 500 });
         expect(await maintain(q, T0 + 1000)).toMatchObject({ recovered: 1 });
-        expect(await store.jobAck({ queue: q, nowMs: T0, jobs: [{ jid: 'a', token }] })).toEqual([{ jid: 'a', acked: false }]);
+        expect(await store.jobAck({ queue: q, token, nowMs: T0, jobs: [{ jid: 'a' }] })).toEqual([{ jid: 'a', acked: false }]);
         expect(await fetchJids(q)).toEqual(['a', 'c']);
         expect(await maintain(q, T0 + 5501)).toMatchObject({ recovered: 1 });
       });
@@ -149,7 +150,7 @@ export function jobStoreConformance(name: string, open: () => Promise<{ store: J
         expect(await store.queueCounters(q)).toEqual({ processed: 0, failed: 0, deduplicated: 0, rescheduled: 0 });
         for (const jid of ['ok', 'r', 'd', 's']) await push(q, jid);
         await fetchJids(q);
-        await store.jobAck({ queue: q, nowMs: T0, jobs: [{ jid: 'ok', token }, { jid: 'ok', token }] });
+        await store.jobAck({ queue: q, token, nowMs: T0, jobs: [{ jid: 'ok' }, { jid: 'ok' }] });
         const later = { queue: q, token, nowMs: T0, runAtMs: T0 + 100 };
         await store.jobRetry({ ...later, jid: 'r', raw: raw('r'), kind: 'retry' });
         await store.jobRetry({ ...later, jid: 's', raw: raw('s'), kind: 'snooze' });
@@ -158,7 +159,7 @@ export function jobStoreConformance(name: string, open: () => Promise<{ store: J
         await push(q, 'owner', { dedup: d });
         await fetchJids(q);
         await push(q, 'twin', { dedup: d });
-        await store.jobAck({ queue: q, nowMs: T0, jobs: [{ jid: 'owner', token, dedupKey: d.key, rescheduleRaw: raw('again'), rescheduleJid: 'again', rescheduleTtlMs: 60_000 }] });
+        await store.jobAck({ queue: q, token, nowMs: T0, jobs: [{ jid: 'owner', dedupKey: d.key, rescheduleRaw: raw('again'), rescheduleJid: 'again', rescheduleTtlMs: 60_000 }] });
         expect(await store.queueCounters(q)).toEqual({ processed: 2, failed: 2, deduplicated: 1, rescheduled: 1 });
       });
     });
@@ -250,7 +251,7 @@ export function jobStoreConformance(name: string, open: () => Promise<{ store: J
 
       const executed = dedup({ strategy: 'until_executed', rescheduleOnce: true, wal: { main: '0/1' } });
       const ackOwner = (q: string) =>
-        store.jobAck({ queue: q, nowMs: T0, jobs: [{ jid: 'owner', token, dedupKey: 'ab12', rescheduleJid: 'again', rescheduleRaw: raw('again', { idempotency_key: 'ab12', rescheduled_once: true }), rescheduleTtlMs: 60_000 }] });
+        store.jobAck({ queue: q, token, nowMs: T0, jobs: [{ jid: 'owner', dedupKey: 'ab12', rescheduleJid: 'again', rescheduleRaw: raw('again', { idempotency_key: 'ab12', rescheduled_once: true }), rescheduleTtlMs: 60_000 }] });
 
       it('until_executed: absorbs twins while running and reschedules once with the latest WAL', async () => {
         const q = queue();
@@ -304,7 +305,7 @@ export function jobStoreConformance(name: string, open: () => Promise<{ store: J
         await push(q, 'running', { dedup: d('cc') });
         // 'lost' vanishes as if its queue had been flushed: acked without settling its cookie.
         await store.jobFetch({ queue: q, count: 1, token: 'ghost', leaseMs: 1, nowMs: T0 });
-        await store.jobAck({ queue: q, nowMs: T0, jobs: [{ jid: 'lost', token: 'ghost' }] });
+        await store.jobAck({ queue: q, token: 'ghost', nowMs: T0, jobs: [{ jid: 'lost' }] });
         await store.jobFetch({ queue: q, count: 2, ...lease });
         await store.jobRequeue({ queue: q, token, jids: ['waiting'] });
         expect(await store.dedupReap({ queue: q, nowMs: T0, limit: 100 })).toBe(1);

@@ -10,8 +10,8 @@ describe('idempotency key', () => {
     expect(canonicalJson({ a: undefined, b: 1 })).toBe('{"b":1}');
   });
 
-  it('is the SHA-256 hex of that string, equal for reordered keys and different for other workers or args', () => {
-    expect(idempotencyKey('W', { a: 1, b: 2 })).toBe(createHash('sha256').update('W:{"a":1,"b":2}').digest('hex'));
+  it('is the SHA-256 (base64url) of that string, equal for reordered keys and different for other workers or args', () => {
+    expect(idempotencyKey('W', { a: 1, b: 2 })).toBe(createHash('sha256').update('W:{"a":1,"b":2}').digest('base64url'));
     expect(idempotencyKey('W', { a: 1, b: 2 })).toBe(idempotencyKey('W', { b: 2, a: 1 }));
     expect(idempotencyKey('W', { a: 1 })).not.toBe(idempotencyKey('V', { a: 1 }));
     expect(idempotencyKey('W', { a: 1 })).not.toBe(idempotencyKey('W', { a: '1' }));

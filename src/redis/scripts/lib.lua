@@ -2,38 +2,32 @@
   Shared helpers, prepended to every script by redis/scripts.ts.
 
   Dedup cookie: one field of the queue's dedup hash, value
-    "<strategy E|D>|<owner jid>|<absorbed>|<executing 0|1>|<absorbed while executing>|<wal>"
+    "<strategy E|D>|<owner jid>|<absorbed>|<executing 0|1>|<absorbed while executing>|<expires at ms>|<wal>"
   where <wal> is "db=HI/LO,db=HI/LO" (may be empty). A string, not cmsgpack: an empty map must stay a map.
-  Expiry lives in the dedup-ttl sorted set (score = expires at, epoch ms) and is never pushed back by a duplicate.
+  The expiry is set when the cookie is created and copied unchanged by every rewrite, so twins never extend it.
 ]]
 local function cookie_parse(s)
-  local strategy, owner, absorbed, executing, dx, wal = string.match(s, '^(%a)|([^|]*)|(%d+)|([01])|(%d+)|(.*)$')
+  local strategy, owner, absorbed, executing, dx, expires, wal = string.match(s, '^(%a)|([^|]*)|(%d+)|([01])|(%d+)|(%d+)|(.*)$')
   if not strategy then return nil end
   return { strategy = strategy, owner = owner, absorbed = tonumber(absorbed), executing = executing,
-           dx = tonumber(dx), wal = wal }
+           dx = tonumber(dx), expires = expires, wal = wal }
 end
 
 local function cookie_format(c)
-  return c.strategy .. '|' .. c.owner .. '|' .. c.absorbed .. '|' .. c.executing .. '|' .. c.dx .. '|' .. c.wal
+  return c.strategy .. '|' .. c.owner .. '|' .. c.absorbed .. '|' .. c.executing .. '|' .. c.dx .. '|' .. c.expires .. '|' .. c.wal
 end
 
--- Returns the live cookie or nil; an expired one is deleted on sight so TTL is exact without a sweeper.
-local function cookie_get(dedup_key, ttl_key, field, now)
+-- Returns the live cookie or nil; an expired (or unreadable) one is deleted on sight, so TTL is exact without
+-- a sweeper. Expiry is compared as a number of ms: 13 digits, exact in a Lua double.
+local function cookie_get(dedup_key, field, now)
   local s = redis.call('HGET', dedup_key, field)
   if not s then return nil end
-  local expires = tonumber(redis.call('ZSCORE', ttl_key, field))
   local c = cookie_parse(s)
-  if (expires and expires <= now) or not c then
+  if not c or tonumber(c.expires) <= now then
     redis.call('HDEL', dedup_key, field)
-    redis.call('ZREM', ttl_key, field)
     return nil
   end
   return c
-end
-
-local function cookie_delete(dedup_key, ttl_key, field)
-  redis.call('HDEL', dedup_key, field)
-  redis.call('ZREM', ttl_key, field)
 end
 
 -- LSN "HI/LO" → hi, lo as numbers (each < 2^32, exact in a Lua double), or nil when malformed.

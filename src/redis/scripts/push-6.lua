@@ -2,7 +2,7 @@
   Push one job, deduplicating against the queue's cookie when a key is given. Check and push are one step, so
   concurrent twins can never both create a job, and an absorbed twin's WAL positions are never lost.
   KEYS[1] ready list  KEYS[2] schedule zset  KEYS[3] jobs hash  KEYS[4] signal list
-  KEYS[5] dedup hash  KEYS[6] dedup-ttl zset  KEYS[7] stats hash
+  KEYS[5] dedup hash  KEYS[6] stats hash
   ARGV[1] payload json (an object)  ARGV[2] jid  ARGV[3] now ms  ARGV[4] run-at ms (0 = now)
   ARGV[5] dedup key ('' = no dedup)  ARGV[6] strategy E|D  ARGV[7] idempotent 1|0  ARGV[8] ttl ms
   ARGV[9] preserve latest WAL 1|0  ARGV[10] this enqueue's WAL "db=lsn,..."
@@ -27,10 +27,9 @@ if key == '' then
   return { 1, jid }
 end
 
-local c = cookie_get(KEYS[5], KEYS[6], key, now)
+local c = cookie_get(KEYS[5], key, now)
 if not c then
-  redis.call('HSET', KEYS[5], key, cookie_format({ strategy = ARGV[6], owner = jid, absorbed = 0, executing = '0', dx = 0, wal = ARGV[10] }))
-  redis.call('ZADD', KEYS[6], now + tonumber(ARGV[8]), key)
+  redis.call('HSET', KEYS[5], key, cookie_format({ strategy = ARGV[6], owner = jid, absorbed = 0, executing = '0', dx = 0, expires = now + tonumber(ARGV[8]), wal = ARGV[10] }))
   push(raw)
   return { 1, jid }
 end
@@ -44,7 +43,7 @@ c.absorbed = c.absorbed + 1
 if c.executing == '1' then c.dx = c.dx + 1 end
 local raised = {}
 if ARGV[9] == '1' and ARGV[10] ~= '' then c.wal, raised = wal_merge(c.wal, ARGV[10]) end
--- Only the field changes; the expiry in dedup-ttl is left alone, so a stream of twins never extends it.
+-- The rewrite copies the expiry unchanged, so a stream of twins never extends it.
 redis.call('HSET', KEYS[5], key, cookie_format(c))
-redis.call('HINCRBY', KEYS[7], 'deduplicated', 1)
+redis.call('HINCRBY', KEYS[6], 'deduplicated', 1)
 return { 0, c.owner, table.concat(raised, ',') }

@@ -5,7 +5,7 @@
   The WAL is written into the payload as dedup_wal_locations (replacing an older copy), so a job put back by
   snooze, retry, shutdown or lease expiry still carries it after its cookie is gone.
   KEYS[1] ready list  KEYS[2] leases zset  KEYS[3] active hash  KEYS[4] signal list
-  KEYS[5] dedup hash  KEYS[6] dedup-ttl zset
+  KEYS[5] dedup hash
   ARGV[1] max jobs  ARGV[2] lease token  ARGV[3] lease expires at ms  ARGV[4] now ms
   Returns flat {jid, payload, ...}
 ]]
@@ -16,13 +16,13 @@ local out, leases, active = {}, {}, {}
 for _, raw in ipairs(popped) do
   -- encodePayload writes jid (then idempotency_key) first, so a nested "jid" in args can never match first.
   local jid = string.match(raw, '"jid":"([%w_-]+)"') or ('unreadable-' .. redis.sha1hex(raw))
-  local key = string.match(raw, '"idempotency_key":"(%x+)"')
+  local key = string.match(raw, '"idempotency_key":"([%w_-]+)"')
   if key then
-    local c = cookie_get(KEYS[5], KEYS[6], key, now)
+    local c = cookie_get(KEYS[5], key, now)
     if c and c.owner == jid then
       if c.wal ~= '' then raw = wal_into_payload(string.gsub(raw, ',"dedup_wal_locations":{[^}]*}', ''), 'dedup_wal_locations', c.wal) end
       if c.strategy == 'E' then
-        cookie_delete(KEYS[5], KEYS[6], key)
+        redis.call('HDEL', KEYS[5], key)
       else
         c.executing, c.dx = '1', 0
         redis.call('HSET', KEYS[5], key, cookie_format(c))
