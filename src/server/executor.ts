@@ -57,6 +57,7 @@ export class JobExecutor {
     const context: ExecutionContext = { worker, job, ctx: jobContext(job, logger, lease, this.deps.db), logFields: {} };
     const started = this.deps.monotonic();
     const outcome = await this.run(context);
+    lease.performed();
     const durationS = (this.deps.monotonic() - started) / 1000;
     metrics.duration.observe({ queue, worker: worker.name }, durationS);
     if (lease.aborted) {

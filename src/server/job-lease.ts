@@ -6,10 +6,23 @@ export class JobLease {
   private controller?: AbortController;
   private handedBack = false;
 
+  private slotFreed = false;
+
   constructor(
     readonly queue: string,
     readonly jid: string,
+    private readonly freeSlot: () => void,
   ) {}
+
+  /**
+   * perform is over: its slot may take the next job while this one is still being acked, so the next fetch and
+   * this ack travel together instead of one after the other. The lease itself lasts until the job is settled.
+   */
+  performed(): void {
+    if (this.slotFreed) return;
+    this.slotFreed = true;
+    this.freeSlot();
+  }
 
   get signal(): AbortSignal {
     this.controller ??= new AbortController();

@@ -28,6 +28,8 @@ export class WorkerRuntime {
   private readonly leaseMs: number;
   private readonly leased = new Map<string, JobLease>();
   private readonly running = new Set<Promise<void>>();
+  /** Slots taken by jobs still in perform; a job being acked no longer holds one. */
+  private performing = 0;
   private readonly acks: AckBatcher;
   private readonly executor: JobExecutor;
   private readonly maintenance: Maintenance;
@@ -108,7 +110,7 @@ export class WorkerRuntime {
   private async fetchLoop(): Promise<void> {
     let next = 0;
     while (this.state === 'running') {
-      const free = this.concurrency - this.running.size;
+      const free = this.concurrency - this.performing;
       if (free === 0) {
         await new Promise<void>((resolve) => (this.slotFreed = resolve));
         // Let every job finishing in this tick free its slot, so one fetch refills them all.
@@ -134,16 +136,20 @@ export class WorkerRuntime {
 
   private dispatch(queue: string, jid: string, raw: string): void {
     const key = `${queue}\u0000${jid}`;
-    const leased = new JobLease(queue, jid);
+    this.performing++;
+    const leased = new JobLease(queue, jid, () => {
+      this.performing--;
+      this.slotFreed?.();
+      this.slotFreed = undefined;
+    });
     this.leased.set(key, leased);
     const run = this.executor
       .execute(queue, { jid, raw }, leased)
       .catch((error: unknown) => this.logger.error({ err: error, jid, queue }, 'could not settle job; its lease will expire and it will run again'))
       .finally(() => {
+        leased.performed();
         if (this.leased.get(key) === leased) this.leased.delete(key);
         this.running.delete(run);
-        this.slotFreed?.();
-        this.slotFreed = undefined;
       });
     this.running.add(run);
   }
