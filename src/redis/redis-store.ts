@@ -128,7 +128,9 @@ export class RedisJobStore implements JobStore {
     // Most acks settle no cookie: send those as bare jids, and the token once, to keep ARGV short.
     const plain = params.jobs.filter((j) => !j.dedupKey);
     const settled = params.jobs.filter((j) => j.dedupKey);
-    const args: (string | number)[] = [params.nowMs, params.token, plain.length, ...plain.map((j) => j.jid)];
+    const strategies = new Map<string, number>();
+    for (const j of params.jobs) if (j.strategy) strategies.set(j.strategy, (strategies.get(j.strategy) ?? 0) + 1);
+    const args: (string | number)[] = [params.nowMs, params.token, strategies.size, ...[...strategies].flat(), plain.length, ...plain.map((j) => j.jid)];
     for (const j of settled) args.push(j.jid, j.dedupKey!, j.rescheduleJid ?? '', j.rescheduleRaw ?? '', j.rescheduleTtlMs ?? 0);
     const flat = await runScript<(string | number)[]>(this.redis, 'ack', [k.leases, k.active, k.stats, k.dedup, k.ready, k.signal], args);
     const results = new Map<JobAckItem, JobAckResult>();
@@ -151,7 +153,7 @@ export class RedisJobStore implements JobStore {
   private async later(p: JobLaterParams, target: string, kind: string): Promise<boolean> {
     const k = this.q(p.queue);
     const moved = await runScript<number>(this.redis, 'later', [k.leases, k.active, target, k.jobs, k.dedup, k.stats], [
-      p.jid, p.token, p.raw, p.runAtMs, kind, p.dedupKey ?? '', p.nowMs,
+      p.jid, p.token, p.raw, p.runAtMs, kind, p.dedupKey ?? '', p.nowMs, p.strategy ?? '',
     ]);
     return moved === 1;
   }
@@ -186,9 +188,11 @@ export class RedisJobStore implements JobStore {
   }
 
   async queueCounters(queue: string): Promise<QueueCounters> {
-    const values = await this.redis.hmget(this.keys.queue(queue).stats, 'processed', 'failed', 'deduplicated', 'rescheduled');
-    const [processed, failed, deduplicated, rescheduled] = values.map((value) => Number(value ?? 0));
-    return { processed: processed!, failed: failed!, deduplicated: deduplicated!, rescheduled: rescheduled! };
+    const stats = await this.redis.hgetall(this.keys.queue(queue).stats);
+    const decisions: Record<string, number> = {};
+    for (const [field, value] of Object.entries(stats)) if (field.startsWith('lb:')) decisions[field.slice(3)] = Number(value);
+    const count = (field: string): number => Number(stats[field] ?? 0);
+    return { processed: count('processed'), failed: count('failed'), deduplicated: count('deduplicated'), rescheduled: count('rescheduled'), decisions };
   }
 
   async queueList(): Promise<string[]> {

@@ -82,7 +82,7 @@ export class JobExecutor {
   }
 
   private async finish(worker: WorkerDefinition, job: JobPayload, line: Record<string, unknown>): Promise<void> {
-    const item: JobAckItem = { jid: job.jid };
+    const item: JobAckItem = { jid: job.jid, ...strategyOf(job) };
     const plan = dedupPlan(worker);
     if (plan?.strategy === 'until_executed' && job.idempotency_key) {
       item.dedupKey = job.idempotency_key;
@@ -104,7 +104,7 @@ export class JobExecutor {
 
   private async snooze(worker: WorkerDefinition, job: JobPayload, delayMs: number, line: Record<string, unknown>): Promise<void> {
     const now = this.deps.now();
-    await this.deps.store.jobRetry({ queue: job.queue, jid: job.jid, token: this.deps.token, raw: encodePayload(job), nowMs: now, runAtMs: now + Math.max(0, delayMs), kind: 'snooze', ...dedupKey(worker, job) });
+    await this.deps.store.jobRetry({ queue: job.queue, jid: job.jid, token: this.deps.token, raw: encodePayload(job), nowMs: now, runAtMs: now + Math.max(0, delayMs), kind: 'snooze', ...dedupKey(worker, job), ...strategyOf(job) });
     this.deps.metrics.completed.inc({ queue: job.queue, worker: worker.name, status: 'snoozed' });
     this.deps.logger.info({ ...line, job_status: 'snoozed', snooze_ms: delayMs }, 'snoozed');
   }
@@ -114,7 +114,7 @@ export class JobExecutor {
     const next = failed(job, error, now);
     const count = next.retry_count!;
     const dies = count > worker.retry.max;
-    const params = { queue: job.queue, jid: job.jid, token: this.deps.token, raw: encodePayload(next), nowMs: now, ...dedupKey(worker, job) };
+    const params = { queue: job.queue, jid: job.jid, token: this.deps.token, raw: encodePayload(next), nowMs: now, ...dedupKey(worker, job), ...strategyOf(job) };
     if (dies) await this.deps.store.jobDead({ ...params, runAtMs: now });
     else await this.deps.store.jobRetry({ ...params, runAtMs: now + worker.retry.backoffMs(count), kind: 'retry' });
     this.deps.metrics.completed.inc({ queue: job.queue, worker: worker.name, status: dies ? 'dead' : 'retry' });
@@ -146,6 +146,11 @@ function jobContext(job: JobPayload, logger: Logger, lease: JobLease, db: Execut
       return db(name);
     },
   };
+}
+
+/** The load-balancing decision of this execution, for the queue's shared decision counters. */
+function strategyOf(job: JobPayload): { strategy?: string } {
+  return job.load_balancing_strategy ? { strategy: job.load_balancing_strategy } : {};
 }
 
 function dedupKey(worker: WorkerDefinition, job: JobPayload): { dedupKey?: string } {

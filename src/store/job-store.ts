@@ -92,6 +92,8 @@ export interface FetchedJob {
 
 export interface JobAckItem {
   jid: string;
+  /** The execution's load-balancing decision, counted in the queue's shared counters. */
+  strategy?: string;
   /** until_executed cookie to settle; with `rescheduleRaw` a job is re-enqueued once if a duplicate arrived while it ran. */
   dedupKey?: string;
   /** A JSON object without `wal_locations`; the store adds the cookie's latest locations when it pushes it. */
@@ -115,6 +117,8 @@ export interface JobLaterParams {
   nowMs: number;
   runAtMs: number;
   dedupKey?: string;
+  /** The execution's load-balancing decision, counted in the queue's shared counters. */
+  strategy?: string;
 }
 
 export interface QueueMaintainParams {
@@ -152,6 +156,8 @@ export interface QueueCounters {
   deduplicated: number;
   /** Jobs re-enqueued once by reschedule_once. */
   rescheduled: number;
+  /** Load-balancing decisions of settled executions by strategy, from every worker process. */
+  decisions: Record<string, number>;
 }
 
 export interface StoredJob {

@@ -47,6 +47,10 @@ function withDedupWal(raw: string, wal: Record<string, string>): string {
   }
 }
 
+function countDecision(counters: QueueCounters, strategy: string): void {
+  counters.decisions[strategy] = (counters.decisions[strategy] ?? 0) + 1;
+}
+
 function byScore(set: Map<string, Entry>): [string, Entry][] {
   return [...set].sort((a, b) => a[1].score - b[1].score);
 }
@@ -61,7 +65,7 @@ export class MemoryJobStore implements JobStore {
   private q(name: string): MemoryQueue {
     let queue = this.queues.get(name);
     if (!queue) {
-      queue = { ready: new Deque(), schedule: new Map(), retry: new Map(), dead: new Map(), active: new Map(), cookies: new CookieJar(), waiters: new Set(), counters: { processed: 0, failed: 0, deduplicated: 0, rescheduled: 0 } };
+      queue = { ready: new Deque(), schedule: new Map(), retry: new Map(), dead: new Map(), active: new Map(), cookies: new CookieJar(), waiters: new Set(), counters: { processed: 0, failed: 0, deduplicated: 0, rescheduled: 0, decisions: {} } };
       this.queues.set(name, queue);
     }
     return queue;
@@ -147,6 +151,7 @@ export class MemoryJobStore implements JobStore {
 
   async jobAck(params: { queue: string; token: string; jobs: JobAckItem[]; nowMs: number }): Promise<JobAckResult[]> {
     const queue = this.q(params.queue);
+    for (const job of params.jobs) if (job.strategy) countDecision(queue.counters, job.strategy);
     return params.jobs.map((job) => {
       const held = queue.active.get(job.jid);
       if (!held || held.token !== params.token) return { jid: job.jid, acked: false };
@@ -183,6 +188,7 @@ export class MemoryJobStore implements JobStore {
     queue.active.delete(p.jid);
     target.set(p.jid, { raw: p.raw, score: p.runAtMs });
     if (target !== queue.schedule) queue.counters.failed++; // a snooze is not a failure
+    if (p.strategy) countDecision(queue.counters, p.strategy);
     const cookie = p.dedupKey ? queue.cookies.get(p.dedupKey, p.nowMs) : undefined;
     if (p.dedupKey && cookie?.owner === p.jid) {
       if (dead) queue.cookies.delete(p.dedupKey);
@@ -245,7 +251,8 @@ export class MemoryJobStore implements JobStore {
   }
 
   async queueCounters(name: string): Promise<QueueCounters> {
-    return { ...this.q(name).counters };
+    const counters = this.q(name).counters;
+    return { ...counters, decisions: { ...counters.decisions } };
   }
 
   async queueList(): Promise<string[]> {

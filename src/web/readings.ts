@@ -1,4 +1,3 @@
-import type { Registry } from 'prom-client';
 import type { Databases } from '../db/databases.js';
 import type { JobStore, QueueCounters, QueueSizes } from '../store/job-store.js';
 
@@ -59,17 +58,15 @@ export function readHosts(databases: Databases | undefined): HostReading[] {
 }
 
 /**
- * Load-balancing decisions made so far by strategy. The counter lives in the registry of the process that
- * runs the jobs: a dashboard inside a worker process (app.dashboard.handler) sees its decisions; a separate
- * `lagless dashboard` process sees none and the chart says so.
+ * Load-balancing decisions of settled executions so far, by strategy, summed over queues. Every worker counts
+ * them in the store when it settles a job, so any process (a standalone `lagless dashboard` too) sees them all.
  */
-export async function readDecisionTotals(registry: Registry): Promise<Record<string, number>> {
-  const metric = registry.getSingleMetric('lagless_lb_decisions_total');
+export function sumDecisions(counters: readonly Pick<QueueCounters, 'decisions'>[]): Record<string, number> {
   const totals: Record<string, number> = {};
-  if (!metric) return totals;
-  for (const { labels, value } of (await metric.get()).values) {
-    const strategy = String(labels.strategy ?? 'unknown');
-    totals[strategy] = (totals[strategy] ?? 0) + value;
-  }
+  for (const { decisions } of counters) for (const [strategy, count] of Object.entries(decisions)) totals[strategy] = (totals[strategy] ?? 0) + count;
   return totals;
+}
+
+export async function readDecisionTotals(store: JobStore): Promise<Record<string, number>> {
+  return sumDecisions(await Promise.all((await store.queueList()).map((queue) => store.queueCounters(queue))));
 }

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { DashboardApp } from './dashboard-app.js';
-import { readDecisionTotals, readHosts, readQueues, type HostReading, type QueueReading } from './readings.js';
+import { readHosts, readQueues, sumDecisions, type HostReading, type QueueReading } from './readings.js';
 
 export interface Rates {
   processed: number;
@@ -15,7 +15,7 @@ export interface Sample {
   t: number;
   queues: Array<QueueReading & { rates: Rates }>;
   hosts: HostReading[];
-  /** Load-balancing decisions per second by strategy, made by this process. */
+  /** Load-balancing decisions per second by strategy, made by every worker process. */
   strategies: Record<string, number>;
   /** Set when the store could not be read; the sample then has no queues. */
   error?: string;
@@ -90,7 +90,6 @@ export class Sampler {
     const { app } = this.deps;
     const t = (this.deps.now ?? Date.now)();
     const hosts = readHosts(app.databases);
-    const decisions = await readDecisionTotals(app.metrics);
     let queues: QueueReading[];
     try {
       // A store that is down holds commands until it is back (ioredis): report it instead of freezing the charts.
@@ -100,6 +99,7 @@ export class Sampler {
       this.deps.logger?.warn({ event: 'dashboard_sample_failed', err: error }, 'dashboard could not read the job store');
       return { t, queues: [], hosts, strategies: {}, error: `job store unreachable: ${(error as Error).message}` };
     }
+    const decisions = sumDecisions(queues);
     const previous = this.previous;
     const seconds = previous ? Math.max(0.001, (t - previous.t) / 1000) : 0;
     const rate = (now: number, before: number | undefined): number => (previous && before !== undefined ? round(Math.max(0, now - before) / seconds) : 0);

@@ -145,22 +145,22 @@ export function jobStoreConformance(name: string, open: () => Promise<{ store: J
     });
 
     describe('counters', () => {
-      it('counts done acks, failures (retry and dead, not snoozes), absorbed twins and reschedules', async () => {
+      it('counts done acks, failures (retry and dead, not snoozes), absorbed twins, reschedules and load-balancing decisions', async () => {
         const q = queue();
-        expect(await store.queueCounters(q)).toEqual({ processed: 0, failed: 0, deduplicated: 0, rescheduled: 0 });
+        expect(await store.queueCounters(q)).toEqual({ processed: 0, failed: 0, deduplicated: 0, rescheduled: 0, decisions: {} });
         for (const jid of ['ok', 'r', 'd', 's']) await push(q, jid);
         await fetchJids(q);
-        await store.jobAck({ queue: q, token, nowMs: T0, jobs: [{ jid: 'ok' }, { jid: 'ok' }] });
+        await store.jobAck({ queue: q, token, nowMs: T0, jobs: [{ jid: 'ok', strategy: 'replica' }, { jid: 'ok' }] });
         const later = { queue: q, token, nowMs: T0, runAtMs: T0 + 100 };
-        await store.jobRetry({ ...later, jid: 'r', raw: raw('r'), kind: 'retry' });
-        await store.jobRetry({ ...later, jid: 's', raw: raw('s'), kind: 'snooze' });
+        await store.jobRetry({ ...later, jid: 'r', raw: raw('r'), kind: 'retry', strategy: 'primary' });
+        await store.jobRetry({ ...later, jid: 's', raw: raw('s'), kind: 'snooze', strategy: 'retry' });
         await store.jobDead({ ...later, jid: 'd', raw: raw('d') });
         const d = dedup({ key: 'c0ffee', strategy: 'until_executed', rescheduleOnce: true });
         await push(q, 'owner', { dedup: d });
         await fetchJids(q);
         await push(q, 'twin', { dedup: d });
         await store.jobAck({ queue: q, token, nowMs: T0, jobs: [{ jid: 'owner', dedupKey: d.key, rescheduleRaw: raw('again'), rescheduleJid: 'again', rescheduleTtlMs: 60_000 }] });
-        expect(await store.queueCounters(q)).toEqual({ processed: 2, failed: 2, deduplicated: 1, rescheduled: 1 });
+        expect(await store.queueCounters(q)).toEqual({ processed: 2, failed: 2, deduplicated: 1, rescheduled: 1, decisions: { replica: 1, primary: 1, retry: 1 } });
       });
     });
 

@@ -62,5 +62,9 @@ describe('replica-aware jobs never read data older than what caused them', () =>
     const snoozed = lines.filter((l) => l.job_status === 'snoozed');
     expect(snoozed.every((l) => l.load_balancing_strategy === 'retry' && l.class === 'DelayedReader')).toBe(true);
     expect(snoozed.length).toBe(records.filter((r) => r.strategy === 'replica_retried' || (r.worker === 'delayed' && r.strategy === 'primary')).length);
+    // The store counts every decision of a settled execution (what the dashboard shows for all workers).
+    const counted = (await app.store.queueCounters(queue)).decisions;
+    const decided = (strategy: string): number => records.filter((r) => r.strategy === strategy).length;
+    expect(counted).toEqual(Object.fromEntries(Object.entries({ replica: decided('replica'), replica_retried: decided('replica_retried'), primary: decided('primary'), retry: snoozed.length }).filter(([, n]) => n > 0)));
   });
 });

@@ -4,7 +4,8 @@
   in the same step that hands the cookie to it: no twin can fall between "release" and "reschedule".
   KEYS[1] leases zset  KEYS[2] active hash  KEYS[3] stats hash  KEYS[4] dedup hash  KEYS[5] ready list
   KEYS[6] signal list
-  ARGV[1] now ms  ARGV[2] token  ARGV[3] P = number of plain jobs  ARGV[4..3+P] their jids
+  ARGV[1] now ms  ARGV[2] token  ARGV[3] S = number of load-balancing strategies, then S pairs (strategy, count)
+  to add to the stats hash as "lb:<strategy>"; then P = number of plain jobs and their P jids
   then per job with a cookie 5 values: jid, dedup key, reschedule jid (''), reschedule payload json without
   wal_locations (''), reschedule ttl ms
   Returns flat {acked 1|0, rescheduled jid or '', ...}: plain jobs first, then the others, each in input order
@@ -22,13 +23,19 @@ local function release(jid)
   return true
 end
 
-local plain = tonumber(ARGV[3])
-for i = 4, 3 + plain do
+local at = 4
+for _ = 1, tonumber(ARGV[3]) do
+  redis.call('HINCRBY', KEYS[3], 'lb:' .. ARGV[at], ARGV[at + 1])
+  at = at + 2
+end
+
+local plain = tonumber(ARGV[at])
+for i = at + 1, at + plain do
   out[#out + 1] = release(ARGV[i]) and 1 or 0
   out[#out + 1] = ''
 end
 
-for i = 4 + plain, #ARGV, 5 do
+for i = at + 1 + plain, #ARGV, 5 do
   local jid, key = ARGV[i], ARGV[i + 1]
   local acked, rescheduled = release(jid), ''
   local c = acked and cookie_get(KEYS[4], key, now)

@@ -3,7 +3,7 @@ import { readDecisionTotals, readHosts } from '../readings.js';
 import type { Router } from '../router.js';
 import type { ApiDeps } from './deps.js';
 
-/** `GET /api/databases`: every host per database with health and lag, and this process's load-balancing decisions. */
+/** `GET /api/databases`: every host per database with health and lag, and the load-balancing decisions of every worker. */
 export function databaseRoutes(router: Router, deps: ApiDeps): void {
   router.get('/api/databases', async ({ res }) => {
     const databases = deps.app.databases;
@@ -14,7 +14,7 @@ export function databaseRoutes(router: Router, deps: ApiDeps): void {
     sendJson(res, 200, {
       configured: true,
       databases: databases.names.map((name) => ({ name, hosts: hosts.filter((host) => host.database === name) })),
-      decisions: await readDecisionTotals(deps.app.metrics),
+      decisions: await readDecisionTotals(deps.app.store),
     });
   });
 }
