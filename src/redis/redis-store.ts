@@ -3,22 +3,23 @@ import { decodeWal, encodeWal } from './wal-codec.js';
 import { RedisKeys, type QueueKeys } from './keys.js';
 import { defineScripts, runScript } from './scripts.js';
 import { SignalWaiter } from './signal-waiter.js';
-import type {
-  DedupCookie,
-  FetchedJob,
-  JobAckItem,
-  JobAckResult,
-  JobFetchParams,
-  JobLaterParams,
-  JobPushParams,
-  JobPushResult,
-  JobState,
-  JobStore,
-  QueueMaintainParams,
-  QueueCounters,
-  QueueMaintainResult,
-  QueueSizes,
-  StoredJob,
+import {
+  FETCH_MAX,
+  type DedupCookie,
+  type FetchedJob,
+  type JobAckItem,
+  type JobAckResult,
+  type JobFetchParams,
+  type JobLaterParams,
+  type JobPushParams,
+  type JobPushResult,
+  type JobState,
+  type JobStore,
+  type QueueMaintainParams,
+  type QueueCounters,
+  type QueueMaintainResult,
+  type QueueSizes,
+  type StoredJob,
 } from '../store/job-store.js';
 
 const PUSH_READY_CHUNK = 1000;
@@ -89,30 +90,42 @@ export class RedisJobStore implements JobStore {
   }
 
   async jobPushMany(params: JobPushParams[]): Promise<JobPushResult[]> {
+    // In input order: a run of plain jobs for one queue goes out as one pushReady call (chunked), every other
+    // job as its own push script; all of it in one pipeline, so one round trip.
     const pipeline = this.redis.pipeline();
-    const plan: ('plain' | 'script')[] = [];
-    const plain = new Map<string, string[]>();
+    const replyIndex: (number | undefined)[] = [];
+    let commands = 0;
+    let run: { queue: string; raws: string[] } | undefined;
+    const flushRun = (): void => {
+      if (!run) return;
+      const k = this.q(run.queue);
+      for (let i = 0; i < run.raws.length; i += PUSH_READY_CHUNK, commands++) runScript(pipeline, 'pushReady', [k.ready, k.signal], run.raws.slice(i, i + PUSH_READY_CHUNK));
+      run = undefined;
+    };
     for (const p of params) {
-      plan.push(isPlain(p) ? 'plain' : 'script');
-      if (isPlain(p)) plain.set(p.queue, [...(plain.get(p.queue) ?? []), p.raw]);
-      else runScript(pipeline, 'push', ...this.pushArgs(p));
+      if (isPlain(p)) {
+        if (run?.queue !== p.queue) flushRun();
+        (run ??= { queue: p.queue, raws: [] }).raws.push(p.raw);
+        replyIndex.push(undefined);
+      } else {
+        flushRun();
+        runScript(pipeline, 'push', ...this.pushArgs(p));
+        replyIndex.push(commands++);
+      }
     }
-    for (const [queue, raws] of plain) {
-      const k = this.q(queue);
-      for (let i = 0; i < raws.length; i += PUSH_READY_CHUNK) runScript(pipeline, 'pushReady', [k.ready, k.signal], raws.slice(i, i + PUSH_READY_CHUNK));
-    }
+    flushRun();
     const replies = (await pipeline.exec()) ?? [];
     for (const [error] of replies) if (error) throw error;
-    let scripted = 0;
-    return params.map((p, i) =>
-      plan[i] === 'plain' ? { pushed: true, jid: p.jid } : pushResult(replies[scripted++]![1] as (string | number)[], p.jid),
-    );
+    return params.map((p, i) => {
+      const index = replyIndex[i];
+      return index === undefined ? { pushed: true, jid: p.jid } : pushResult(replies[index]![1] as (string | number)[], p.jid);
+    });
   }
 
   async jobFetch(p: JobFetchParams): Promise<FetchedJob[]> {
     const k = this.q(p.queue);
     const flat = await runScript<string[]>(this.redis, 'fetch', [k.ready, k.leases, k.active, k.signal, k.dedup], [
-      p.count, p.token, p.nowMs + p.leaseMs, p.nowMs,
+      Math.min(p.count, FETCH_MAX), p.token, p.nowMs + p.leaseMs, p.nowMs,
     ]);
     const jobs: FetchedJob[] = [];
     for (let i = 0; i < flat.length; i += 2) jobs.push({ jid: flat[i]!, raw: flat[i + 1]! });

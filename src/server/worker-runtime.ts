@@ -98,7 +98,7 @@ export class WorkerRuntime {
     const byQueue = new Map<string, string[]>();
     for (const job of this.leased.values()) {
       job.abort();
-      byQueue.set(job.queue, [...(byQueue.get(job.queue) ?? []), job.jid]);
+      appendTo(byQueue, job.queue, job.jid);
     }
     for (const [queue, jids] of byQueue) {
       const count = await this.store.jobRequeue({ queue, token: this.token, jids });
@@ -156,11 +156,17 @@ export class WorkerRuntime {
 
   private async renewLeases(): Promise<void> {
     const byQueue = new Map<string, string[]>();
-    for (const job of this.leased.values()) byQueue.set(job.queue, [...(byQueue.get(job.queue) ?? []), job.jid]);
+    for (const job of this.leased.values()) appendTo(byQueue, job.queue, job.jid);
     for (const [queue, jids] of byQueue) {
       await this.store.leaseRenew({ queue, token: this.token, jids, leaseMs: this.leaseMs, nowMs: this.now() }).catch((error: unknown) => {
         this.logger.warn({ err: error, queue }, 'lease renewal failed; retrying on the next heartbeat');
       });
     }
   }
+}
+
+function appendTo(map: Map<string, string[]>, key: string, value: string): void {
+  const list = map.get(key);
+  if (list) list.push(value);
+  else map.set(key, [value]);
 }

@@ -42,6 +42,9 @@ export interface JobStore {
   close(): Promise<void>;
 }
 
+/** Most jobs one jobFetch hands out, whatever count is asked: bounds a fetch script's run time and reply. */
+export const FETCH_MAX = 1000;
+
 export type DedupStrategy = 'until_executing' | 'until_executed';
 export type JobState = 'ready' | 'scheduled' | 'retry' | 'dead' | 'active';
 

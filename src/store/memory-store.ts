@@ -1,21 +1,22 @@
 import { CookieJar, raiseWal, type MemoryCookie } from './memory-cookies.js';
 import { Deque } from './deque.js';
-import type {
-  DedupCookie,
-  FetchedJob,
-  JobAckItem,
-  JobAckResult,
-  JobFetchParams,
-  JobLaterParams,
-  JobPushParams,
-  JobPushResult,
-  JobState,
-  JobStore,
-  QueueMaintainParams,
-  QueueCounters,
-  QueueMaintainResult,
-  QueueSizes,
-  StoredJob,
+import {
+  FETCH_MAX,
+  type DedupCookie,
+  type FetchedJob,
+  type JobAckItem,
+  type JobAckResult,
+  type JobFetchParams,
+  type JobLaterParams,
+  type JobPushParams,
+  type JobPushResult,
+  type JobState,
+  type JobStore,
+  type QueueMaintainParams,
+  type QueueCounters,
+  type QueueMaintainResult,
+  type QueueSizes,
+  type StoredJob,
 } from './job-store.js';
 
 interface Entry {
@@ -115,7 +116,7 @@ export class MemoryJobStore implements JobStore {
   async jobFetch(p: JobFetchParams): Promise<FetchedJob[]> {
     const queue = this.q(p.queue);
     const jobs: FetchedJob[] = [];
-    while (jobs.length < p.count) {
+    while (jobs.length < Math.min(p.count, FETCH_MAX)) {
       const raw = queue.ready.popFront();
       if (raw === undefined) break;
       const jid = JID.exec(raw)?.[1] ?? `unreadable-${jobs.length}-${p.nowMs}`;

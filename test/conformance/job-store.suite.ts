@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { DedupPushParams, JobStore } from '../../src/store/job-store.js';
+import { FETCH_MAX, type DedupPushParams, type JobStore } from '../../src/store/job-store.js';
 
 /**
  * The JobStore contract. Every store runs this suite; a behaviour not pinned here is not promised.
@@ -44,11 +44,26 @@ export function jobStoreConformance(name: string, open: () => Promise<{ store: J
         expect(await store.queueSizes(q)).toMatchObject({ ready: 1, inFlight: 1 });
       });
 
+      it('hands out at most FETCH_MAX jobs per fetch and loses none when asked for more', async () => {
+        const q = queue();
+        await store.jobPushMany(Array.from({ length: FETCH_MAX + 500 }, (_, i) => ({ queue: q, jid: `j${i}`, raw: raw(`j${i}`), nowMs: T0 })));
+        expect(await store.jobFetch({ queue: q, count: 5000, ...lease })).toHaveLength(FETCH_MAX);
+        expect(await store.queueSizes(q)).toMatchObject({ ready: 500, inFlight: FETCH_MAX });
+      });
+
       it('pushes a batch in order', async () => {
         const q = queue();
         const results = await store.jobPushMany(['a', 'b', 'c'].map((jid) => ({ queue: q, jid, raw: raw(jid), nowMs: T0 })));
         expect(results.map((r) => r.pushed)).toEqual([true, true, true]);
         expect(await fetchJids(q)).toEqual(['a', 'b', 'c']);
+      });
+
+      it('keeps input order in a batch that mixes plain and deduplicated jobs', async () => {
+        const q = queue();
+        const plain = (jid: string) => ({ queue: q, jid, raw: raw(jid), nowMs: T0 });
+        const deduped = (jid: string, key: string) => ({ queue: q, jid, raw: raw(jid, { idempotency_key: key }), nowMs: T0, dedup: dedup({ key }) });
+        await store.jobPushMany([plain('a'), deduped('b', 'k1'), plain('c'), plain('d'), deduped('e', 'k2')]);
+        expect(await fetchJids(q)).toEqual(['a', 'b', 'c', 'd', 'e']);
       });
 
       it('lists known queues and jobs by state', async () => {

@@ -12,7 +12,9 @@
 local popped = redis.call('RPOP', KEYS[1], tonumber(ARGV[1]))
 if not popped then return {} end
 local token, expires, now = ARGV[2], ARGV[3], tonumber(ARGV[4])
-local out, leases, active = {}, {}, {}
+local out = {}
+-- Each job is leased right after it is popped: a script that fails halfway keeps its earlier writes, so nothing
+-- may be able to fail between taking a job off the list and recording its lease.
 for _, raw in ipairs(popped) do
   -- encodePayload writes jid (then idempotency_key) first, so a nested "jid" in args can never match first.
   local jid = string.match(raw, '"jid":"([%w_-]+)"') or ('unreadable-' .. redis.sha1hex(raw))
@@ -29,14 +31,10 @@ for _, raw in ipairs(popped) do
       end
     end
   end
-  leases[#leases + 1] = expires
-  leases[#leases + 1] = jid
-  active[#active + 1] = jid
-  active[#active + 1] = token .. '|' .. raw
+  redis.call('ZADD', KEYS[2], expires, jid)
+  redis.call('HSET', KEYS[3], jid, token .. '|' .. raw)
   out[#out + 1] = jid
   out[#out + 1] = raw
 end
-redis.call('ZADD', KEYS[2], unpack(leases))
-redis.call('HSET', KEYS[3], unpack(active))
 wake(KEYS[1], KEYS[4])
 return out
