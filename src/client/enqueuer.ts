@@ -34,6 +34,7 @@ export class Enqueuer {
     const batch: { context: EnqueueContext; settle: (result: JobPushResult) => void; fail: (error: unknown) => void }[] = [];
     let finished = 0;
     let flushed = false;
+    let failedBeforePush: unknown;
     let flush: () => void = () => {};
     const allArrived = new Promise<void>((resolve) => (flush = resolve));
     const arrived = (): void => {
@@ -49,11 +50,18 @@ export class Enqueuer {
         arrived();
         return pushed.then((result) => this.result(context, result));
       });
-      return run.finally(() => reachedEnd || arrived());
+      return run
+        .catch((error: unknown) => {
+          if (!flushed) failedBeforePush ??= error;
+          throw error;
+        })
+        .finally(() => reachedEnd || arrived());
     });
     if (contexts.length > 0) await Promise.race([allArrived, Promise.all(runs)]);
     flushed = true;
-    if (batch.length > 0) {
+    // All or nothing: if any job of the batch was refused on its way through the chain, push none of them.
+    if (failedBeforePush !== undefined) for (const entry of batch) entry.fail(failedBeforePush);
+    else if (batch.length > 0) {
       try {
         const results = await this.store.jobPushMany(batch.map((entry) => this.pushParams(entry.context)));
         batch.forEach((entry, i) => entry.settle(results[i]!));

@@ -147,6 +147,10 @@ describe.each(stores)('deduplication on the %s store', (_name, redisConfig) => {
     const W = app.defineWorker({ name: 'BadPickWorker', queue, idempotent: true, idempotencyArgs: () => ({ when: new Date() }), perform: () => undefined });
     await expect(W.enqueue({})).rejects.toMatchObject({ code: 'INVALID_ARGS', message: /idempotencyArgs returned a value JSON cannot hold/ });
     expect(await app.store.queueSizes(queue)).toMatchObject({ ready: 0, dedupKeys: 0 });
+    // A batch is all or nothing: one refused job means none of the batch is pushed.
+    const Picky = app.defineWorker({ name: 'PickyBatchWorker', queue, idempotent: true, idempotencyArgs: (args: { n: number }) => (args.n === 2 ? { bad: Symbol('x') } : args), perform: () => undefined });
+    await expect(Picky.enqueueMany([{ n: 1 }, { n: 2 }, { n: 3 }])).rejects.toMatchObject({ code: 'INVALID_ARGS' });
+    expect(await app.store.queueSizes(queue)).toMatchObject({ ready: 0, dedupKeys: 0 });
     await app.close();
   });
 });

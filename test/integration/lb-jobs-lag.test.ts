@@ -91,6 +91,7 @@ describe('load-balanced jobs with a lagging replica', () => {
     // The rolled-back enqueue never reached Redis.
     await sleep(100);
     expect(records.some((r) => r.expected === 1 && r.seen === null)).toBe(false);
+    await waitFor(async () => (await app.store.queueSizes(queue)).inFlight === 0, 5000, 'acks');
     expect(await app.store.queueSizes(queue)).toMatchObject({ ready: 0, inFlight: 0, scheduled: 0, retry: 0 });
   });
 
@@ -101,6 +102,8 @@ describe('load-balanced jobs with a lagging replica', () => {
     const { jid } = await Delayed.enqueue({ id: 300, version: 1 });
     await app.worker({ queues: [queue], maintenanceIntervalMs: 50 }).start();
     await waitFor(() => records.length === 1, 10_000, 'the delayed job');
+    // The done line is written once the ack is back, a moment after perform returns.
+    await waitFor(() => lines.some((l) => l.jid === jid && l.job_status === 'done'), 5000, 'done line');
     const mine = lines.filter((l) => l.jid === jid && l.job_status !== 'start');
     expect(mine.map((l) => [l.job_status, l.load_balancing_strategy])).toEqual([
       ['snoozed', 'retry'],
