@@ -91,3 +91,17 @@ export function isLoopback(address: string | undefined): boolean {
   if (!address) return false;
   return address === '::1' || /^(::ffff:)?127\.\d+\.\d+\.\d+$/.test(address);
 }
+
+/** A host name (bind address or Host header name) that can only mean this machine. */
+export function isLoopbackHost(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
+
+/**
+ * The Host header names this machine. A loopback-only dashboard (no token) must check it: otherwise a web page on
+ * another name that is re-pointed to 127.0.0.1 (DNS rebinding) passes the same-origin and loopback-peer checks.
+ */
+export function requestNamesLoopback(req: IncomingMessage): boolean {
+  const host = (req.headers.host ?? '').replace(/:\d+$/, '');
+  return isLoopbackHost(host);
+}

@@ -8,7 +8,7 @@ import { jobRoutes } from './api/jobs.js';
 import { queueRoutes } from './api/queues.js';
 import { sessionRoutes } from './api/session.js';
 import { streamRoutes } from './api/stream.js';
-import { DashboardAuth } from './auth.js';
+import { DashboardAuth, requestNamesLoopback } from './auth.js';
 import type { DashboardApp } from './dashboard-app.js';
 import { toHttpError } from './errors.js';
 import { HttpError, send, sendError } from './http.js';
@@ -107,6 +107,9 @@ export class Dashboard {
       if ('allowed' in match) {
         res.setHeader('allow', match.allowed.join(', '));
         throw new HttpError(405, 'METHOD_NOT_ALLOWED', `${method} is not allowed here; use ${match.allowed.join(' or ')}.`);
+      }
+      if (this.auth.access === 'loopback' && !requestNamesLoopback(req)) {
+        throw new HttpError(421, 'MISDIRECTED', 'This dashboard has no token and answers only to localhost or 127.0.0.1 in the address bar; use one of those, or start it with a token.');
       }
       const caller = match.mutates ? await this.auth.mutation(req) : undefined;
       await match.handler({ req, res, params: match.params, query: url.searchParams, mount, caller });

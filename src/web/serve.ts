@@ -2,6 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { InvalidOptionError } from '../errors.js';
 import type { DashboardApp } from './dashboard-app.js';
+import { isLoopbackHost } from './auth.js';
 import { Dashboard } from './dashboard.js';
 import type { DashboardOptions } from './options.js';
 
@@ -58,6 +59,3 @@ export async function serveDashboard(app: DashboardApp, options: ServeDashboardO
   };
 }
 
-export function isLoopbackHost(host: string): boolean {
-  return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
-}

@@ -1,3 +1,4 @@
+import { request as httpRequest } from 'node:http';
 import { execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
@@ -438,6 +439,19 @@ describe('dashboard JSON API', () => {
       expect((await client.get('/api/session')).body.access).toBe('loopback');
       expect((await client.request('POST', `/api/jobs/loop1/retry?queue=${q}`, { csrf: false })).status).toBe(403);
       expect((await client.request('POST', `/api/jobs/loop1/retry?queue=${q}`)).body).toMatchObject({ retried: true });
+      // DNS rebinding: a page on another name re-pointed to 127.0.0.1 reaches the port with its own Host header.
+      const rebound = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+        const url = new URL('/api/session', client.base);
+        const req = httpRequest({ host: '127.0.0.1', port: url.port, path: url.pathname, headers: { host: `attacker.example:${url.port}` } }, (res) => {
+          let body = '';
+          res.on('data', (chunk: Buffer) => (body += chunk.toString()));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+        });
+        req.on('error', reject);
+        req.end();
+      });
+      expect(rebound.status).toBe(421);
+      expect(rebound.body).toMatch(/answers only to localhost or 127.0.0.1/);
     });
 
     it('rejects a weak token at construction', () => {
