@@ -238,7 +238,7 @@ export class RedisJobStore implements JobStore {
   async jobDelete(p: { queue: string; jid: string; from: 'dead' | 'retry' | 'scheduled' }): Promise<boolean> {
     const k = this.keys.queue(p.queue);
     const set = { dead: k.dead, retry: k.retry, scheduled: k.schedule }[p.from];
-    return (await runScript<number>(this.redis, 'delete', [set, k.jobs], [p.jid])) === 1;
+    return (await runScript<number>(this.redis, 'delete', [set, k.jobs, k.dedup], [p.jid])) === 1;
   }
 
   async dedupShow(p: { queue: string; key: string; nowMs: number }): Promise<DedupCookie | undefined> {
@@ -258,25 +258,28 @@ export class RedisJobStore implements JobStore {
     };
   }
 
-  async dedupReap(p: { queue: string; nowMs: number; limit: number }): Promise<number> {
+  async dedupReap(p: { queue: string; nowMs: number; limit: number; cursor: string }): Promise<{ released: number; cursor: string }> {
     const k = this.keys.queue(p.queue);
     const keys = [k.dedup, k.active, k.schedule, k.retry];
     const candidates = new Map<string, string>(); // owner jid → cookie key
-    let cursor = '0';
-    do {
+    let cursor = p.cursor;
+    // HSCAN pages of ~200 cookies; the cursor carries over so every cookie gets its turn, however many are alive.
+    for (let scanned = 0; scanned < p.limit; scanned += 200) {
       const [next, ...pairs] = await runScript<string[]>(this.redis, 'dedupOrphans', keys, [p.nowMs, cursor]);
       cursor = next!;
       for (let i = 0; i < pairs.length; i += 2) candidates.set(pairs[i + 1]!, pairs[i]!);
-    } while (cursor !== '0' && candidates.size < p.limit);
-    if (candidates.size === 0) return 0;
+      if (cursor === '0') break;
+    }
+    if (candidates.size === 0) return { released: 0, cursor };
     // Owners still waiting in the ready list are alive; read it in chunks so Redis is never blocked for long.
     for (let start = 0; candidates.size > 0; start += 1000) {
       const chunk = await this.redis.lrange(k.ready, start, start + 999);
       for (const raw of chunk) candidates.delete(/"jid":"([\w-]+)"/.exec(raw)?.[1] ?? '');
       if (chunk.length < 1000) break;
     }
-    if (candidates.size === 0) return 0;
-    return runScript<number>(this.redis, 'dedupOrphans', keys, [p.nowMs, '0', ...[...candidates].flatMap(([owner, key]) => [key, owner])]);
+    if (candidates.size === 0) return { released: 0, cursor };
+    const released = await runScript<number>(this.redis, 'dedupOrphans', keys, [p.nowMs, '0', ...[...candidates].flatMap(([owner, key]) => [key, owner])]);
+    return { released, cursor };
   }
 
   /** The command connection, for the few callers that need raw access (CLI diagnostics, tests). */

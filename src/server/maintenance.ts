@@ -26,6 +26,8 @@ export class Maintenance {
   private timer?: NodeJS.Timeout;
   private tick?: Promise<void>;
   private lastReapMs = 0;
+  /** Where each queue's next reap pass resumes, so every cookie is looked at in turn. */
+  private readonly reapCursors = new Map<string, string>();
 
   constructor(
     private readonly store: JobStore,
@@ -63,7 +65,8 @@ export class Maintenance {
         const result = await this.store.queueMaintain({ queue, token: this.token, nowMs: this.now(), lockMs: maintenanceIntervalMs * 3, limit: 1000, deadMaxSize, deadMaxAgeMs });
         if (result?.recovered) this.logger.warn({ queue, recovered: result.recovered }, 'recovered jobs whose lease expired (their worker stopped without finishing them)');
         if (result && reap) {
-          const released = await this.store.dedupReap({ queue, nowMs: this.now(), limit: 1000 });
+          const { released, cursor } = await this.store.dedupReap({ queue, nowMs: this.now(), limit: 1000, cursor: this.reapCursors.get(queue) ?? '0' });
+          this.reapCursors.set(queue, cursor);
           if (released) this.logger.warn({ queue, released }, 'released dedup keys whose job no longer exists');
         }
       } catch (error) {

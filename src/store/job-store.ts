@@ -37,8 +37,11 @@ export interface JobStore {
   jobDelete(params: { queue: string; jid: string; from: 'dead' | 'retry' | 'scheduled' }): Promise<boolean>;
   /** Dedup cookie for diagnostics (`lagless dedup show`). */
   dedupShow(params: { queue: string; key: string; nowMs: number }): Promise<DedupCookie | undefined>;
-  /** Delete cookies whose owner is in no ready list, lease, schedule or retry set, and expired ones. */
-  dedupReap(params: { queue: string; nowMs: number; limit: number }): Promise<number>;
+  /**
+   * Look at up to `limit` cookies from `cursor` ('0' = start) and delete those whose owner is in no ready list,
+   * lease, schedule or retry set, and expired ones. Pass the returned cursor next time; '0' = a full pass ended.
+   */
+  dedupReap(params: { queue: string; nowMs: number; limit: number; cursor: string }): Promise<{ released: number; cursor: string }>;
   close(): Promise<void>;
 }
 

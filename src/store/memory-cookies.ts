@@ -48,6 +48,11 @@ export class CookieJar {
     return cookie;
   }
 
+  /** The cookie as stored, expired or not. */
+  peek(key: string): MemoryCookie | undefined {
+    return this.cookies.get(key);
+  }
+
   set(key: string, cookie: MemoryCookie): void {
     this.cookies.set(key, cookie);
   }

@@ -281,7 +281,14 @@ export class MemoryJobStore implements JobStore {
 
   async jobDelete(p: { queue: string; jid: string; from: 'dead' | 'retry' | 'scheduled' }): Promise<boolean> {
     const queue = this.q(p.queue);
-    return { dead: queue.dead, retry: queue.retry, scheduled: queue.schedule }[p.from].delete(p.jid);
+    const set = { dead: queue.dead, retry: queue.retry, scheduled: queue.schedule }[p.from];
+    const entry = set.get(p.jid);
+    if (!entry) return false;
+    set.delete(p.jid);
+    // Like delete-3.lua: a deleted job's cookie goes too, or it would absorb twins until it expires.
+    const key = IDEMPOTENCY_KEY.exec(entry.raw)?.[1];
+    if (key && queue.cookies.peek(key)?.owner === p.jid) queue.cookies.delete(key);
+    return true;
   }
 
   async dedupShow(p: { queue: string; key: string; nowMs: number }): Promise<DedupCookie | undefined> {
@@ -290,12 +297,16 @@ export class MemoryJobStore implements JobStore {
     return { key: p.key, strategy: c.strategy, ownerJid: c.owner, absorbed: c.absorbed, executing: c.executing, absorbedWhileExecuting: c.absorbedWhileExecuting, wal: { ...c.wal }, ttlMs: c.expiresAtMs - p.nowMs };
   }
 
-  async dedupReap(p: { queue: string; nowMs: number; limit: number }): Promise<number> {
+  async dedupReap(p: { queue: string; nowMs: number; limit: number; cursor: string }): Promise<{ released: number; cursor: string }> {
     const queue = this.q(p.queue);
     const waiting = new Set<string>();
     for (const raw of queue.ready) waiting.add(JID.exec(raw)?.[1] ?? '');
     let released = 0;
-    for (const [key, cookie] of [...queue.cookies.entries()].slice(0, p.limit)) {
+    // The cursor is a position in insertion order; cookies deleted meanwhile only make a pass skip ahead.
+    const from = Number(p.cursor) || 0;
+    const entries = [...queue.cookies.entries()];
+    const next = from + p.limit < entries.length ? String(from + p.limit) : '0';
+    for (const [key, cookie] of entries.slice(from, from + p.limit)) {
       if (!queue.cookies.get(key, p.nowMs)) continue;
       const alive = waiting.has(cookie.owner) || queue.active.has(cookie.owner) || queue.schedule.has(cookie.owner) || queue.retry.has(cookie.owner);
       if (!alive) {
@@ -303,7 +314,7 @@ export class MemoryJobStore implements JobStore {
         released++;
       }
     }
-    return released;
+    return { released, cursor: next };
   }
 
   async close(): Promise<void> {

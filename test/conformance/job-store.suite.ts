@@ -311,6 +311,37 @@ export function jobStoreConformance(name: string, open: () => Promise<{ store: J
         expect(await push(q, 'fresh', { dedup: dedup({ ttlMs: 1000 }), nowMs: T0 + 1000 })).toEqual({ pushed: true, jid: 'fresh' });
       });
 
+      it('releases the key of a job deleted from the retry set', async () => {
+        const q = queue();
+        const d = dedup({ strategy: 'until_executed' });
+        await push(q, 'owner', { dedup: d });
+        await fetchJids(q);
+        await store.jobRetry({ queue: q, jid: 'owner', token, raw: raw('owner', { idempotency_key: d.key }), nowMs: T0, runAtMs: T0 + 60_000, kind: 'retry', dedupKey: d.key });
+        expect(await store.jobDelete({ queue: q, jid: 'owner', from: 'retry' })).toBe(true);
+        expect(await store.queueSizes(q)).toMatchObject({ retry: 0, dedupKeys: 0 });
+        expect(await push(q, 'next', { dedup: d })).toEqual({ pushed: true, jid: 'next' });
+      });
+
+      it('reaps an orphaned cookie behind many live ones, a page at a time, resuming from the cursor', async () => {
+        const q = queue();
+        const d = (key: string) => dedup({ key, strategy: 'until_executed' });
+        await push(q, 'lost', { dedup: d('orphan') });
+        await store.jobFetch({ queue: q, count: 1, token: 'ghost', leaseMs: 1, nowMs: T0 });
+        await store.jobAck({ queue: q, token: 'ghost', nowMs: T0, jobs: [{ jid: 'lost' }] });
+        await store.jobPushMany(Array.from({ length: 1500 }, (_, i) => ({ queue: q, jid: `w${i}`, raw: raw(`w${i}`, { idempotency_key: `live${i}` }), nowMs: T0, dedup: d(`live${i}`) })));
+        let cursor = '0';
+        let released = 0;
+        for (let pass = 0; pass < 30; pass++) {
+          const result = await store.dedupReap({ queue: q, nowMs: T0, limit: 200, cursor });
+          released += result.released;
+          cursor = result.cursor;
+          if (cursor === '0') break;
+        }
+        expect(cursor).toBe('0');
+        expect(released).toBe(1);
+        expect(await store.queueSizes(q)).toMatchObject({ dedupKeys: 1500 });
+      });
+
       it('reaps cookies whose owner is nowhere, and keeps those whose owner waits, runs or is scheduled', async () => {
         const q = queue();
         const d = (key: string) => dedup({ key, strategy: 'until_executed' });
@@ -323,7 +354,7 @@ export function jobStoreConformance(name: string, open: () => Promise<{ store: J
         await store.jobAck({ queue: q, token: 'ghost', nowMs: T0, jobs: [{ jid: 'lost' }] });
         await store.jobFetch({ queue: q, count: 2, ...lease });
         await store.jobRequeue({ queue: q, token, jids: ['waiting'] });
-        expect(await store.dedupReap({ queue: q, nowMs: T0, limit: 100 })).toBe(1);
+        expect(await store.dedupReap({ queue: q, nowMs: T0, limit: 1000, cursor: '0' })).toEqual({ released: 1, cursor: '0' });
         expect(await store.dedupShow({ queue: q, key: 'dd', nowMs: T0 })).toBeUndefined();
         for (const key of ['aa', 'bb', 'cc']) expect(await store.dedupShow({ queue: q, key, nowMs: T0 })).toBeDefined();
       });
