@@ -2,7 +2,7 @@
 import type { LaglessApp } from './app.js';
 
 /**
- * Run a worker on `queues` until none of them has ready, scheduled-and-due, retrying or in-flight jobs left
+ * Run a worker on `queues` until none of them has ready, scheduled, retrying or in-flight jobs left
  * (or `timeoutMs` passes, which throws). Use with createLagless() without `redis` for fast in-memory tests.
  */
 export async function runUntilIdle(app: LaglessApp, options: { queues: string[]; concurrency?: number; timeoutMs?: number }): Promise<void> {

@@ -35,12 +35,15 @@ export function registerDead(program: Command): void {
     .action(async (options: AppSource & { queue: string }) => {
       const app = await loadApp(options);
       try {
-        let moved = 0;
-        for (;;) {
-          const batch = await app.store.jobList({ queue: options.queue, state: 'dead', offset: 0, limit: 500 });
-          if (batch.length === 0) break;
-          for (const job of batch) if (await app.store.jobRetryNow({ queue: options.queue, jid: job.jid, from: 'dead', nowMs: Date.now() })) moved++;
+        // Take the dead set's jids first: a job that fails again while we work returns to the dead set, and
+        // re-reading the set until it is empty would then never end.
+        const { dead } = await app.store.queueSizes(options.queue);
+        const jids: string[] = [];
+        for (let offset = 0; offset < dead; offset += 500) {
+          for (const job of await app.store.jobList({ queue: options.queue, state: 'dead', offset, limit: 500 })) jids.push(job.jid);
         }
+        let moved = 0;
+        for (const jid of jids) if (await app.store.jobRetryNow({ queue: options.queue, jid, from: 'dead', nowMs: Date.now() })) moved++;
         console.log(`Retrying ${moved} job(s) from the dead set of '${options.queue}'.`);
       } finally {
         await app.close();

@@ -1,8 +1,8 @@
 import { InvalidLsnError } from '../errors.js';
+import type { DataConsistency, LoadBalancingStrategy } from '../jobs/payload.js';
 import { parseLsn, type Lsn } from './lsn.js';
 
-export type DataConsistency = 'always' | 'sticky' | 'delayed';
-export type LoadBalancingStrategy = 'primary' | 'primary_no_wal' | 'replica' | 'replica_retried' | 'retry';
+export type { DataConsistency, LoadBalancingStrategy };
 
 export interface DecisionInput<H> {
   /** As resolved for this job; 'always' (or a consistency flag that is off) means not load balanced. */

@@ -22,7 +22,7 @@ export interface JobStore {
   jobDead(params: JobLaterParams): Promise<boolean>;
   /** Put leased jobs back at the front of the ready list now (graceful shutdown). */
   jobRequeue(params: { queue: string; token: string; jids: string[] }): Promise<number>;
-  /** Extend the leases of these jobs, if `token` still holds them. */
+  /** Extend the leases of these jobs (one call per queue per heartbeat). The token is not checked: a lease taken over by another worker is only extended, never lost. */
   leaseRenew(params: { queue: string; token: string; jids: string[]; leaseMs: number; nowMs: number }): Promise<void>;
   /** Promote due scheduled/retry jobs, recover expired leases, cap the dead set. At most one caller at a time. */
   queueMaintain(params: QueueMaintainParams): Promise<QueueMaintainResult | undefined>;
@@ -30,7 +30,7 @@ export interface JobStore {
   /** Running totals of a queue, shared by every process on the store (the dashboard's rates come from these). */
   queueCounters(queue: string): Promise<QueueCounters>;
   queueList(): Promise<string[]>;
-  /** Jobs of one state, newest first for sets, head first for the ready list. */
+  /** Jobs of one state: next to run first (ready list, schedule, retry, leases), newest first for the dead set. */
   jobList(params: { queue: string; state: JobState; offset: number; limit: number }): Promise<StoredJob[]>;
   /** Move a dead or retrying job back to the ready list. */
   jobRetryNow(params: { queue: string; jid: string; from: 'dead' | 'retry'; nowMs: number }): Promise<boolean>;

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { CookieJar, raiseWal, type MemoryCookie } from './memory-cookies.js';
 import { Deque } from './deque.js';
 import {
@@ -119,7 +120,7 @@ export class MemoryJobStore implements JobStore {
     while (jobs.length < Math.min(p.count, FETCH_MAX)) {
       const raw = queue.ready.popFront();
       if (raw === undefined) break;
-      const jid = JID.exec(raw)?.[1] ?? `unreadable-${jobs.length}-${p.nowMs}`;
+      const jid = JID.exec(raw)?.[1] ?? `unreadable-${createHash('sha1').update(raw).digest('hex')}`;
       const key = IDEMPOTENCY_KEY.exec(raw)?.[1];
       const cookie = key ? queue.cookies.get(key, p.nowMs) : undefined;
       let handed = raw;
