@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { idempotencyKey, idempotencyString } from '../dedup/idempotency-key.js';
+import { jobIdempotency } from '../dedup/job-idempotency.js';
 import { dedupPlan } from '../dedup/plan.js';
 import { UnknownWorkerError } from '../errors.js';
 import { withAppOptions } from './app-options.js';
@@ -16,10 +16,9 @@ export function registerDedup(program: Command): void {
         if (!worker) throw new UnknownWorkerError(workerName);
         const plan = dedupPlan(worker);
         if (!plan) throw new CliError(`Worker '${workerName}' does not deduplicate (set idempotent: true or deduplicate: { strategy }).`);
-        const hashed = worker.options.idempotencyArgs ? worker.options.idempotencyArgs(args) : args;
-        const key = idempotencyKey(worker.name, hashed);
+        const { string, key } = jobIdempotency(worker, args);
         const cookie = await app.store.dedupShow({ queue: worker.queue, key, nowMs: Date.now() });
-        console.log(JSON.stringify({ queue: worker.queue, idempotency_string: idempotencyString(worker.name, hashed), key, strategy: plan.strategy, held: Boolean(cookie), ...(cookie ? { owner_jid: cookie.ownerJid, ttl_ms: cookie.ttlMs, absorbed: cookie.absorbed, executing: cookie.executing, wal_locations: cookie.wal } : {}) }, null, 2));
+        console.log(JSON.stringify({ queue: worker.queue, idempotency_string: string, key, strategy: plan.strategy, held: Boolean(cookie), ...(cookie ? { owner_jid: cookie.ownerJid, ttl_ms: cookie.ttlMs, absorbed: cookie.absorbed, executing: cookie.executing, wal_locations: cookie.wal } : {}) }, null, 2));
       } finally {
         await app.close();
       }

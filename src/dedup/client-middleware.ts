@@ -1,12 +1,10 @@
 import type { Logger } from 'pino';
 import type { EnqueueContext } from '../client/enqueue-context.js';
-import { InvalidArgsError } from '../errors.js';
-import { assertJsonArgs } from '../jobs/args.js';
 import type { EnqueueResult } from '../jobs/worker.js';
 import type { Middleware } from '../middleware/chain.js';
 import type { JobMetrics } from '../observability/metrics.js';
 import { PRESERVE_LATEST_WAL_FLAG, type FlagCheck } from './flags.js';
-import { idempotencyKey } from './idempotency-key.js';
+import { jobIdempotency } from './job-idempotency.js';
 import { dedupPlan } from './plan.js';
 
 /**
@@ -22,8 +20,7 @@ export function dedupClientMiddleware(deps: { logger: Logger; metrics: JobMetric
     const flags = deps.flags();
     if (plan.featureFlag && !flags.enabled(plan.featureFlag)) return next();
 
-    const hashed = worker.options.idempotencyArgs ? callIdempotencyArgs(worker.name, worker.options.idempotencyArgs, job.args) : job.args;
-    job.idempotency_key = idempotencyKey(worker.name, hashed);
+    job.idempotency_key = jobIdempotency(worker, job.args).key;
     const delayMs = Math.max(0, (context.runAtMs ?? 0) - deps.now());
     context.dedup = {
       key: job.idempotency_key,
@@ -47,14 +44,4 @@ export function dedupClientMiddleware(deps: { logger: Logger; metrics: JobMetric
     }
     return result;
   };
-}
-
-function callIdempotencyArgs(workerName: string, pick: (args: never) => unknown, args: unknown): unknown {
-  const picked = pick(args as never);
-  try {
-    assertJsonArgs(workerName, picked);
-  } catch (error) {
-    throw new InvalidArgsError(workerName, `idempotencyArgs returned a value JSON cannot hold (${(error as InvalidArgsError).reason}); return plain JSON data`);
-  }
-  return picked;
 }

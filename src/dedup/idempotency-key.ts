@@ -23,5 +23,9 @@ export function idempotencyString(workerName: string, args: unknown): string {
  * so hex would cost 21 more bytes in each). Scoped by queue because each queue has its own cookie hash.
  */
 export function idempotencyKey(workerName: string, args: unknown): string {
-  return createHash('sha256').update(idempotencyString(workerName, args)).digest('base64url');
+  return hashIdempotencyString(idempotencyString(workerName, args));
+}
+
+export function hashIdempotencyString(string: string): string {
+  return createHash('sha256').update(string).digest('base64url');
 }

@@ -45,6 +45,13 @@ export function encodePayload(job: JobPayload): string {
   return JSON.stringify(out);
 }
 
+const JID = /"jid":"([\w-]+)"/;
+
+/** The jid of a stored payload without parsing it (the invariant above makes the first match the job's). */
+export function jidOf(raw: string): string | undefined {
+  return JID.exec(raw)?.[1];
+}
+
 export function decodePayload(raw: string, queue: string): JobPayload {
   let value: unknown;
   try {

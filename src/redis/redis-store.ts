@@ -1,4 +1,5 @@
 import { Redis, type RedisOptions } from 'ioredis';
+import { jidOf } from '../jobs/payload.js';
 import { decodeWal, encodeWal } from './wal-codec.js';
 import { RedisKeys, type QueueKeys } from './keys.js';
 import { defineScripts, runScript } from './scripts.js';
@@ -217,7 +218,7 @@ export class RedisJobStore implements JobStore {
     const end = p.offset + p.limit - 1;
     if (p.state === 'ready') {
       const raws = await this.redis.lrange(k.ready, -end - 1, -p.offset - 1);
-      return raws.reverse().map((raw) => ({ jid: /"jid":"([\w-]+)"/.exec(raw)?.[1] ?? '', raw }));
+      return raws.reverse().map((raw) => ({ jid: jidOf(raw) ?? '', raw }));
     }
     const set = { scheduled: k.schedule, retry: k.retry, dead: k.dead, active: k.leases }[p.state];
     const flat = p.state === 'dead' ? await this.redis.zrevrange(set, p.offset, end, 'WITHSCORES') : await this.redis.zrange(set, String(p.offset), String(end), 'WITHSCORES');
@@ -274,7 +275,7 @@ export class RedisJobStore implements JobStore {
     // Owners still waiting in the ready list are alive; read it in chunks so Redis is never blocked for long.
     for (let start = 0; candidates.size > 0; start += 1000) {
       const chunk = await this.redis.lrange(k.ready, start, start + 999);
-      for (const raw of chunk) candidates.delete(/"jid":"([\w-]+)"/.exec(raw)?.[1] ?? '');
+      for (const raw of chunk) candidates.delete(jidOf(raw) ?? '');
       if (chunk.length < 1000) break;
     }
     if (candidates.size === 0) return { released: 0, cursor };

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { jidOf } from '../jobs/payload.js';
 import { CookieJar, raiseWal, type MemoryCookie } from './memory-cookies.js';
 import { Deque } from './deque.js';
 import {
@@ -37,7 +38,6 @@ interface MemoryQueue {
   counters: QueueCounters;
 }
 
-const JID = /"jid":"([\w-]+)"/;
 const IDEMPOTENCY_KEY = /"idempotency_key":"([\w-]+)"/;
 
 /** Like the Lua fetch: write the cookie's WAL into the payload; a payload that is not JSON stays as it is. */
@@ -120,7 +120,7 @@ export class MemoryJobStore implements JobStore {
     while (jobs.length < Math.min(p.count, FETCH_MAX)) {
       const raw = queue.ready.popFront();
       if (raw === undefined) break;
-      const jid = JID.exec(raw)?.[1] ?? `unreadable-${createHash('sha1').update(raw).digest('hex')}`;
+      const jid = jidOf(raw) ?? `unreadable-${createHash('sha1').update(raw).digest('hex')}`;
       const key = IDEMPOTENCY_KEY.exec(raw)?.[1];
       const cookie = key ? queue.cookies.get(key, p.nowMs) : undefined;
       let handed = raw;
@@ -263,7 +263,7 @@ export class MemoryJobStore implements JobStore {
 
   async jobList(p: { queue: string; state: JobState; offset: number; limit: number }): Promise<StoredJob[]> {
     const queue = this.q(p.queue);
-    if (p.state === 'ready') return queue.ready.slice(p.offset, p.limit).map((raw) => ({ jid: JID.exec(raw)?.[1] ?? '', raw }));
+    if (p.state === 'ready') return queue.ready.slice(p.offset, p.limit).map((raw) => ({ jid: jidOf(raw) ?? '', raw }));
     const set = { scheduled: queue.schedule, retry: queue.retry, dead: queue.dead, active: queue.active }[p.state];
     const sorted = byScore(set);
     if (p.state === 'dead') sorted.reverse();
@@ -301,7 +301,7 @@ export class MemoryJobStore implements JobStore {
   async dedupReap(p: { queue: string; nowMs: number; limit: number; cursor: string }): Promise<{ released: number; cursor: string }> {
     const queue = this.q(p.queue);
     const waiting = new Set<string>();
-    for (const raw of queue.ready) waiting.add(JID.exec(raw)?.[1] ?? '');
+    for (const raw of queue.ready) waiting.add(jidOf(raw) ?? '');
     let released = 0;
     // The cursor is a position in insertion order; cookies deleted meanwhile only make a pass skip ahead.
     const from = Number(p.cursor) || 0;

@@ -1,4 +1,4 @@
-import { idempotencyKey, idempotencyString } from '../../dedup/idempotency-key.js';
+import { jobIdempotency, type JobIdempotency } from '../../dedup/job-idempotency.js';
 import { dedupPlan } from '../../dedup/plan.js';
 import { badRequest, notFound, sendJson } from '../http.js';
 import { readQueues } from '../readings.js';
@@ -35,14 +35,14 @@ export function dedupRoutes(router: Router, deps: ApiDeps): void {
     } catch (error) {
       throw badRequest(`args must be the job arguments as JSON, e.g. {"userId":7}: ${(error as Error).message}.`);
     }
-    let hashed: unknown;
+    let idempotency: JobIdempotency;
     try {
-      hashed = worker.options.idempotencyArgs ? worker.options.idempotencyArgs(args) : args;
+      idempotency = jobIdempotency(worker, args);
     } catch (error) {
       throw badRequest(`idempotencyArgs of '${worker.name}' rejected these args: ${(error as Error).message}.`);
     }
-    const key = idempotencyKey(worker.name, hashed);
+    const { key } = idempotency;
     const cookie = await deps.app.store.dedupShow({ queue: worker.queue, key, nowMs: deps.now() });
-    sendJson(res, 200, { worker: worker.name, queue: worker.queue, strategy: plan.strategy, idempotencyString: idempotencyString(worker.name, hashed), key, held: Boolean(cookie), cookie: cookie ?? null });
+    sendJson(res, 200, { worker: worker.name, queue: worker.queue, strategy: plan.strategy, idempotencyString: idempotency.string, key, held: Boolean(cookie), cookie: cookie ?? null });
   });
 }
