@@ -26,7 +26,7 @@ import type { ExecutionContext } from './server/execution-context.js';
 import { WorkerRuntime, type WorkerRuntimeOptions } from './server/worker-runtime.js';
 import type { JobStore } from './store/job-store.js';
 import { MemoryJobStore } from './store/memory-store.js';
-import { AppDashboard } from './web/app-dashboard.js';
+import { AppDashboard } from './web/lazy-dashboard.js';
 import type { Dashboard } from './web/dashboard.js';
 import type { DashboardOptions } from './web/options.js';
 

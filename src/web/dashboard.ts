@@ -9,7 +9,7 @@ import { queueRoutes } from './api/queues.js';
 import { sessionRoutes } from './api/session.js';
 import { streamRoutes } from './api/stream.js';
 import { DashboardAuth, requestNamesLoopback } from './auth.js';
-import type { DashboardApp } from './dashboard-app.js';
+import type { DashboardApp } from './dashboard-deps.js';
 import { toHttpError } from './errors.js';
 import { HttpError, send, sendError } from './http.js';
 import { resolveDashboardOptions, type DashboardOptions, type ResolvedDashboardOptions } from './options.js';

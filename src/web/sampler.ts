@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { DashboardApp } from './dashboard-app.js';
+import type { DashboardApp } from './dashboard-deps.js';
 import { readHosts, readQueues, sumDecisions, type HostReading, type QueueReading } from './readings.js';
 
 export interface Rates {

@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { InvalidOptionError } from '../errors.js';
-import type { DashboardApp } from './dashboard-app.js';
+import type { DashboardApp } from './dashboard-deps.js';
 import { isLoopbackHost } from './auth.js';
 import { Dashboard } from './dashboard.js';
 import type { DashboardOptions } from './options.js';

@@ -1,5 +1,5 @@
 import type { DashboardAuth } from '../auth.js';
-import type { DashboardApp } from '../dashboard-app.js';
+import type { DashboardApp } from '../dashboard-deps.js';
 import type { Sampler } from '../sampler.js';
 import type { SseHub } from '../sse.js';
 

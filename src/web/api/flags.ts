@@ -1,7 +1,7 @@
 import { describeGates } from '../../flags/describe.js';
 import type { FlagAuditEntry } from '../../flags/store/flag-store.js';
 import type { FlagDefinition, FlagValue } from '../../flags/types.js';
-import type { DashboardFlags } from '../dashboard-app.js';
+import type { DashboardFlags } from '../dashboard-deps.js';
 import { badRequest, readJsonBody, sendJson } from '../http.js';
 import type { Router } from '../router.js';
 import { environmentName, flagName, limit as checkLimit, person } from '../validate.js';

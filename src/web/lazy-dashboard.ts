@@ -1,4 +1,4 @@
-import type { DashboardApp } from './dashboard-app.js';
+import type { DashboardApp } from './dashboard-deps.js';
 import { Dashboard } from './dashboard.js';
 import { resolveDashboardOptions, type DashboardOptions } from './options.js';
 
