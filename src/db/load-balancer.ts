@@ -33,6 +33,8 @@ export class LoadBalancer {
   private timers = new Map<DbHost, NodeJS.Timeout>();
   private checking = false;
   private healthPrimaryLsn: Promise<Lsn | undefined> | undefined;
+  /** The shared primary-position query callers of this tick will get; cleared when it is sent. */
+  private nextWalQuery: Promise<Lsn> | undefined;
   private readonly poolFactory: PoolFactory;
   private readonly random: () => number;
 
@@ -76,8 +78,21 @@ export class LoadBalancer {
     return index >= 0 ? candidates[index] : undefined;
   }
 
-  /** The primary's `pg_current_wal_insert_lsn()`, from a query that starts now; DatabaseUnavailableError if unreachable. */
-  async currentWalLocation(): Promise<Lsn> {
+  /**
+   * The primary's `pg_current_wal_insert_lsn()`, from a query that starts after this call; DatabaseUnavailableError
+   * if unreachable. Callers in the same tick (a batch of enqueues) share one query, sent once all of them have
+   * asked: it reads a position at or after every caller's commit, so sharing never stamps too early. A query
+   * already sent is never joined.
+   */
+  currentWalLocation(): Promise<Lsn> {
+    this.nextWalQuery ??= new Promise<void>((resolve) => setImmediate(resolve)).then(() => {
+      this.nextWalQuery = undefined;
+      return this.queryWalLocation();
+    });
+    return this.nextWalQuery;
+  }
+
+  private async queryWalLocation(): Promise<Lsn> {
     let text: string | undefined;
     try {
       const { rows } = await this.primary.pool.query<{ lsn: string }>('select pg_current_wal_insert_lsn()::text as lsn');
