@@ -101,6 +101,7 @@ export class Databases {
       ...input,
       databases: this.names,
       caughtUp: (database, lsn) => this.balancer(database).caughtUp(lsn),
+      caughtUpCached: (database, lsn) => this.balancer(database).cachedCaughtUp(lsn),
       anyReplica: (database) => this.balancer(database).anyOnlineReplica(),
       ...(this.options.maxWaitMs !== undefined ? { maxWaitMs: this.options.maxWaitMs } : {}),
     });

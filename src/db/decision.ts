@@ -15,6 +15,8 @@ export interface DecisionInput<H> {
   databases: readonly string[];
   /** A replica of `database` that has replayed `lsn`, or undefined (LoadBalancer.caughtUp). */
   caughtUp(database: string, lsn: Lsn): Promise<H | undefined>;
+  /** The same answer from cached replay positions only, without I/O; undefined when the cache cannot prove it. */
+  caughtUpCached?(database: string, lsn: Lsn): H | undefined;
   /** Any online replica, for a database the map does not mention (it counts as in sync). */
   anyReplica(database: string): H | undefined;
   /** How long to wait for lagging replicas before giving up (default 250 ms) and how often to re-check. */
@@ -54,18 +56,23 @@ export async function decideLoadBalancing<H>(input: DecisionInput<H>): Promise<D
     }
   }
 
+  const onReplicas = (chosen: (H | undefined)[]): Decision<H> => {
+    const hosts: Record<string, H | undefined> = {};
+    for (const db of input.databases) hosts[db] = input.anyReplica(db);
+    [...needed.keys()].forEach((db, i) => (hosts[db] = chosen[i]));
+    return { strategy: input.retried ? 'replica_retried' : 'replica', hosts };
+  };
+  // The common case on a healthy system: cached replay positions already prove it, with no timer and no I/O.
+  const cached = input.caughtUpCached && [...needed].map(([db, lsn]) => input.caughtUpCached!(db, lsn));
+  if (cached?.every((host) => host !== undefined)) return onReplicas(cached);
+
   const { maxWaitMs = 250, pollMs = 25, sleep = defaultSleep, now = Date.now } = input;
   const deadline = now() + maxWaitMs;
   for (;;) {
     // A hung replica must not hold the job past the bounded wait: an unanswered round counts as behind.
     const round = Promise.all([...needed].map(([db, lsn]) => input.caughtUp(db, lsn)));
     const chosen = await settleWithin(round, Math.max(0, deadline - now()));
-    if (chosen?.every((host) => host !== undefined)) {
-      const hosts: Record<string, H | undefined> = {};
-      for (const db of input.databases) hosts[db] = input.anyReplica(db);
-      [...needed.keys()].forEach((db, i) => (hosts[db] = chosen[i]));
-      return { strategy: input.retried ? 'replica_retried' : 'replica', hosts };
-    }
+    if (chosen?.every((host) => host !== undefined)) return onReplicas(chosen);
     if (now() >= deadline) break;
     await sleep(Math.min(pollMs, Math.max(0, deadline - now())));
   }

@@ -50,6 +50,16 @@ export class LoadBalancer {
     return this.hosts;
   }
 
+  /**
+   * A replica whose cached replay position is at or past `lsn` (replay only moves forward, so that is proof), or
+   * undefined without asking anyone.
+   */
+  cachedCaughtUp(lsn: Lsn, candidates = this.rotatedOnline()): DbHost | undefined {
+    const cached = candidates.find((host) => host.cachedReplayLsn !== undefined && host.cachedReplayLsn >= lsn);
+    if (cached) this.options.metrics?.caughtUpChecks.inc({ result: 'caught_up', source: 'cache' });
+    return cached;
+  }
+
   /** An online replica (round robin) for a read with no freshness requirement. */
   anyOnlineReplica(): DbHost | undefined {
     const online = this.rotatedOnline();
@@ -67,11 +77,8 @@ export class LoadBalancer {
       metric?.inc({ result: 'no_replica', source: 'cache' });
       return undefined;
     }
-    const cached = candidates.find((host) => host.cachedReplayLsn !== undefined && host.cachedReplayLsn >= lsn);
-    if (cached) {
-      metric?.inc({ result: 'caught_up', source: 'cache' });
-      return cached;
-    }
+    const cached = this.cachedCaughtUp(lsn, candidates);
+    if (cached) return cached;
     const answers = await Promise.all(candidates.map((host) => host.caughtUp(lsn)));
     const index = answers.findIndex((answer) => answer.caughtUp);
     metric?.inc({ result: index >= 0 ? 'caught_up' : 'behind', source: 'query' });

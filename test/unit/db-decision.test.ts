@@ -37,6 +37,15 @@ describe('decideLoadBalancing', () => {
     expect((await decideLoadBalancing(input({ walLocations }))).strategy).toBe('primary_no_wal');
   });
 
+  it('answers from cached replay positions without calling the checker when the cache proves it', async () => {
+    const state = input({ walLocations: { main: '0/100' }, caughtUpCached: (db: string, lsn: Lsn) => (lsn <= parseLsn('0/200') ? `${db}-cached` : undefined) });
+    expect(await decideLoadBalancing(state)).toEqual({ strategy: 'replica', hosts: { main: 'main-cached', ci: 'ci-any' } });
+    expect(state.checks).toBe(0);
+    const behind = input({ walLocations: { main: '0/300' }, replayed: { main: '0/300' }, caughtUpCached: () => undefined });
+    expect((await decideLoadBalancing(behind)).hosts.main).toBe('main-replica');
+    expect(behind.checks).toBe(1);
+  });
+
   it('every database in the map caught up: replica, with a replica for databases missing from the map', async () => {
     const decision = await decideLoadBalancing(input({ replayed: { main: '0/100' } }));
     expect(decision).toEqual({ strategy: 'replica', hosts: { main: 'main-replica', ci: 'ci-any' } });
