@@ -13,7 +13,16 @@ export interface DedupPlan {
   featureFlag?: string;
 }
 
+// Worker options are fixed at definition, so a plan is worked out once per worker, not on every enqueue and ack.
+const plans = new WeakMap<WorkerDefinition, DedupPlan | null>();
+
 export function dedupPlan(worker: WorkerDefinition): DedupPlan | undefined {
+  let plan = plans.get(worker);
+  if (plan === undefined) plans.set(worker, (plan = resolvePlan(worker) ?? null));
+  return plan ?? undefined;
+}
+
+function resolvePlan(worker: WorkerDefinition): DedupPlan | undefined {
   const { idempotent = false, deduplicate } = worker.options;
   if (!deduplicate && !idempotent) return undefined;
   const strategy = deduplicate?.strategy ?? 'until_executing';
