@@ -2,7 +2,8 @@ import pg from 'pg';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createFlagSystem, migrateFlags } from '../../src/flags/index.js';
+import { createFlagSystem } from '../../src/flags/create-flag-system.js';
+import { migrateFlags } from '../../src/flags/migrate.js';
 import { startPostgresCluster, type PostgresCluster } from '../../src/sandbox/postgres-cluster.js';
 import { waitFor } from '../helpers/log-capture.js';
 
