@@ -259,9 +259,9 @@ export class RedisJobStore implements JobStore {
     };
   }
 
-  async dedupReap(p: { queue: string; nowMs: number; limit: number; cursor: string }): Promise<{ released: number; cursor: string }> {
+  async dedupReap(p: { queue: string; token: string; nowMs: number; limit: number; cursor: string }): Promise<{ released: number; cursor: string }> {
     const k = this.keys.queue(p.queue);
-    const keys = [k.dedup, k.active, k.schedule, k.retry];
+    const keys = [k.dedup, k.active, k.schedule, k.retry, k.lock];
     const candidates = new Map<string, string>(); // owner jid → cookie key
     let cursor = p.cursor;
     // HSCAN pages of ~200 cookies; the cursor carries over so every cookie gets its turn, however many are alive.
@@ -279,7 +279,7 @@ export class RedisJobStore implements JobStore {
       if (chunk.length < 1000) break;
     }
     if (candidates.size === 0) return { released: 0, cursor };
-    const released = await runScript<number>(this.redis, 'dedupOrphans', keys, [p.nowMs, '0', ...[...candidates].flatMap(([owner, key]) => [key, owner])]);
+    const released = await runScript<number>(this.redis, 'dedupOrphans', keys, [p.nowMs, '', p.token, ...[...candidates].flatMap(([owner, key]) => [key, owner])]);
     return { released, cursor };
   }
 

@@ -65,7 +65,7 @@ export class Maintenance {
         const result = await this.store.queueMaintain({ queue, token: this.token, nowMs: this.now(), lockMs: maintenanceIntervalMs * 3, limit: 1000, deadMaxSize, deadMaxAgeMs });
         if (result?.recovered) this.logger.warn({ queue, recovered: result.recovered }, 'recovered jobs whose lease expired (their worker stopped without finishing them)');
         if (result && reap) {
-          const { released, cursor } = await this.store.dedupReap({ queue, nowMs: this.now(), limit: 1000, cursor: this.reapCursors.get(queue) ?? '0' });
+          const { released, cursor } = await this.store.dedupReap({ queue, token: this.token, nowMs: this.now(), limit: 1000, cursor: this.reapCursors.get(queue) ?? '0' });
           this.reapCursors.set(queue, cursor);
           if (released) this.logger.warn({ queue, released }, 'released dedup keys whose job no longer exists');
         }

@@ -40,8 +40,10 @@ export interface JobStore {
   /**
    * Look at up to `limit` cookies from `cursor` ('0' = start) and delete those whose owner is in no ready list,
    * lease, schedule or retry set, and expired ones. Pass the returned cursor next time; '0' = a full pass ended.
+   * Call it as the holder of the queue's maintenance lock (`token`, see queueMaintain): nothing is released
+   * once the lock is lost.
    */
-  dedupReap(params: { queue: string; nowMs: number; limit: number; cursor: string }): Promise<{ released: number; cursor: string }>;
+  dedupReap(params: { queue: string; token: string; nowMs: number; limit: number; cursor: string }): Promise<{ released: number; cursor: string }>;
   close(): Promise<void>;
 }
 

@@ -298,8 +298,10 @@ export class MemoryJobStore implements JobStore {
     return { key: p.key, strategy: c.strategy, ownerJid: c.owner, absorbed: c.absorbed, executing: c.executing, absorbedWhileExecuting: c.absorbedWhileExecuting, wal: { ...c.wal }, ttlMs: c.expiresAtMs - p.nowMs };
   }
 
-  async dedupReap(p: { queue: string; nowMs: number; limit: number; cursor: string }): Promise<{ released: number; cursor: string }> {
+  async dedupReap(p: { queue: string; token: string; nowMs: number; limit: number; cursor: string }): Promise<{ released: number; cursor: string }> {
     const queue = this.q(p.queue);
+    // Synchronous here, so nothing can move between looking and releasing; the lock check mirrors the Lua.
+    if (queue.lock?.token !== p.token || queue.lock.expiresAtMs <= p.nowMs) return { released: 0, cursor: p.cursor };
     const waiting = new Set<string>();
     for (const raw of queue.ready) waiting.add(jidOf(raw) ?? '');
     let released = 0;

@@ -329,10 +329,11 @@ export function jobStoreConformance(name: string, open: () => Promise<{ store: J
         await store.jobFetch({ queue: q, count: 1, token: 'ghost', leaseMs: 1, nowMs: T0 });
         await store.jobAck({ queue: q, token: 'ghost', nowMs: T0, jobs: [{ jid: 'lost' }] });
         await store.jobPushMany(Array.from({ length: 1500 }, (_, i) => ({ queue: q, jid: `w${i}`, raw: raw(`w${i}`, { idempotency_key: `live${i}` }), nowMs: T0, dedup: d(`live${i}`) })));
+        await store.queueMaintain({ queue: q, token: 'm', nowMs: T0, lockMs: 60_000, limit: 10, deadMaxSize: 10, deadMaxAgeMs: 1e9 });
         let cursor = '0';
         let released = 0;
         for (let pass = 0; pass < 30; pass++) {
-          const result = await store.dedupReap({ queue: q, nowMs: T0, limit: 200, cursor });
+          const result = await store.dedupReap({ queue: q, token: 'm', nowMs: T0, limit: 200, cursor });
           released += result.released;
           cursor = result.cursor;
           if (cursor === '0') break;
@@ -354,7 +355,11 @@ export function jobStoreConformance(name: string, open: () => Promise<{ store: J
         await store.jobAck({ queue: q, token: 'ghost', nowMs: T0, jobs: [{ jid: 'lost' }] });
         await store.jobFetch({ queue: q, count: 2, ...lease });
         await store.jobRequeue({ queue: q, token, jids: ['waiting'] });
-        expect(await store.dedupReap({ queue: q, nowMs: T0, limit: 1000, cursor: '0' })).toEqual({ released: 1, cursor: '0' });
+        const reap = (token: string) => store.dedupReap({ queue: q, token, nowMs: T0, limit: 1000, cursor: '0' });
+        await store.queueMaintain({ queue: q, token: 'm', nowMs: T0, lockMs: 60_000, limit: 10, deadMaxSize: 10, deadMaxAgeMs: 1e9 });
+        // Only the holder of the maintenance lock releases anything (promotions to the ready list happen under it).
+        expect(await reap('not-the-holder')).toEqual({ released: 0, cursor: '0' });
+        expect(await reap('m')).toEqual({ released: 1, cursor: '0' });
         expect(await store.dedupShow({ queue: q, key: 'dd', nowMs: T0 })).toBeUndefined();
         for (const key of ['aa', 'bb', 'cc']) expect(await store.dedupShow({ queue: q, key, nowMs: T0 })).toBeDefined();
       });
