@@ -75,8 +75,8 @@ export class RedisJobStore implements JobStore {
     const d = p.dedup;
     return [
       [k.ready, k.schedule, k.jobs, k.signal, k.dedup, k.stats],
-      [p.raw, p.jid, p.nowMs, p.runAtMs ?? 0, d?.key ?? '', d?.strategy === 'until_executed' ? 'D' : 'E', d?.idempotent ? 1 : 0,
-        d?.ttlMs ?? 0, d?.preserveLatestWal ? 1 : 0, encodeWal(d?.wal)],
+      [p.raw, p.jid, p.nowMs, p.runAtMs ?? 0, d?.key ?? '',
+        `${d?.strategy === 'until_executed' ? 'D' : 'E'}${d?.idempotent ? 1 : 0}${d?.preserveLatestWal ? 1 : 0}`, d?.ttlMs ?? 0, encodeWal(d?.wal)],
     ];
   }
 

@@ -5,18 +5,41 @@ const DIR = new URL('./scripts/', import.meta.url);
 
 export type ScriptName = 'push' | 'pushReady' | 'fetch' | 'ack' | 'later' | 'requeue' | 'maintain' | 'retryNow' | 'delete' | 'dedupOrphans';
 
-/** Script sources: `lib.lua` + `<name>-<number of keys>.lua`. Read once per process. */
+/** Script sources: the `lib.lua` helpers each one calls + `<name>-<number of keys>.lua`. Read once per process. */
 const SOURCES: ReadonlyMap<ScriptName, { lua: string; numberOfKeys: number }> = (() => {
-  const lib = readFileSync(new URL('lib.lua', DIR), 'utf8');
+  const helpers = libHelpers(readFileSync(new URL('lib.lua', DIR), 'utf8'));
   const sources = new Map<ScriptName, { lua: string; numberOfKeys: number }>();
   for (const file of readdirSync(DIR)) {
     const match = /^([a-z-]+)-(\d+)\.lua$/.exec(file);
     if (!match) continue;
     const name = match[1]!.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase()) as ScriptName;
-    sources.set(name, { lua: `${lib}\n${readFileSync(new URL(file, DIR), 'utf8')}`, numberOfKeys: Number(match[2]) });
+    const body = readFileSync(new URL(file, DIR), 'utf8');
+    sources.set(name, { lua: [...usedHelpers(helpers, body), body].join('\n'), numberOfKeys: Number(match[2]) });
   }
   return sources;
 })();
+
+/** lib.lua cut at each top-level `local function`, in file order (a helper only calls helpers above it). */
+function libHelpers(lib: string): { name: string; source: string }[] {
+  return lib
+    .split(/^(?=local function )/m)
+    .slice(1)
+    .map((source) => ({ name: /^local function (\w+)/.exec(source)![1]!, source }));
+}
+
+/**
+ * The helpers a script calls, directly or through other helpers, in lib order. Every `local function` line runs
+ * on each call of a script, and Redis spends about as long on them as on a command, so a script carries only its own.
+ */
+function usedHelpers(helpers: { name: string; source: string }[], body: string): string[] {
+  const used = new Set<string>();
+  const calls = (text: string, name: string): boolean => new RegExp(`\\b${name}\\(`).test(text);
+  for (let i = helpers.length - 1; i >= 0; i--) {
+    const { name } = helpers[i]!;
+    if (calls(body, name) || helpers.some((h) => used.has(h.name) && calls(h.source, name))) used.add(name);
+  }
+  return helpers.filter((h) => used.has(h.name)).map((h) => h.source);
+}
 
 /**
  * Register every script on a connection. ioredis then runs them with EVALSHA and falls back to EVAL (which

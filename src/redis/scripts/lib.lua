@@ -69,10 +69,16 @@ local function wal_merge(stored, incoming)
   return table.concat(parts, ','), raised
 end
 
+-- Leave one wake-up token for a blocked worker unless one is already waiting.
+local function wake_empty(signal_key)
+  if redis.call('LLEN', signal_key) == 0 then redis.call('LPUSH', signal_key, '1') end
+end
+
+-- After a step that may leave jobs in the ready list. A push only wakes when the list was empty before it: while
+-- the list holds jobs, a token is waiting or the worker that took it is about to fetch, and that fetch calls wake.
+-- (A worker that dies in between is covered by the wait timeout of the others.)
 local function wake(ready_key, signal_key)
-  if redis.call('LLEN', signal_key) == 0 and redis.call('LLEN', ready_key) > 0 then
-    redis.call('LPUSH', signal_key, '1')
-  end
+  if redis.call('LLEN', ready_key) > 0 then wake_empty(signal_key) end
 end
 
 -- Append "field":{"db":"lsn",...} to a JSON object payload. Database names and LSNs never need escaping.

@@ -5,5 +5,5 @@
   Returns the ready list length
 ]]
 local n = redis.call('LPUSH', KEYS[1], unpack(ARGV))
-if redis.call('LLEN', KEYS[2]) == 0 then redis.call('LPUSH', KEYS[2], '1') end
+if n == #ARGV then wake_empty(KEYS[2]) end
 return n
