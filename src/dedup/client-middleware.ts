@@ -37,7 +37,7 @@ export function dedupClientMiddleware(deps: { logger: Logger; metrics: JobMetric
     if (result.deduplicated && pushed && !pushed.pushed) {
       deps.metrics.deduplicated.inc({ queue: job.queue, worker: worker.name, strategy: plan.strategy });
       for (const database of pushed.walRaised) deps.metrics.dedupWalUpdates.inc({ database });
-      deps.logger.info(
+      if (deps.logger.isLevelEnabled('info')) deps.logger.info(
         { class: worker.name, jid: job.jid, queue: job.queue, job_status: 'deduplicated', 'deduplication.type': 'dropped', 'duplicate-of': result.duplicateOf, idempotency_key: job.idempotency_key, wal_locations: job.wal_locations },
         'deduplicated',
       );

@@ -87,7 +87,7 @@ export class RedisJobStore implements JobStore {
       return { pushed: true, jid: params.jid };
     }
     const [keys, args] = this.pushArgs(params);
-    return pushResult(await runScript<(string | number)[]>(this.redis, 'push', keys, args), params.jid);
+    return pushResult(await runScript<number | string>(this.redis, 'push', keys, args), params.jid);
   }
 
   async jobPushMany(params: JobPushParams[]): Promise<JobPushResult[]> {
@@ -119,7 +119,7 @@ export class RedisJobStore implements JobStore {
     for (const [error] of replies) if (error) throw error;
     return params.map((p, i) => {
       const index = replyIndex[i];
-      return index === undefined ? { pushed: true, jid: p.jid } : pushResult(replies[index]![1] as (string | number)[], p.jid);
+      return index === undefined ? { pushed: true, jid: p.jid } : pushResult(replies[index]![1] as number | string, p.jid);
     });
   }
 
@@ -299,7 +299,9 @@ function isPlain(p: JobPushParams): boolean {
   return !p.dedup && !(p.runAtMs && p.runAtMs > p.nowMs);
 }
 
-function pushResult(reply: (string | number)[], jid: string): JobPushResult {
-  if (reply[0] === 1) return reply[2] ? { pushed: true, jid, duplicateOf: String(reply[2]) } : { pushed: true, jid };
-  return { pushed: false, jid, duplicateOf: String(reply[1]), walRaised: reply[2] ? String(reply[2]).split(',') : [] };
+function pushResult(reply: number | string, jid: string): JobPushResult {
+  if (reply === 1) return { pushed: true, jid };
+  const [pushed, owner = '', raised] = String(reply).split('|');
+  if (pushed === '1') return { pushed: true, jid, duplicateOf: owner };
+  return { pushed: false, jid, duplicateOf: owner, walRaised: raised ? raised.split(',') : [] };
 }

@@ -7,8 +7,8 @@
   ARGV[5] dedup key ('' = no dedup)
   ARGV[6] options, one letter each: strategy E|D, idempotent 1|0, preserve latest WAL 1|0 (e.g. "E11")
   ARGV[7] ttl ms  ARGV[8] this enqueue's WAL "db=lsn,..."
-  Returns {1, jid} pushed | {1, jid, owner} pushed with duplicate-of (not idempotent)
-        | {0, owner, raised dbs "a,b"} absorbed
+  Returns 1 pushed | "1|<owner>" pushed with duplicate-of (not idempotent) | "0|<owner>|<raised dbs a,b>" absorbed
+  (an integer in the common case: the client decodes it for less than an array)
 ]]
 local raw, jid, now, run_at = ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
 local key = ARGV[5]
@@ -27,19 +27,19 @@ end
 
 if key == '' then
   push(raw)
-  return { 1, jid }
+  return 1
 end
 
 local c = cookie_get(KEYS[5], key, now)
 if not c then
   redis.call('HSET', KEYS[5], key, cookie_format({ strategy = strategy, owner = jid, absorbed = 0, executing = '0', dx = 0, expires = now + tonumber(ARGV[7]), wal = ARGV[8] }))
   push(raw)
-  return { 1, jid }
+  return 1
 end
 
 if idempotent ~= '1' then
   push('{"duplicate-of":"' .. c.owner .. '",' .. string.sub(raw, 2))
-  return { 1, jid, c.owner }
+  return '1|' .. c.owner
 end
 
 c.absorbed = c.absorbed + 1
@@ -49,4 +49,4 @@ if preserve_wal == '1' and ARGV[8] ~= '' then c.wal, raised = wal_merge(c.wal, A
 -- The rewrite copies the expiry unchanged, so a stream of twins never extends it.
 redis.call('HSET', KEYS[5], key, cookie_format(c))
 redis.call('HINCRBY', KEYS[6], 'deduplicated', 1)
-return { 0, c.owner, table.concat(raised, ',') }
+return '0|' .. c.owner .. '|' .. table.concat(raised, ',')
