@@ -40,8 +40,8 @@ export function parseJsonArgument(text: string, what: string): unknown {
   }
 }
 
-export function parsePositiveInt(text: string, what: string): number {
+export function parsePositiveInt(text: string, what: string, min = 1): number {
   const value = Number(text);
-  if (!Number.isInteger(value) || value < 1) throw new CliError(`${what} must be a whole number >= 1; got '${text}'.`);
+  if (text.trim() === '' || !Number.isInteger(value) || value < min) throw new CliError(`${what} must be a whole number >= ${min}; got '${text}'.`);
   return value;
 }

@@ -7,12 +7,15 @@ export function registerWorker(program: Command): void {
   withAppOptions(program.command('worker').description('run a worker pool until SIGTERM/SIGINT'))
     .option('--queues <names>', 'comma-separated queues (default: every queue your workers use)')
     .option('--concurrency <n>', 'jobs run at once', '10')
+    .option('--prefetch <n>', 'jobs fetched ahead and held for the next free slot (default: the concurrency; 0 for long jobs)')
     .option('--timeout <ms>', 'on shutdown, how long jobs may finish before they are handed back', '25000')
     .option('--metrics-port <port>', 'serve Prometheus /metrics on this port')
-    .action(async (options: { app?: string; queues?: string; concurrency: string; timeout: string; metricsPort?: string }) => {
+    .action(async (options: { app?: string; queues?: string; concurrency: string; prefetch?: string; timeout: string; metricsPort?: string }) => {
       const app = await loadApp(options, { needsWorkers: true });
       const queues = options.queues?.split(',').filter(Boolean) ?? [...new Set(app.workers().map((w) => w.queue))];
-      const worker = app.worker({ queues, concurrency: parsePositiveInt(options.concurrency, '--concurrency') });
+      const concurrency = parsePositiveInt(options.concurrency, '--concurrency');
+      const prefetch = options.prefetch === undefined ? concurrency : parsePositiveInt(options.prefetch, '--prefetch', 0);
+      const worker = app.worker({ queues, concurrency, prefetch });
       const timeoutMs = parsePositiveInt(options.timeout, '--timeout');
       const metrics = options.metricsPort
         ? createServer((req, res) => {

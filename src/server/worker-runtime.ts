@@ -12,21 +12,31 @@ import { Maintenance, type MaintenanceOptions } from './maintenance.js';
 export interface WorkerRuntimeOptions extends Partial<MaintenanceOptions> {
   queues: string[];
   concurrency?: number;
+  /**
+   * Jobs fetched ahead and held under lease until a slot frees, so short jobs never wait for a fetch round trip
+   * (default: as many as `concurrency`). A held job waits for this worker's slots while another worker may be
+   * idle: use 0 for long-running jobs. stop() hands held jobs back at once.
+   */
+  prefetch?: number;
   /** How long a job stays leased without a heartbeat before another worker may take it. */
   leaseMs?: number;
 }
 
 /**
- * A pool of `concurrency` slots fed from the given queues. Fetches as many jobs as there are free slots in one
- * store call, blocks on the store's wake-up signal when idle, renews every lease it holds in one call per queue,
- * and on stop() hands unfinished jobs back at once.
+ * A pool of `concurrency` slots fed from the given queues, with up to `prefetch` more jobs held ready. Fetches
+ * as many jobs as there is room for in one store call, blocks on the store's wake-up signal when idle, renews
+ * every lease it holds in one call per queue, and on stop() hands held and unfinished jobs back at once.
  */
 export class WorkerRuntime {
   readonly token = `${hostname().replace(/[^\w.-]/g, '')}:${process.pid}:${randomBytes(4).toString('hex')}`;
   private readonly queues: string[];
   private readonly concurrency: number;
+  private readonly prefetch: number;
   private readonly leaseMs: number;
+  /** Every job this worker holds a lease on: performing, being acked, or waiting in `held`. */
   private readonly leased = new Map<string, JobLease>();
+  /** Fetched jobs waiting for a slot, oldest first. */
+  private held: HeldJob[] = [];
   private readonly running = new Set<Promise<void>>();
   /** Slots taken by jobs still in perform; a job being acked no longer holds one. */
   private performing = 0;
@@ -48,11 +58,13 @@ export class WorkerRuntime {
   ) {
     this.queues = [...new Set(options.queues)];
     this.concurrency = options.concurrency ?? 10;
+    this.prefetch = options.prefetch ?? this.concurrency;
     this.leaseMs = options.leaseMs ?? 30_000;
     if (this.queues.length === 0 || this.queues.some((q) => !QUEUE_PATTERN.test(q))) {
       throw new InvalidOptionError(`worker({ queues }) needs at least one queue name of letters, digits, _ . or -; got ${JSON.stringify(options.queues)}.`);
     }
     if (!Number.isInteger(this.concurrency) || this.concurrency < 1) throw new InvalidOptionError(`worker({ concurrency }) must be an integer >= 1; got ${options.concurrency}.`);
+    if (!Number.isInteger(this.prefetch) || this.prefetch < 0) throw new InvalidOptionError(`worker({ prefetch }) must be an integer >= 0; got ${options.prefetch}.`);
     if (!Number.isInteger(this.leaseMs) || this.leaseMs < 100) throw new InvalidOptionError(`worker({ leaseMs }) must be an integer >= 100; got ${options.leaseMs}.`);
     this.now = deps.now;
     this.acks = new AckBatcher(store, this.token, deps.now);
@@ -76,12 +88,17 @@ export class WorkerRuntime {
     this.wakeUp.abort();
     this.slotFreed?.();
     await this.loop;
+    await this.handBack(this.held.splice(0), 'stopping: jobs fetched ahead handed back to the queue');
     const timeoutMs = options.timeoutMs ?? 25_000;
     let timer: NodeJS.Timeout | undefined;
     const finished = Promise.all([...this.running]).then(() => true);
     const inTime = await Promise.race([finished, new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs)))]);
     clearTimeout(timer);
-    if (!inTime) await this.handBack();
+    if (!inTime) {
+      const unfinished = [...this.leased.values()];
+      for (const job of unfinished) job.abort();
+      await this.handBack(unfinished, 'shutdown timeout: unfinished jobs aborted and handed back to the queue');
+    }
     await this.acks.drain();
     clearInterval(this.heartbeat);
     await this.maintenance.stop();
@@ -94,23 +111,22 @@ export class WorkerRuntime {
     return this.leased.size;
   }
 
-  private async handBack(): Promise<void> {
+  private async handBack(jobs: { queue: string; jid: string }[], message: string): Promise<void> {
     const byQueue = new Map<string, string[]>();
-    for (const job of this.leased.values()) {
-      job.abort();
+    for (const job of jobs) {
       appendTo(byQueue, job.queue, job.jid);
+      this.leased.delete(leaseKey(job.queue, job.jid));
     }
     for (const [queue, jids] of byQueue) {
       const count = await this.store.jobRequeue({ queue, token: this.token, jids });
-      this.logger.warn({ queue, count }, 'shutdown timeout: unfinished jobs aborted and handed back to the queue');
+      this.logger.warn({ queue, count }, message);
     }
-    this.leased.clear();
   }
 
   private async fetchLoop(): Promise<void> {
     let next = 0;
     while (this.state === 'running') {
-      const free = this.concurrency - this.performing;
+      const free = this.concurrency + this.prefetch - this.performing - this.held.length;
       if (free === 0) {
         await new Promise<void>((resolve) => (this.slotFreed = resolve));
         // Let every job finishing in this tick free its slot, so one fetch refills them all.
@@ -122,7 +138,7 @@ export class WorkerRuntime {
         for (let i = 0; i < this.queues.length && fetched < free; i++) {
           const queue = this.queues[(next + i) % this.queues.length]!;
           const jobs = await this.store.jobFetch({ queue, count: free - fetched, token: this.token, leaseMs: this.leaseMs, nowMs: this.now() });
-          for (const job of jobs) this.dispatch(queue, job.jid, job.raw);
+          for (const job of jobs) this.hold(queue, job.jid, job.raw);
           fetched += jobs.length;
         }
         next = (next + 1) % this.queues.length;
@@ -134,21 +150,33 @@ export class WorkerRuntime {
     }
   }
 
-  private dispatch(queue: string, jid: string, raw: string): void {
-    const key = `${queue}\u0000${jid}`;
+  private hold(queue: string, jid: string, raw: string): void {
+    const lease = new JobLease(queue, jid, () => this.freeSlot());
+    this.leased.set(leaseKey(queue, jid), lease);
+    this.held.push({ queue, jid, raw, lease });
+    this.startHeld();
+  }
+
+  private freeSlot(): void {
+    this.performing--;
+    this.startHeld();
+    this.slotFreed?.();
+    this.slotFreed = undefined;
+  }
+
+  private startHeld(): void {
+    while (this.performing < this.concurrency && this.held.length > 0 && this.state === 'running') this.dispatch(this.held.shift()!);
+  }
+
+  private dispatch({ queue, jid, raw, lease }: HeldJob): void {
+    const key = leaseKey(queue, jid);
     this.performing++;
-    const leased = new JobLease(queue, jid, () => {
-      this.performing--;
-      this.slotFreed?.();
-      this.slotFreed = undefined;
-    });
-    this.leased.set(key, leased);
     const run = this.executor
-      .execute(queue, { jid, raw }, leased)
+      .execute(queue, { jid, raw }, lease)
       .catch((error: unknown) => this.logger.error({ err: error, jid, queue }, 'could not settle job; its lease will expire and it will run again'))
       .finally(() => {
-        leased.performed();
-        if (this.leased.get(key) === leased) this.leased.delete(key);
+        lease.performed();
+        if (this.leased.get(key) === lease) this.leased.delete(key);
         this.running.delete(run);
       });
     this.running.add(run);
@@ -163,6 +191,17 @@ export class WorkerRuntime {
       });
     }
   }
+}
+
+interface HeldJob {
+  queue: string;
+  jid: string;
+  raw: string;
+  lease: JobLease;
+}
+
+function leaseKey(queue: string, jid: string): string {
+  return `${queue}\u0000${jid}`;
 }
 
 function appendTo(map: Map<string, string[]>, key: string, value: string): void {

@@ -113,6 +113,55 @@ describe.each(stores)('worker runtime on the %s store', (_name, redisConfig) => 
     await app.close();
   });
 
+  it('holds up to `prefetch` jobs ahead under lease, never performs more than `concurrency`, and hands held jobs back at once on stop', async () => {
+    const { app, queue } = setup();
+    let performing = 0;
+    let mostAtOnce = 0;
+    let started = 0;
+    const release: (() => void)[] = [];
+    const W = app.defineWorker({
+      name: 'HeldWorker',
+      queue,
+      perform: () =>
+        new Promise<void>((resolve) => {
+          started++;
+          mostAtOnce = Math.max(mostAtOnce, ++performing);
+          release.push(() => (performing--, resolve()));
+        }),
+    });
+    await W.enqueueMany(Array.from({ length: 10 }, (_, n) => ({ n })));
+    const worker = app.worker({ queues: [queue], concurrency: 2, prefetch: 3, leaseMs: 60_000 });
+    await worker.start();
+    await waitFor(async () => started === 2 && (await app.store.queueSizes(queue)).inFlight === 5);
+    expect(await app.store.queueSizes(queue)).toMatchObject({ ready: 5, inFlight: 5 });
+    release.shift()!();
+    await waitFor(() => started === 3);
+    expect(mostAtOnce).toBe(2);
+
+    const stopped = worker.stop({ timeoutMs: 60_000 });
+    // The two jobs still performing keep their slots; the held ones are back in the queue before they finish.
+    await waitFor(async () => (await app.store.queueSizes(queue)).ready === 7);
+    expect(await app.store.queueSizes(queue)).toMatchObject({ ready: 7, inFlight: 2 });
+    for (const finish of release.splice(0)) finish();
+    await stopped;
+    expect({ started, mostAtOnce }).toEqual({ started: 3, mostAtOnce: 2 });
+    expect(await app.store.queueSizes(queue)).toMatchObject({ ready: 7, inFlight: 0 });
+    await app.close();
+  });
+
+  it('with prefetch 0 leases no more jobs than it has slots', async () => {
+    const { app, queue } = setup();
+    const release: (() => void)[] = [];
+    const W = app.defineWorker({ name: 'UnheldWorker', queue, perform: () => new Promise<void>((resolve) => release.push(resolve)) });
+    await W.enqueueMany(Array.from({ length: 5 }, (_, n) => ({ n })));
+    await app.worker({ queues: [queue], concurrency: 2, prefetch: 0 }).start();
+    await waitFor(() => release.length === 2);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(await app.store.queueSizes(queue)).toMatchObject({ ready: 3, inFlight: 2 });
+    for (const finish of release.splice(0)) finish();
+    await app.close();
+  });
+
   it('moves an unknown worker class to the dead set and keeps going', async () => {
     const { app, lines, queue } = setup();
     let ran = 0;
@@ -166,6 +215,7 @@ describe('bad input', () => {
   it('rejects duplicate worker names, bad concurrency and negative delays', async () => {
     expect(() => app.defineWorker({ name: 'BadInputWorker', perform: () => 1 })).toThrow(/already defined/);
     expect(() => app.worker({ queues: ['default'], concurrency: 0 })).toThrow(/concurrency/);
+    expect(() => app.worker({ queues: ['default'], prefetch: -1 })).toThrow(/prefetch }\) must be an integer >= 0/);
     expect(() => app.worker({ queues: ['a b'] })).toThrow(/queues/);
     expect(() => W.enqueueIn(-5, {})).toThrow(/>= 0/);
     await expect(W.enqueueAt(new Date('nope'), {})).rejects.toThrow(/not a valid date/);
