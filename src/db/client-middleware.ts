@@ -22,9 +22,12 @@ import type { WalStamp } from './wal-stamp.js';
 export function loadBalancingClientMiddleware(deps: { databases: () => Databases | undefined; flags: () => FlagCheck }): Middleware<EnqueueContext, EnqueueResult> {
   // Every enqueue held by one transaction runs after its COMMIT in the same context, so one stamp covers them all.
   const stampsAfterCommit = new WeakMap<OpenTransaction, Promise<WalStamp>>();
-  return async (context, next) => {
+  return (context, next) => {
     const databases = deps.databases();
-    if (!databases) return next();
+    return databases ? balance(databases, context, next) : next();
+  };
+
+  async function balance(databases: Databases, context: EnqueueContext, next: () => Promise<EnqueueResult>): Promise<EnqueueResult> {
     const consistency = effectiveDataConsistency(context.worker, deps.flags());
     const open = databases.sessions.openTransaction();
     const proceed = async (): Promise<EnqueueResult> => {
@@ -42,5 +45,5 @@ export function loadBalancingClientMiddleware(deps: { databases: () => Databases
     };
     if (databases.sessions.afterCommit(proceed)) return { jid: context.job.jid, deduplicated: false, heldUntilCommit: true };
     return proceed();
-  };
+  }
 }

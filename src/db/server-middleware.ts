@@ -18,9 +18,13 @@ export const RETRY_SNOOZE_MS = 1_000;
  * - An invalid LSN in the payload (an older or foreign producer) runs the job on the primary with a warning.
  */
 export function loadBalancingServerMiddleware(deps: { databases: () => Databases | undefined; flags: () => FlagCheck; retrySnoozeMs?: number }): Middleware<ExecutionContext, unknown> {
-  return async (context, next) => {
+  // Without databases the step is a plain pass-through: no async frame on every job.
+  return (context, next) => {
     const databases = deps.databases();
-    if (!databases) return next();
+    return databases ? balance(databases, context, next) : next();
+  };
+
+  async function balance(databases: Databases, context: ExecutionContext, next: () => Promise<unknown>): Promise<unknown> {
     const { worker, job, ctx } = context;
     const dataConsistency = effectiveDataConsistency(worker, deps.flags());
     const retried = job.load_balancing_strategy === 'retry' || (job.retry_count ?? 0) > 0;
@@ -39,5 +43,5 @@ export function loadBalancingServerMiddleware(deps: { databases: () => Databases
     }
     if (decision.strategy === 'retry') throw ctx.snooze(deps.retrySnoozeMs ?? RETRY_SNOOZE_MS);
     return databases.runJob(decision, next);
-  };
+  }
 }

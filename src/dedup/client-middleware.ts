@@ -5,20 +5,23 @@ import type { Middleware } from '../middleware/chain.js';
 import type { JobMetrics } from '../observability/metrics.js';
 import { PRESERVE_LATEST_WAL_FLAG, type FlagCheck } from './flags.js';
 import { jobIdempotency } from './job-idempotency.js';
-import { dedupPlan } from './plan.js';
+import { dedupPlan, type DedupPlan } from './plan.js';
 
 /**
  * Client side of deduplication: compute the idempotency key and let the store's push step check and push
  * atomically. Runs after WAL stamping so the cookie sees this enqueue's WAL locations.
  */
 export function dedupClientMiddleware(deps: { logger: Logger; metrics: JobMetrics; flags: () => FlagCheck; now: () => number }): Middleware<EnqueueContext, EnqueueResult> {
-  return async (context, next) => {
-    const { worker, job } = context;
-    const plan = dedupPlan(worker);
-    if (!plan) return next();
-    if (context.runAtMs !== undefined && !plan.includingScheduled) return next();
+  return (context, next) => {
+    const plan = dedupPlan(context.worker);
+    if (!plan || (context.runAtMs !== undefined && !plan.includingScheduled)) return next();
     const flags = deps.flags();
     if (plan.featureFlag && !flags.enabled(plan.featureFlag)) return next();
+    return deduplicate(context, next, plan, flags);
+  };
+
+  async function deduplicate(context: EnqueueContext, next: () => Promise<EnqueueResult>, plan: DedupPlan, flags: FlagCheck): Promise<EnqueueResult> {
+    const { worker, job } = context;
 
     job.idempotency_key = jobIdempotency(worker, job.args).key;
     const delayMs = Math.max(0, (context.runAtMs ?? 0) - deps.now());
@@ -43,5 +46,5 @@ export function dedupClientMiddleware(deps: { logger: Logger; metrics: JobMetric
       );
     }
     return result;
-  };
+  }
 }

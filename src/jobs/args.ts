@@ -6,38 +6,40 @@ import { InvalidArgsError } from '../errors.js';
  */
 export function assertJsonArgs(workerName: string, args: unknown): void {
   if (args === undefined) throw new InvalidArgsError(workerName, 'the arguments are undefined');
-  const reason = findNonJson(args, '$', new Set());
-  if (reason) throw new InvalidArgsError(workerName, reason);
+  const found = findNonJson(args, new Set());
+  if (found) throw new InvalidArgsError(workerName, `$${found.path} ${found.problem}`);
 }
 
-function findNonJson(value: unknown, path: string, ancestors: Set<object>): string | undefined {
+// The path is put together on the way back up, only for the value that fails: this runs on every enqueue.
+function findNonJson(value: unknown, ancestors: Set<object>): { path: string; problem: string } | undefined {
   switch (typeof value) {
     case 'string':
     case 'boolean':
       return undefined;
     case 'number':
-      return Number.isFinite(value) ? undefined : `${path} is ${value}`;
+      return Number.isFinite(value) ? undefined : { path: '', problem: `is ${value}` };
     case 'bigint':
-      return `${path} is a BigInt`;
+      return { path: '', problem: 'is a BigInt' };
     case 'function':
-      return `${path} is a function`;
+      return { path: '', problem: 'is a function' };
     case 'symbol':
-      return `${path} is a symbol`;
+      return { path: '', problem: 'is a symbol' };
     case 'undefined':
-      return `${path} is undefined`;
+      return { path: '', problem: 'is undefined' };
   }
   if (value === null) return undefined;
-  const object = value as object;
-  if (ancestors.has(object)) return `${path} is a circular reference`;
+  const object = value as Record<string, unknown>;
+  if (ancestors.has(object)) return { path: '', problem: 'is a circular reference' };
+  const isArray = Array.isArray(object);
   const proto = Object.getPrototypeOf(object);
-  if (!Array.isArray(object) && proto !== Object.prototype && proto !== null) {
-    return `${path} is a ${object.constructor?.name ?? 'non-plain object'} (only plain objects and arrays survive JSON)`;
+  if (!isArray && proto !== Object.prototype && proto !== null) {
+    return { path: '', problem: `is a ${object.constructor?.name ?? 'non-plain object'} (only plain objects and arrays survive JSON)` };
   }
   ancestors.add(object);
   try {
-    for (const [key, child] of Object.entries(object)) {
-      const reason = findNonJson(child, Array.isArray(object) ? `${path}[${key}]` : `${path}.${key}`, ancestors);
-      if (reason) return reason;
+    for (const key of Object.keys(object)) {
+      const found = findNonJson(object[key], ancestors);
+      if (found) return { path: (isArray ? `[${key}]` : `.${key}`) + found.path, problem: found.problem };
     }
   } finally {
     ancestors.delete(object);

@@ -34,10 +34,16 @@ export class MiddlewareChain<Context, Result> {
     return this.entries.map((entry) => entry.name);
   }
 
+  /** A middleware that throws instead of returning a rejected promise is treated the same way. */
   run(context: Context, last: () => Promise<Result>): Promise<Result> {
     const entries = this.entries;
-    const step = (index: number): Promise<Result> =>
-      index === entries.length ? last() : entries[index]!.middleware(context, () => step(index + 1));
+    const step = (index: number): Promise<Result> => {
+      try {
+        return index === entries.length ? last() : entries[index]!.middleware(context, () => step(index + 1));
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    };
     return step(0);
   }
 

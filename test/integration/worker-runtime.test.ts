@@ -176,6 +176,13 @@ describe.each(stores)('worker runtime on the %s store', (_name, redisConfig) => 
   });
 });
 
+function looped(): Record<string, unknown> {
+  const list: unknown[] = [];
+  const object = { list };
+  list.push(object);
+  return object;
+}
+
 describe('bad input', () => {
   const app = createLagless({ logger: false });
   const W = app.defineWorker({ name: 'BadInputWorker', perform: () => undefined });
@@ -187,6 +194,8 @@ describe('bad input', () => {
     ['NaN', { n: Number.NaN }, /\$\.n is NaN/],
     ['Infinity', [1, Infinity], /\$\[1\] is Infinity/],
     ['a Date', { d: new Date() }, /\$\.d is a Date/],
+    ['NaN deep inside', { a: { b: [1, { c: Number.NaN }] } }, /\$\.a\.b\[1\]\.c is NaN/],
+    ['a circular reference', looped(), /\$\.list\[0\] is a circular reference/],
     ['undefined', undefined, /undefined/],
   ])('rejects args containing %s at enqueue and pushes nothing', async (_what, args, message) => {
     await expect(W.enqueue(args as never)).rejects.toMatchObject({ code: 'INVALID_ARGS', message });

@@ -23,6 +23,17 @@ describe('MiddlewareChain', () => {
     expect(await chain.run([], async () => 'x')).toBe('stopped');
   });
 
+  it('turns an entry that throws synchronously, before or after next, into a rejected run', async () => {
+    const boom = (): Promise<string> => {
+      throw new Error('boom');
+    };
+    const chain = new MiddlewareChain<string[], string>().add('pass', (_trace, next) => next()).add('boom', boom);
+    const run = chain.run([], async () => 'x');
+    expect(run).toBeInstanceOf(Promise);
+    await expect(run).rejects.toThrow('boom');
+    await expect(new MiddlewareChain<string[], string>().run([], boom)).rejects.toThrow('boom');
+  });
+
   it('explains unknown and duplicate names', () => {
     const chain = new MiddlewareChain<string[], string>().add('a', tracer('a'));
     expect(() => chain.insertBefore('zz', 'b', tracer('b'))).toThrow("No middleware named 'zz'; the chain has: a");
