@@ -37,7 +37,8 @@ export class RedisJobStore implements JobStore {
   readonly keys: RedisKeys;
   private readonly redis: Redis;
   private readonly waiter: SignalWaiter;
-  private readonly knownQueues = new Set<string>();
+  /** Keys of every queue this store has touched, built once: every call on the hot paths needs them. */
+  private readonly knownQueues = new Map<string, QueueKeys>();
 
   constructor(private readonly options: RedisJobStoreOptions) {
     this.keys = new RedisKeys(options.prefix ?? 'lagless');
@@ -63,11 +64,12 @@ export class RedisJobStore implements JobStore {
   }
 
   private q(queue: string): QueueKeys {
-    if (!this.knownQueues.has(queue)) {
-      this.knownQueues.add(queue);
+    let keys = this.knownQueues.get(queue);
+    if (!keys) {
+      this.knownQueues.set(queue, (keys = this.keys.queue(queue)));
       void this.redis.sadd(this.keys.queues(), queue).catch(() => this.knownQueues.delete(queue));
     }
-    return this.keys.queue(queue);
+    return keys;
   }
 
   private pushArgs(p: JobPushParams): [string[], (string | number)[]] {
