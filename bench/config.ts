@@ -31,7 +31,7 @@ const QUICK: BenchCounts = { jobs: 5_000, batch: 1_000, latencySamples: 100, mem
 const USAGE = 'usage: npm run bench [-- --quick] [-- --only enqueue,process,latency,memory,dedup,load-balancing] [-- --repeats N]';
 
 export function parseArgs(argv: string[]): BenchConfig {
-  const config: BenchConfig = { quick: false, counts: FULL, repeats: 3, concurrencies: [10, 50], only: [...SCENARIOS] };
+  const config: BenchConfig = { quick: false, counts: FULL, repeats: 5, concurrencies: [10, 50], only: [...SCENARIOS] };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     if (arg === '--quick') Object.assign(config, { quick: true, counts: QUICK });

@@ -1,7 +1,7 @@
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { Redis } from 'ioredis';
-import { startRedisServer, type RedisServerHandle } from '../src/sandbox/redis-server.js';
+import { startRedisServer, type RedisServerHandle } from '../dist/sandbox/redis-server.js';
 import type { BenchConfig } from './config.js';
 
 // A full collection between runs, so garbage left by one system is not collected on the other's clock.

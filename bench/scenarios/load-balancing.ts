@@ -1,5 +1,5 @@
-import { createLagless, RedisJobStore, type JobContext } from '../../src/index.js';
-import { startPostgresCluster, type PostgresCluster } from '../../src/sandbox/postgres-cluster.js';
+import { createLagless, RedisJobStore, type JobContext } from '../../dist/index.js';
+import { startPostgresCluster, type PostgresCluster } from '../../dist/sandbox/postgres-cluster.js';
 import { bestOf } from '../compare.js';
 import type { BenchContext } from '../context.js';
 import { countdown, sleep, timed, within, type Timed } from '../measure.js';

@@ -1,4 +1,4 @@
-import { createLagless, RedisJobStore, type LaglessApp } from '../../src/index.js';
+import { createLagless, RedisJobStore, type LaglessApp } from '../../dist/index.js';
 import type { BenchContext } from '../context.js';
 
 export const QUEUE = 'bench';
