@@ -36,7 +36,7 @@ export class WorkerRuntime {
   /** Every job this worker holds a lease on: performing, being acked, or waiting in `held`. */
   private readonly leased = new Map<string, JobLease>();
   /** Fetched jobs waiting for a slot, oldest first. */
-  private held: HeldJob[] = [];
+  private readonly held: HeldJob[] = [];
   private readonly running = new Set<Promise<void>>();
   /** Slots taken by jobs still in perform; a job being acked no longer holds one. */
   private performing = 0;
@@ -126,8 +126,8 @@ export class WorkerRuntime {
   private async fetchLoop(): Promise<void> {
     let next = 0;
     while (this.state === 'running') {
-      const free = this.concurrency + this.prefetch - this.performing - this.held.length;
-      if (free === 0) {
+      const room = this.concurrency + this.prefetch - this.performing - this.held.length;
+      if (room === 0) {
         await new Promise<void>((resolve) => (this.slotFreed = resolve));
         // Let every job finishing in this tick free its slot, so one fetch refills them all.
         await new Promise((resolve) => setImmediate(resolve));
@@ -135,9 +135,9 @@ export class WorkerRuntime {
       }
       let fetched = 0;
       try {
-        for (let i = 0; i < this.queues.length && fetched < free; i++) {
+        for (let i = 0; i < this.queues.length && fetched < room; i++) {
           const queue = this.queues[(next + i) % this.queues.length]!;
-          const jobs = await this.store.jobFetch({ queue, count: free - fetched, token: this.token, leaseMs: this.leaseMs, nowMs: this.now() });
+          const jobs = await this.store.jobFetch({ queue, count: room - fetched, token: this.token, leaseMs: this.leaseMs, nowMs: this.now() });
           for (const job of jobs) this.hold(queue, job.jid, job.raw);
           fetched += jobs.length;
         }
