@@ -25,15 +25,17 @@ export function dedupClientMiddleware(deps: { logger: Logger; metrics: JobMetric
 
     job.idempotency_key = jobIdempotency(worker, job.args).key;
     const delayMs = Math.max(0, (context.runAtMs ?? 0) - deps.now());
+    const wal = job.wal_locations;
     context.dedup = {
       key: job.idempotency_key,
       strategy: plan.strategy,
       idempotent: plan.idempotent,
       ttlMs: plan.ttlMs + delayMs,
-      preserveLatestWal: flags.enabled(PRESERVE_LATEST_WAL_FLAG),
+      // The flag only decides what happens to this enqueue's WAL positions: with none, there is nothing to ask it.
+      preserveLatestWal: wal !== undefined && flags.enabled(PRESERVE_LATEST_WAL_FLAG),
       rescheduleOnce: plan.rescheduleOnce,
-      ...(job.wal_locations ? { wal: job.wal_locations } : {}),
     };
+    if (wal) context.dedup.wal = wal;
 
     const result = await next();
     const pushed = context.pushResult;
