@@ -28,8 +28,8 @@ function libHelpers(lib: string): { name: string; source: string }[] {
 }
 
 /**
- * The helpers a script calls, directly or through other helpers, in lib order. Every `local function` line runs
- * on each call of a script, and Redis spends about as long on them as on a command, so a script carries only its own.
+ * The helpers a script calls, directly or through other helpers, in lib order. Every `local function` line makes a
+ * closure on each call of a script, so a script carries only the helpers it calls.
  */
 function usedHelpers(helpers: { name: string; source: string }[], body: string): string[] {
   const used = new Set<string>();

@@ -192,6 +192,22 @@ export function jobStoreConformance(name: string, open: () => Promise<{ store: J
         expect(Date.now() - before).toBeLessThan(5000);
       });
 
+      it('wakes a waiter while jobs remain after a fetch, and not once the list is empty', async () => {
+        const q = queue();
+        await push(q, 'a');
+        await push(q, 'b');
+        const waitMs = async (): Promise<number> => {
+          const before = Date.now();
+          await store.jobWait({ queues: [q], timeoutMs: 400 });
+          return Date.now() - before;
+        };
+        expect(await waitMs()).toBeLessThan(300);
+        expect(await fetchJids(q, 1)).toEqual(['a']);
+        expect(await waitMs()).toBeLessThan(300);
+        expect(await fetchJids(q, 1)).toEqual(['b']);
+        expect(await waitMs()).toBeGreaterThanOrEqual(390);
+      });
+
       it('returns when aborted', async () => {
         const abort = new AbortController();
         const waiting = store.jobWait({ queues: [queue()], timeoutMs: 10_000, signal: abort.signal });

@@ -44,8 +44,7 @@ for i = at + 1 + plain, #ARGV, 5 do
       rescheduled = ARGV[i + 2]
       local raw = ARGV[i + 3]
       if c.wal ~= '' then raw = wal_into_payload(raw, 'wal_locations', c.wal) end
-      redis.call('LPUSH', KEYS[5], raw)
-      if redis.call('LLEN', KEYS[6]) == 0 then redis.call('LPUSH', KEYS[6], '1') end
+      if redis.call('LPUSH', KEYS[5], raw) == 1 then wake_empty(KEYS[6]) end
       redis.call('HSET', KEYS[4], key, cookie_format({ strategy = c.strategy, owner = rescheduled, absorbed = 0, executing = '0', dx = 0, expires = now + tonumber(ARGV[i + 4]), wal = c.wal }))
       redis.call('HINCRBY', KEYS[3], 'rescheduled', 1)
     else
