@@ -76,7 +76,7 @@ export class RedisJobStore implements JobStore {
     const k = this.q(p.queue);
     const d = p.dedup;
     return [
-      [k.ready, k.schedule, k.jobs, k.signal, k.dedup, k.stats],
+      isDueNow(p) ? [k.dedup, k.stats, k.ready, k.signal] : [k.dedup, k.stats, k.schedule, k.jobs],
       [p.raw, p.jid, p.nowMs, p.runAtMs ?? 0, d?.key ?? '',
         `${d?.strategy === 'until_executed' ? 'D' : 'E'}${d?.idempotent ? 1 : 0}${d?.preserveLatestWal ? 1 : 0}`, d?.ttlMs ?? 0, encodeWal(d?.wal)],
     ];
@@ -297,8 +297,12 @@ export class RedisJobStore implements JobStore {
 }
 
 /** No dedup and due now: a two-key LPUSH script, far cheaper than the full push script's 7 keys and 10 args. */
+function isDueNow(p: JobPushParams): boolean {
+  return !(p.runAtMs && p.runAtMs > p.nowMs);
+}
+
 function isPlain(p: JobPushParams): boolean {
-  return !p.dedup && !(p.runAtMs && p.runAtMs > p.nowMs);
+  return !p.dedup && isDueNow(p);
 }
 
 function pushResult(reply: number | string, jid: string): JobPushResult {

@@ -62,14 +62,13 @@ describe('load-balanced jobs: routing, bad input and faults', () => {
     await app.migrate();
     expect(app.clientMiddleware.names()).toEqual(['load_balancing', 'deduplication']);
     expect(app.serverMiddleware.names()).toContain('load_balancing');
-    const ran: (string | undefined)[] = [];
-    const W = app.defineWorker({ name: 'FlaggedSticky', queue, dataConsistency: 'sticky', dataConsistencyFlag: 'replica_reads', perform: (_args: object, ctx: JobContext) => void ran.push(ctx.job.load_balancing_strategy) });
+    const W = app.defineWorker({ name: 'FlaggedSticky', queue, dataConsistency: 'sticky', dataConsistencyFlag: 'replica_reads', perform: () => undefined });
     const off = await W.enqueue({});
     await app.flags.set('replica_reads', true, { by: 'test' });
     const on = await W.enqueue({});
     await caughtUp(app);
     await app.worker({ queues: [queue], concurrency: 1 }).start();
-    await waitFor(() => ran.length === 2, 5000, 'two jobs');
+    await waitFor(() => lines.filter((l) => l.job_status === 'done').length === 2, 5000, 'two jobs done');
     const done = (jid: string) => lines.find((l) => l.jid === jid && l.job_status === 'done')!;
     // Evaluated again at execution: the flag is on now, but the first job carries no WAL to prove a replica has.
     expect(done(off.jid)).toMatchObject({ load_balancing_strategy: 'primary_no_wal' });
@@ -90,7 +89,8 @@ describe('load-balanced jobs: routing, bad input and faults', () => {
     await push('dedup-ahead', { wal_locations: { main: '0/1' }, dedup_wal_locations: { main: 'FFFF/0' } });
     await push('good', { wal_locations: { main: '0/1' } });
     await app.worker({ queues: [queue], concurrency: 1 }).start();
-    await waitFor(() => ran.length === 4, 5000, 'four jobs');
+    // Done lines are written once the ack is back, after perform: wait for them, not for the runs.
+    await waitFor(() => lines.filter((l) => l.job_status === 'done').length === 4, 5000, 'four jobs done');
     expect(Object.fromEntries(ran.map((r) => [r.jid, r.strategy]))).toEqual({ 'bad-lsn': 'primary', 'bad-type': 'primary', 'dedup-ahead': 'primary', good: 'replica' });
     const warnings = lines.filter((l) => l.level === 40 && /unusable WAL location/.test(String(l.msg)));
     expect(warnings.map((l) => l.jid).sort()).toEqual(['bad-lsn', 'bad-type']);
