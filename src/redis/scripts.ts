@@ -13,6 +13,7 @@ const SOURCES: ReadonlyMap<ScriptName, { lua: string; numberOfKeys: number }> = 
     const match = /^([a-z-]+)-(\d+)\.lua$/.exec(file);
     if (!match) continue;
     const name = match[1]!.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase()) as ScriptName;
+    if (sources.has(name)) throw new Error(`two Lua files define the script '${name}' in ${DIR.pathname}; remove the stale one`);
     const body = readFileSync(new URL(file, DIR), 'utf8');
     sources.set(name, { lua: [...usedHelpers(helpers, body), body].join('\n'), numberOfKeys: Number(match[2]) });
   }
