@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { serveDashboard } from '../web/serve.js';
 import { withAppOptions } from './app-options.js';
-import { CliError, loadApp, parsePositiveInt, type AppSource } from './load-app.js';
+import { CliError, loadApp, parseWholeNumber, type AppSource } from './load-app.js';
 
 interface DashboardCliOptions extends AppSource {
   port: string;
@@ -19,7 +19,7 @@ export function registerDashboard(program: Command): void {
     .option('--read-only', 'refuse every change and hide the controls')
     .option('--no-metrics', 'do not serve /metrics')
     .action(async (options: DashboardCliOptions) => {
-      const port = parsePositiveInt(options.port, '--port');
+      const port = parseWholeNumber(options.port, '--port');
       if (port > 65_535) throw new CliError(`--port must be at most 65535; got ${port}.`);
       const app = await loadApp(options);
       try {

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { withAppOptions } from './app-options.js';
-import { CliError, loadApp, parsePositiveInt, type AppSource } from './load-app.js';
+import { CliError, loadApp, parseWholeNumber, type AppSource } from './load-app.js';
 
 export function registerDead(program: Command): void {
   const dead = program.command('dead').description('inspect and retry jobs in the dead set');
@@ -10,7 +10,7 @@ export function registerDead(program: Command): void {
     .action(async (options: AppSource & { queue: string; limit: string }) => {
       const app = await loadApp(options);
       try {
-        const jobs = await app.store.jobList({ queue: options.queue, state: 'dead', offset: 0, limit: parsePositiveInt(options.limit, '--limit') });
+        const jobs = await app.store.jobList({ queue: options.queue, state: 'dead', offset: 0, limit: parseWholeNumber(options.limit, '--limit') });
         for (const job of jobs) console.log(job.raw);
         if (jobs.length === 0) console.error(`No dead jobs in queue '${options.queue}'.`);
       } finally {

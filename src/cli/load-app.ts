@@ -40,7 +40,7 @@ export function parseJsonArgument(text: string, what: string): unknown {
   }
 }
 
-export function parsePositiveInt(text: string, what: string, min = 1): number {
+export function parseWholeNumber(text: string, what: string, min = 1): number {
   const value = Number(text);
   if (text.trim() === '' || !Number.isInteger(value) || value < min) throw new CliError(`${what} must be a whole number >= ${min}; got '${text}'.`);
   return value;

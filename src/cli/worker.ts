@@ -1,7 +1,7 @@
 import { createServer } from 'node:http';
 import type { Command } from 'commander';
 import { withAppOptions } from './app-options.js';
-import { loadApp, parsePositiveInt } from './load-app.js';
+import { loadApp, parseWholeNumber } from './load-app.js';
 
 export function registerWorker(program: Command): void {
   withAppOptions(program.command('worker').description('run a worker pool until SIGTERM/SIGINT'))
@@ -13,15 +13,15 @@ export function registerWorker(program: Command): void {
     .action(async (options: { app?: string; queues?: string; concurrency: string; prefetch?: string; timeout: string; metricsPort?: string }) => {
       const app = await loadApp(options, { needsWorkers: true });
       const queues = options.queues?.split(',').filter(Boolean) ?? [...new Set(app.workers().map((w) => w.queue))];
-      const concurrency = parsePositiveInt(options.concurrency, '--concurrency');
-      const prefetch = options.prefetch === undefined ? concurrency : parsePositiveInt(options.prefetch, '--prefetch', 0);
+      const concurrency = parseWholeNumber(options.concurrency, '--concurrency');
+      const prefetch = options.prefetch === undefined ? concurrency : parseWholeNumber(options.prefetch, '--prefetch', 0);
       const worker = app.worker({ queues, concurrency, prefetch });
-      const timeoutMs = parsePositiveInt(options.timeout, '--timeout');
+      const timeoutMs = parseWholeNumber(options.timeout, '--timeout');
       const metrics = options.metricsPort
         ? createServer((req, res) => {
             if (req.url !== '/metrics') return void res.writeHead(404).end('not found; try /metrics\n');
             void app.metrics.metrics().then((text) => res.writeHead(200, { 'content-type': app.metrics.contentType }).end(text));
-          }).listen(parsePositiveInt(options.metricsPort, '--metrics-port'))
+          }).listen(parseWholeNumber(options.metricsPort, '--metrics-port'))
         : undefined;
       await worker.start();
       await new Promise<void>((resolve) => {

@@ -296,11 +296,11 @@ export class RedisJobStore implements JobStore {
   }
 }
 
-/** No dedup and due now: a two-key LPUSH script, far cheaper than the full push script's 7 keys and 10 args. */
 function isDueNow(p: JobPushParams): boolean {
   return !(p.runAtMs && p.runAtMs > p.nowMs);
 }
 
+/** No dedup and due now: a two-key LPUSH script, far cheaper than the full push script's 4 keys and 8 args. */
 function isPlain(p: JobPushParams): boolean {
   return !p.dedup && isDueNow(p);
 }
