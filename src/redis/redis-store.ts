@@ -1,6 +1,6 @@
 import { Redis, type RedisOptions } from 'ioredis';
 import { jidOf } from '../jobs/payload.js';
-import { decodeWal, encodeWal } from './wal-codec.js';
+import { newCookie, parseCookie } from './dedup-cookie.js';
 import { RedisKeys, type QueueKeys } from './keys.js';
 import { defineScripts, runScript } from './scripts.js';
 import { SignalWaiter } from './signal-waiter.js';
@@ -75,11 +75,12 @@ export class RedisJobStore implements JobStore {
   private pushArgs(p: JobPushParams): [string[], (string | number)[]] {
     const k = this.q(p.queue);
     const d = p.dedup;
-    return [
-      isDueNow(p) ? [k.dedup, k.stats, k.ready, k.signal] : [k.dedup, k.stats, k.schedule, k.jobs],
-      [p.raw, p.jid, p.nowMs, p.runAtMs ?? 0, d?.key ?? '',
-        `${d?.strategy === 'until_executed' ? 'D' : 'E'}${d?.idempotent ? 1 : 0}${d?.preserveLatestWal ? 1 : 0}`, d?.ttlMs ?? 0, encodeWal(d?.wal)],
-    ];
+    const args: (string | number)[] = d
+      ? [p.raw, d.key, newCookie({ strategy: d.strategy, ownerJid: p.jid, expiresAtMs: p.nowMs + d.ttlMs, wal: d.wal }), p.nowMs, `${d.idempotent ? 1 : 0}${d.preserveLatestWal ? 1 : 0}`]
+      : [p.raw, '', '', p.nowMs, ''];
+    if (isDueNow(p)) return [[k.dedup, k.stats, k.ready, k.signal], args];
+    args.push(p.runAtMs!, p.jid);
+    return [[k.dedup, k.stats, k.schedule, k.jobs], args];
   }
 
   async jobPush(params: JobPushParams): Promise<JobPushResult> {
@@ -245,20 +246,7 @@ export class RedisJobStore implements JobStore {
   }
 
   async dedupShow(p: { queue: string; key: string; nowMs: number }): Promise<DedupCookie | undefined> {
-    const k = this.keys.queue(p.queue);
-    const value = await this.redis.hget(k.dedup, p.key);
-    const match = value === null ? null : /^([ED])\|([^|]*)\|(\d+)\|([01])\|(\d+)\|(\d+)\|(.*)$/.exec(value);
-    if (!match || Number(match[6]) <= p.nowMs) return undefined;
-    return {
-      key: p.key,
-      strategy: match[1] === 'D' ? 'until_executed' : 'until_executing',
-      ownerJid: match[2]!,
-      absorbed: Number(match[3]),
-      executing: match[4] === '1',
-      absorbedWhileExecuting: Number(match[5]),
-      wal: decodeWal(match[7]!) ?? {},
-      ttlMs: Number(match[6]) - p.nowMs,
-    };
+    return parseCookie(p.key, await this.redis.hget(this.keys.queue(p.queue).dedup, p.key), p.nowMs);
   }
 
   async dedupReap(p: { queue: string; token: string; nowMs: number; limit: number; cursor: string }): Promise<{ released: number; cursor: string }> {
@@ -300,7 +288,7 @@ function isDueNow(p: JobPushParams): boolean {
   return !(p.runAtMs && p.runAtMs > p.nowMs);
 }
 
-/** No dedup and due now: a two-key LPUSH script, far cheaper than the full push script's 4 keys and 8 args. */
+/** No dedup and due now: a two-key LPUSH script, far cheaper than the full push script's 4 keys and 5-7 args. */
 function isPlain(p: JobPushParams): boolean {
   return !p.dedup && isDueNow(p);
 }

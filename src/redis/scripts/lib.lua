@@ -1,7 +1,7 @@
 --[[
   Shared helpers, prepended to every script by redis/scripts.ts.
 
-  Dedup cookie: one field of the queue's dedup hash, value
+  Dedup cookie: one field of the queue's dedup hash, value (also built and read by redis/dedup-cookie.ts)
     "<strategy E|D>|<owner jid>|<absorbed>|<executing 0|1>|<absorbed while executing>|<expires at ms>|<wal>"
   where <wal> is "db=HI/LO,db=HI/LO" (may be empty). A string, not cmsgpack: an empty map must stay a map.
   The expiry is set when the cookie is created and copied unchanged by every rewrite, so twins never extend it.
