@@ -32,7 +32,12 @@ import type { DashboardOptions } from './web/options.js';
 
 export interface LaglessConfig {
   /** Omit for the in-memory store (single process: the embedded default and a testing mode). */
-  redis?: { url: string; prefix?: string };
+  /**
+   * `enqueueTimeoutMs` bounds an enqueue and `commandTimeoutMs` every other store call (default 5 s each),
+   * including the time to reconnect; past it they reject with StoreUnavailableError (nothing written) or
+   * EnqueueOutcomeUnknownError (the reply was lost).
+   */
+  redis?: { url: string; prefix?: string; enqueueTimeoutMs?: number; commandTimeoutMs?: number };
   /** Named PostgreSQL databases (primary + replicas) for `app.db(name)`, `ctx.db(name)` and replica-aware execution. */
   databases?: Record<string, DatabaseConfig>;
   /** Feature flags (DESIGN §7): stored in `databases[flags.database ?? 'main']`, in memory without `databases`. */

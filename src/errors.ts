@@ -82,3 +82,29 @@ export class AfterCommitError extends LaglessError {
     super('AFTER_COMMIT_FAILED', `The transaction on '${database}' committed, but ${errors.length} callback(s) held until COMMIT failed: ${errors.map((e) => (e instanceof Error ? e.message : String(e))).join('; ')}. The data is saved; re-run the failed enqueues.`);
   }
 }
+
+/** Redis could not be reached (or did not answer) before the call's deadline; the call had no effect. */
+export class StoreUnavailableError extends LaglessError {
+  constructor(
+    readonly host: string,
+    readonly timeoutMs: number,
+    readonly setting: string,
+    readonly reason: string,
+  ) {
+    super('STORE_UNAVAILABLE', `Redis at ${host} did not answer within ${timeoutMs} ms (${reason}). Nothing was written; check that Redis is running and reachable, or raise ${setting}.`);
+  }
+}
+
+/**
+ * A push reached Redis but its reply was lost and the deadline passed before lagless could settle it: the job
+ * may or may not be queued. Look it up by `jid` before enqueueing again.
+ */
+export class EnqueueOutcomeUnknownError extends LaglessError {
+  constructor(
+    readonly jids: readonly string[],
+    readonly host: string,
+    readonly timeoutMs: number,
+  ) {
+    super('ENQUEUE_OUTCOME_UNKNOWN', `Redis at ${host} lost the reply to a push of ${jids.length === 1 ? `job ${jids[0]}` : `${jids.length} jobs (${jids.slice(0, 3).join(', ')}${jids.length > 3 ? ', ...' : ''})`} and did not come back within ${timeoutMs} ms: the job may or may not be queued. Look it up by jid before enqueueing again, or raise redis.enqueueTimeoutMs.`);
+  }
+}

@@ -48,4 +48,6 @@ export {
   DatabaseUnavailableError,
   UnknownDatabaseError,
   AfterCommitError,
+  StoreUnavailableError,
+  EnqueueOutcomeUnknownError,
 } from './errors.js';

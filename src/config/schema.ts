@@ -9,6 +9,8 @@ const configSchema = z
       .object({
         url: z.string().regex(/^rediss?:\/\//, 'must start with redis:// or rediss://'),
         prefix: z.string().regex(/^[A-Za-z0-9_.:-]{1,64}$/, 'use 1-64 letters, digits, _ . : or -').optional(),
+        enqueueTimeoutMs: z.number().int().min(1).optional(),
+        commandTimeoutMs: z.number().int().min(1).optional(),
       })
       .strict()
       .optional(),

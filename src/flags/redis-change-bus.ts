@@ -23,7 +23,8 @@ export class RedisFlagChangeBus implements FlagChangeBus {
   async subscribe(onNotice: (notice: FlagChangeNotice) => void, onResubscribed?: () => void): Promise<void> {
     // We resubscribe ourselves instead of ioredis's autoResubscribe: its internal SUBSCRIBE has no rejection
     // handler, and ours lets the reload run only once notices flow again (no window where one is missed).
-    const subscriber = this.redis.duplicate({ autoResubscribe: false });
+    // A subscriber connection may queue its SUBSCRIBE until connected (the command connection it copies may not).
+    const subscriber = this.redis.duplicate({ autoResubscribe: false, enableOfflineQueue: true });
     this.subscriber = subscriber;
     // Swallow connection errors here (ioredis reconnects by itself); an unhandled 'error' would crash the app.
     subscriber.on('error', () => undefined);

@@ -31,8 +31,8 @@ export interface JobPayload {
 /**
  * Stored form: `queue` is implied by the key the job lives in, and `enqueued_at` is left out while it equals
  * `created_at`; both come back in decodePayload. Waiting jobs are the bulk of Redis memory, so every byte counts.
- * Invariant: `jid` is the first field and `idempotency_key` the second (when present); the fetch script finds
- * them by their first occurrence, which a nested "jid" inside args can then never shadow.
+ * Invariant: `jid` is the first field and `idempotency_key` the second (when present); the fetch script reads
+ * them from that prefix without decoding the payload (payloadIds).
  */
 export function encodePayload(job: JobPayload): string {
   // One pass into a fresh object (spreads cost several times the stringify itself on the hot path).
@@ -45,11 +45,24 @@ export function encodePayload(job: JobPayload): string {
   return JSON.stringify(out);
 }
 
-const JID = /"jid":"([\w-]+)"/;
+const OWN_PREFIX = /^\{"jid":"([^"\\]+)"(?:,"idempotency_key":"([\w-]+)")?/;
 
-/** The jid of a stored payload without parsing it (the invariant above makes the first match the job's). */
-export function jidOf(raw: string): string | undefined {
-  return JID.exec(raw)?.[1];
+/**
+ * The ids a fetch leases a payload under, as the Lua fetch reads them (scripts/lib.lua payload_ids): lagless's
+ * own payloads by their prefix, any other JSON by decoding it, so a "jid" nested in args is never taken.
+ */
+export function payloadIds(raw: string): { jid?: string; idempotencyKey?: string } {
+  const own = OWN_PREFIX.exec(raw);
+  if (own) return own[2] ? { jid: own[1], idempotencyKey: own[2] } : { jid: own[1] };
+  try {
+    const job = JSON.parse(raw) as { jid?: unknown; idempotency_key?: unknown } | null;
+    if (typeof job !== 'object' || job === null) return {};
+    const key = typeof job.idempotency_key === 'string' && /^[\w-]+$/.test(job.idempotency_key) ? job.idempotency_key : undefined;
+    const jid = typeof job.jid === 'string' && job.jid !== '' ? job.jid : undefined;
+    return { ...(jid && { jid }), ...(key && { idempotencyKey: key }) };
+  } catch {
+    return {};
+  }
 }
 
 export function decodePayload(raw: string, queue: string): JobPayload {

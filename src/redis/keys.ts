@@ -17,6 +17,8 @@ export interface QueueKeys {
   stats: string;
   signal: string;
   lock: string;
+  /** Recently pushed jids (jid → when it may be forgotten, ms): makes a resent push a no-op. */
+  pushed: string;
 }
 
 export class RedisKeys {
@@ -36,7 +38,13 @@ export class RedisKeys {
       stats: `${base}stats`,
       signal: `${base}signal`,
       lock: `${base}lock`,
+      pushed: `${base}pushed`,
     };
+  }
+
+  /** A worker's last fetch from a queue (fetch id and the jids it leased), so a resent fetch leases nothing twice. */
+  lastFetch(queue: string, token: string): string {
+    return `${this.prefix}:{${queue}}:fetch:${token}`;
   }
 
   /** Set of known queue names; outside any queue's slot, so only written outside scripts. */

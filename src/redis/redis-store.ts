@@ -1,5 +1,7 @@
-import { Redis, type RedisOptions } from 'ioredis';
-import { jidOf } from '../jobs/payload.js';
+import { Redis, type ChainableCommander, type RedisOptions } from 'ioredis';
+import { EnqueueOutcomeUnknownError, StoreUnavailableError } from '../errors.js';
+import { payloadIds } from '../jobs/payload.js';
+import { DEADLINE_CONNECTION_OPTIONS, DeadlineCalls, type DeadlineCallOptions } from './deadline-calls.js';
 import { newCookie, parseCookie } from './dedup-cookie.js';
 import { RedisKeys, type QueueKeys } from './keys.js';
 import { defineScripts, runScript } from './scripts.js';
@@ -28,6 +30,10 @@ const PUSH_READY_CHUNK = 1000;
 export interface RedisJobStoreOptions {
   url: string;
   prefix?: string;
+  /** How long an enqueue waits for Redis (connecting, reconnecting, its reply) before it rejects. Default 5 s. */
+  enqueueTimeoutMs?: number;
+  /** The same for every other call: fetch, ack, CLI and dashboard reads, shutdown hand-backs. Default 5 s. */
+  commandTimeoutMs?: number;
   /** Called on connection loss and recovery, so operators see what happened. */
   onConnectionEvent?: (event: 'lost' | 'restored', detail: string) => void;
   redisOptions?: RedisOptions;
@@ -39,17 +45,49 @@ export class RedisJobStore implements JobStore {
   private readonly waiter: SignalWaiter;
   /** Keys of every queue this store has touched, built once: every call on the hot paths needs them. */
   private readonly knownQueues = new Map<string, QueueKeys>();
+  /** host:port, named in every error. */
+  readonly host: string;
+  private readonly calls: DeadlineCalls;
+  private readonly commandCall: DeadlineCallOptions;
+  private readonly enqueueTimeoutMs: number;
+  /**
+   * How long a pushed jid is remembered: a push is resent only before its caller's deadline, so twice the enqueue
+   * deadline covers every resend with room for the time the first write took.
+   */
+  private readonly pushWindowMs: number;
+  private fetches = 0;
 
   constructor(private readonly options: RedisJobStoreOptions) {
     this.keys = new RedisKeys(options.prefix ?? 'lagless');
-    this.redis = this.connect('commands');
-    this.waiter = new SignalWaiter(() => this.connect('wake-up'));
+    this.host = hostOf(options.url);
+    this.enqueueTimeoutMs = options.enqueueTimeoutMs ?? 5000;
+    this.pushWindowMs = 2 * this.enqueueTimeoutMs + 1000;
+    const commandTimeoutMs = options.commandTimeoutMs ?? 5000;
+    this.commandCall = { timeoutMs: commandTimeoutMs, unavailable: (reason) => new StoreUnavailableError(this.host, commandTimeoutMs, 'redis.commandTimeoutMs', reason) };
+    this.redis = this.connect('commands', DEADLINE_CONNECTION_OPTIONS);
+    this.calls = new DeadlineCalls(this.redis);
+    // A blocking wake-up wait may be queued and resent by ioredis: it writes nothing and its caller has a timeout.
+    this.waiter = new SignalWaiter(() => this.connect('wake-up', { maxRetriesPerRequest: null }));
   }
 
-  private connect(role: string): Redis {
-    // maxRetriesPerRequest: null queues commands while Redis is away and sends them after reconnecting, so a
-    // restart delays work instead of failing it; the default retry strategy backs off up to 2 s.
-    const redis = new Redis(this.options.url, { maxRetriesPerRequest: null, ...this.options.redisOptions });
+  /** Any call but a push: bounded by redis.commandTimeoutMs. */
+  private command<T>(send: () => Promise<T>): Promise<T> {
+    return this.calls.call(send, this.commandCall);
+  }
+
+  /** A push of these jobs: bounded by redis.enqueueTimeoutMs; a lost reply past the deadline is an unknown outcome. */
+  private enqueueCall<T>(jids: string[], send: () => Promise<T>): Promise<T> {
+    const timeoutMs = this.enqueueTimeoutMs;
+    return this.calls.call(send, {
+      timeoutMs,
+      unavailable: (reason) => new StoreUnavailableError(this.host, timeoutMs, 'redis.enqueueTimeoutMs', reason),
+      outcomeUnknown: () => new EnqueueOutcomeUnknownError(jids, this.host, timeoutMs),
+    });
+  }
+
+  private connect(role: string, roleOptions: RedisOptions): Redis {
+    // The default retry strategy reconnects with a backoff of up to 2 s, for ever; callers' deadlines bound the wait.
+    const redis = new Redis(this.options.url, { ...roleOptions, ...this.options.redisOptions });
     defineScripts(redis);
     let lost = false;
     redis.on('error', (error: Error) => {
@@ -67,7 +105,7 @@ export class RedisJobStore implements JobStore {
     let keys = this.knownQueues.get(queue);
     if (!keys) {
       this.knownQueues.set(queue, (keys = this.keys.queue(queue)));
-      void this.redis.sadd(this.keys.queues(), queue).catch(() => this.knownQueues.delete(queue));
+      void this.command(() => this.redis.sadd(this.keys.queues(), queue)).catch(() => this.knownQueues.delete(queue));
     }
     return keys;
   }
@@ -76,34 +114,33 @@ export class RedisJobStore implements JobStore {
     const k = this.q(p.queue);
     const d = p.dedup;
     const args: (string | number)[] = d
-      ? [p.raw, d.key, newCookie({ strategy: d.strategy, ownerJid: p.jid, expiresAtMs: p.nowMs + d.ttlMs, wal: d.wal }), p.nowMs, `${d.idempotent ? 1 : 0}${d.preserveLatestWal ? 1 : 0}`]
-      : [p.raw, '', '', p.nowMs, ''];
-    if (isDueNow(p)) return [[k.dedup, k.stats, k.ready, k.signal], args];
-    args.push(p.runAtMs!, p.jid);
-    return [[k.dedup, k.stats, k.schedule, k.jobs], args];
+      ? [p.raw, d.key, newCookie({ strategy: d.strategy, ownerJid: p.jid, expiresAtMs: p.nowMs + d.ttlMs, wal: d.wal }), p.nowMs, `${d.idempotent ? 1 : 0}${d.preserveLatestWal ? 1 : 0}`, p.jid, this.pushWindowMs]
+      : [p.raw, '', '', p.nowMs, '', p.jid, this.pushWindowMs];
+    if (isDueNow(p)) return [[k.dedup, k.stats, k.ready, k.signal, k.pushed], args];
+    args.push(p.runAtMs!);
+    return [[k.dedup, k.stats, k.schedule, k.jobs, k.pushed], args];
   }
 
   async jobPush(params: JobPushParams): Promise<JobPushResult> {
     if (isPlain(params)) {
       const k = this.q(params.queue);
-      await runScript<number>(this.redis, 'pushReady', [k.ready, k.signal], [params.raw]);
+      await this.enqueueCall([params.jid], () => runScript<number>(this.redis, 'pushReady', [k.ready, k.signal, k.pushed], [this.pushWindowMs, params.raw]));
       return { pushed: true, jid: params.jid };
     }
     const [keys, args] = this.pushArgs(params);
-    return pushResult(await runScript<number | string>(this.redis, 'push', keys, args), params.jid);
+    return pushResult(await this.enqueueCall([params.jid], () => runScript<number | string>(this.redis, 'push', keys, args)), params.jid);
   }
 
   async jobPushMany(params: JobPushParams[]): Promise<JobPushResult[]> {
     // In input order: a run of plain jobs for one queue goes out as one pushReady call (chunked), every other
     // job as its own push script; all of it in one pipeline, so one round trip.
-    const pipeline = this.redis.pipeline();
+    const calls: { script: 'push' | 'pushReady'; keys: string[]; args: (string | number)[] }[] = [];
     const replyIndex: (number | undefined)[] = [];
-    let commands = 0;
     let run: { queue: string; raws: string[] } | undefined;
     const flushRun = (): void => {
       if (!run) return;
       const k = this.q(run.queue);
-      for (let i = 0; i < run.raws.length; i += PUSH_READY_CHUNK, commands++) runScript(pipeline, 'pushReady', [k.ready, k.signal], run.raws.slice(i, i + PUSH_READY_CHUNK));
+      for (let i = 0; i < run.raws.length; i += PUSH_READY_CHUNK) calls.push({ script: 'pushReady', keys: [k.ready, k.signal, k.pushed], args: [this.pushWindowMs, ...run.raws.slice(i, i + PUSH_READY_CHUNK)] });
       run = undefined;
     };
     for (const p of params) {
@@ -113,24 +150,29 @@ export class RedisJobStore implements JobStore {
         replyIndex.push(undefined);
       } else {
         flushRun();
-        runScript(pipeline, 'push', ...this.pushArgs(p));
-        replyIndex.push(commands++);
+        replyIndex.push(calls.length);
+        const [keys, args] = this.pushArgs(p);
+        calls.push({ script: 'push', keys, args });
       }
     }
     flushRun();
-    const replies = (await pipeline.exec()) ?? [];
-    for (const [error] of replies) if (error) throw error;
+    // A resent pipeline pushes nothing twice: every push script skips a jid it has already pushed.
+    const replies = await this.enqueueCall(params.map((p) => p.jid), async () => {
+      const pipeline = this.redis.pipeline();
+      for (const call of calls) runScript(pipeline, call.script, call.keys, call.args);
+      return execPipeline(pipeline);
+    });
     return params.map((p, i) => {
       const index = replyIndex[i];
-      return index === undefined ? { pushed: true, jid: p.jid } : pushResult(replies[index]![1] as number | string, p.jid);
+      return index === undefined ? { pushed: true, jid: p.jid } : pushResult(replies[index] as number | string, p.jid);
     });
   }
 
   async jobFetch(p: JobFetchParams): Promise<FetchedJob[]> {
     const k = this.q(p.queue);
-    const flat = await runScript<string[]>(this.redis, 'fetch', [k.ready, k.leases, k.active, k.signal, k.dedup], [
-      Math.min(p.count, FETCH_MAX), p.token, p.nowMs + p.leaseMs, p.nowMs,
-    ]);
+    const keys = [k.ready, k.leases, k.active, k.signal, k.dedup, this.keys.lastFetch(p.queue, p.token)];
+    const args = [Math.min(p.count, FETCH_MAX), p.token, p.nowMs + p.leaseMs, p.nowMs, p.fetchId ?? String(++this.fetches), p.leaseMs];
+    const flat = await this.command(() => runScript<string[]>(this.redis, 'fetch', keys, args));
     const jobs: FetchedJob[] = [];
     for (let i = 0; i < flat.length; i += 2) jobs.push({ jid: flat[i]!, raw: flat[i + 1]! });
     return jobs;
@@ -149,7 +191,7 @@ export class RedisJobStore implements JobStore {
     for (const j of params.jobs) if (j.strategy) strategies.set(j.strategy, (strategies.get(j.strategy) ?? 0) + 1);
     const args: (string | number)[] = [params.nowMs, params.token, strategies.size, ...[...strategies].flat(), plain.length, ...plain.map((j) => j.jid)];
     for (const j of settled) args.push(j.jid, j.dedupKey!, j.rescheduleJid ?? '', j.rescheduleRaw ?? '', j.rescheduleTtlMs ?? 0);
-    const flat = await runScript<(string | number)[]>(this.redis, 'ack', [k.leases, k.active, k.stats, k.dedup, k.ready, k.signal], args);
+    const flat = await this.command(() => runScript<(string | number)[]>(this.redis, 'ack', [k.leases, k.active, k.stats, k.dedup, k.ready, k.signal], args));
     const results = new Map<JobAckItem, JobAckResult>();
     [...plain, ...settled].forEach((j, i) => {
       const rescheduled = String(flat[i * 2 + 1]);
@@ -169,43 +211,41 @@ export class RedisJobStore implements JobStore {
 
   private async later(p: JobLaterParams, target: string, kind: string): Promise<boolean> {
     const k = this.q(p.queue);
-    const moved = await runScript<number>(this.redis, 'later', [k.leases, k.active, target, k.jobs, k.dedup, k.stats], [
-      p.jid, p.token, p.raw, p.runAtMs, kind, p.dedupKey ?? '', p.nowMs, p.strategy ?? '',
-    ]);
+    const args = [p.jid, p.token, p.raw, p.runAtMs, kind, p.dedupKey ?? '', p.nowMs, p.strategy ?? ''];
+    const moved = await this.command(() => runScript<number>(this.redis, 'later', [k.leases, k.active, target, k.jobs, k.dedup, k.stats], args));
     return moved === 1;
   }
 
   async jobRequeue(params: { queue: string; token: string; jids: string[] }): Promise<number> {
     if (params.jids.length === 0) return 0;
     const k = this.q(params.queue);
-    return runScript<number>(this.redis, 'requeue', [k.leases, k.active, k.ready, k.signal], [params.token, ...params.jids]);
+    return this.command(() => runScript<number>(this.redis, 'requeue', [k.leases, k.active, k.ready, k.signal], [params.token, ...params.jids]));
   }
 
   async leaseRenew(params: { queue: string; token: string; jids: string[]; leaseMs: number; nowMs: number }): Promise<void> {
     if (params.jids.length === 0) return;
     const expires = params.nowMs + params.leaseMs;
     // XX: only extend leases that still exist; a lease already recovered by maintenance is not brought back.
-    await this.redis.zadd(this.q(params.queue).leases, 'XX', ...params.jids.flatMap((jid) => [expires, jid]));
+    const leases = this.q(params.queue).leases;
+    await this.command(() => this.redis.zadd(leases, 'XX', ...params.jids.flatMap((jid) => [expires, jid])));
   }
 
   async queueMaintain(p: QueueMaintainParams): Promise<QueueMaintainResult | undefined> {
     const k = this.q(p.queue);
-    const result = await runScript<[number, number, number] | null>(
-      this.redis, 'maintain', [k.ready, k.schedule, k.retry, k.dead, k.jobs, k.leases, k.active, k.signal, k.lock],
-      [p.token, p.nowMs, p.lockMs, p.limit, p.deadMaxSize, p.deadMaxAgeMs],
-    );
+    const keys = [k.ready, k.schedule, k.retry, k.dead, k.jobs, k.leases, k.active, k.signal, k.lock];
+    const result = await this.command(() => runScript<[number, number, number] | null>(this.redis, 'maintain', keys, [p.token, p.nowMs, p.lockMs, p.limit, p.deadMaxSize, p.deadMaxAgeMs]));
     return result ? { promoted: result[0], recovered: result[1], trimmed: result[2] } : undefined;
   }
 
   async queueSizes(queue: string): Promise<QueueSizes> {
     const k = this.keys.queue(queue);
-    const replies = await this.redis.pipeline().llen(k.ready).zcard(k.schedule).zcard(k.retry).zcard(k.dead).hlen(k.active).hlen(k.dedup).exec();
-    const [ready, scheduled, retry, dead, inFlight, dedupKeys] = (replies ?? []).map(([, value]) => Number(value));
+    const replies = await this.command(() => execPipeline(this.redis.pipeline().llen(k.ready).zcard(k.schedule).zcard(k.retry).zcard(k.dead).hlen(k.active).hlen(k.dedup)));
+    const [ready, scheduled, retry, dead, inFlight, dedupKeys] = replies.map(Number);
     return { ready: ready!, scheduled: scheduled!, retry: retry!, dead: dead!, inFlight: inFlight!, dedupKeys: dedupKeys! };
   }
 
   async queueCounters(queue: string): Promise<QueueCounters> {
-    const stats = await this.redis.hgetall(this.keys.queue(queue).stats);
+    const stats = await this.command(() => this.redis.hgetall(this.keys.queue(queue).stats));
     const decisions: Record<string, number> = {};
     for (const [field, value] of Object.entries(stats)) if (field.startsWith('lb:')) decisions[field.slice(3)] = Number(value);
     const count = (field: string): number => Number(stats[field] ?? 0);
@@ -213,21 +253,21 @@ export class RedisJobStore implements JobStore {
   }
 
   async queueList(): Promise<string[]> {
-    return (await this.redis.smembers(this.keys.queues())).sort();
+    return (await this.command(() => this.redis.smembers(this.keys.queues()))).sort();
   }
 
   async jobList(p: { queue: string; state: JobState; offset: number; limit: number }): Promise<StoredJob[]> {
     const k = this.keys.queue(p.queue);
     const end = p.offset + p.limit - 1;
     if (p.state === 'ready') {
-      const raws = await this.redis.lrange(k.ready, -end - 1, -p.offset - 1);
-      return raws.reverse().map((raw) => ({ jid: jidOf(raw) ?? '', raw }));
+      const raws = await this.command(() => this.redis.lrange(k.ready, -end - 1, -p.offset - 1));
+      return raws.reverse().map((raw) => ({ jid: payloadIds(raw).jid ?? '', raw }));
     }
     const set = { scheduled: k.schedule, retry: k.retry, dead: k.dead, active: k.leases }[p.state];
-    const flat = p.state === 'dead' ? await this.redis.zrevrange(set, p.offset, end, 'WITHSCORES') : await this.redis.zrange(set, String(p.offset), String(end), 'WITHSCORES');
+    const flat = await this.command(() => (p.state === 'dead' ? this.redis.zrevrange(set, p.offset, end, 'WITHSCORES') : this.redis.zrange(set, String(p.offset), String(end), 'WITHSCORES')));
     const jids = flat.filter((_, i) => i % 2 === 0);
     if (jids.length === 0) return [];
-    const raws = p.state === 'active' ? await this.redis.hmget(k.active, ...jids) : await this.redis.hmget(k.jobs, ...jids);
+    const raws = await this.command(() => this.redis.hmget(p.state === 'active' ? k.active : k.jobs, ...jids));
     return jids.map((jid, i) => {
       const raw = raws[i] ?? '';
       return { jid, raw: p.state === 'active' ? raw.slice(raw.indexOf('|') + 1) : raw, score: Number(flat[i * 2 + 1]) };
@@ -236,17 +276,17 @@ export class RedisJobStore implements JobStore {
 
   async jobRetryNow(p: { queue: string; jid: string; from: 'dead' | 'retry'; nowMs: number }): Promise<boolean> {
     const k = this.q(p.queue);
-    return (await runScript<number>(this.redis, 'retryNow', [p.from === 'dead' ? k.dead : k.retry, k.jobs, k.ready, k.signal], [p.jid])) === 1;
+    return (await this.command(() => runScript<number>(this.redis, 'retryNow', [p.from === 'dead' ? k.dead : k.retry, k.jobs, k.ready, k.signal], [p.jid]))) === 1;
   }
 
   async jobDelete(p: { queue: string; jid: string; from: 'dead' | 'retry' | 'scheduled' }): Promise<boolean> {
     const k = this.keys.queue(p.queue);
     const set = { dead: k.dead, retry: k.retry, scheduled: k.schedule }[p.from];
-    return (await runScript<number>(this.redis, 'delete', [set, k.jobs, k.dedup], [p.jid])) === 1;
+    return (await this.command(() => runScript<number>(this.redis, 'delete', [set, k.jobs, k.dedup], [p.jid]))) === 1;
   }
 
   async dedupShow(p: { queue: string; key: string; nowMs: number }): Promise<DedupCookie | undefined> {
-    return parseCookie(p.key, await this.redis.hget(this.keys.queue(p.queue).dedup, p.key), p.nowMs);
+    return parseCookie(p.key, await this.command(() => this.redis.hget(this.keys.queue(p.queue).dedup, p.key)), p.nowMs);
   }
 
   async dedupReap(p: { queue: string; token: string; nowMs: number; limit: number; cursor: string }): Promise<{ released: number; cursor: string }> {
@@ -256,7 +296,8 @@ export class RedisJobStore implements JobStore {
     let cursor = p.cursor;
     // HSCAN pages of ~200 cookies; the cursor carries over so every cookie gets its turn, however many are alive.
     for (let scanned = 0; scanned < p.limit; scanned += 200) {
-      const [next, ...pairs] = await runScript<string[]>(this.redis, 'dedupOrphans', keys, [p.nowMs, cursor]);
+      const from = cursor;
+      const [next, ...pairs] = await this.command(() => runScript<string[]>(this.redis, 'dedupOrphans', keys, [p.nowMs, from]));
       cursor = next!;
       for (let i = 0; i < pairs.length; i += 2) candidates.set(pairs[i + 1]!, pairs[i]!);
       if (cursor === '0') break;
@@ -264,12 +305,12 @@ export class RedisJobStore implements JobStore {
     if (candidates.size === 0) return { released: 0, cursor };
     // Owners still waiting in the ready list are alive; read it in chunks so Redis is never blocked for long.
     for (let start = 0; candidates.size > 0; start += 1000) {
-      const chunk = await this.redis.lrange(k.ready, start, start + 999);
-      for (const raw of chunk) candidates.delete(jidOf(raw) ?? '');
+      const chunk = await this.command(() => this.redis.lrange(k.ready, start, start + 999));
+      for (const raw of chunk) candidates.delete(payloadIds(raw).jid ?? '');
       if (chunk.length < 1000) break;
     }
     if (candidates.size === 0) return { released: 0, cursor };
-    const released = await runScript<number>(this.redis, 'dedupOrphans', keys, [p.nowMs, '', p.token, ...[...candidates].flatMap(([owner, key]) => [key, owner])]);
+    const released = await this.command(() => runScript<number>(this.redis, 'dedupOrphans', keys, [p.nowMs, '', p.token, ...[...candidates].flatMap(([owner, key]) => [key, owner])]));
     return { released, cursor };
   }
 
@@ -280,8 +321,22 @@ export class RedisJobStore implements JobStore {
 
   async close(): Promise<void> {
     this.waiter.close();
-    await this.redis.quit().catch(() => this.redis.disconnect());
+    // QUIT lets replies in flight arrive first, but a hung Redis would never answer it.
+    if (this.redis.status === 'ready') await Promise.race([this.redis.quit().catch(() => undefined), new Promise((resolve) => setTimeout(resolve, 1000).unref())]);
+    this.redis.disconnect();
   }
+}
+
+/** A pipeline's replies, or its first error (so a deadline call sees an unsent or aborted pipeline as such). */
+async function execPipeline(pipeline: ChainableCommander): Promise<unknown[]> {
+  const replies = (await pipeline.exec()) ?? [];
+  for (const [error] of replies) if (error) throw error;
+  return replies.map(([, value]) => value);
+}
+
+function hostOf(url: string): string {
+  const { hostname, port } = new URL(url);
+  return `${hostname}:${port || 6379}`;
 }
 
 function isDueNow(p: JobPushParams): boolean {

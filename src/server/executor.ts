@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { Database } from '../db/database.js';
-import { LaglessError, UnknownDatabaseError, UnknownWorkerError } from '../errors.js';
+import { LaglessError, MalformedPayloadError, UnknownDatabaseError, UnknownWorkerError } from '../errors.js';
 import { newJid } from '../jobs/jid.js';
 import { decodePayload, encodePayload, type JobPayload } from '../jobs/payload.js';
 import { Snooze } from '../jobs/snooze.js';
@@ -37,6 +37,9 @@ export class JobExecutor {
     let job: JobPayload;
     try {
       job = decodePayload(fetched.raw, queue);
+      // Settling goes by jid, and the store knows this job only by its lease id: a payload that names another
+      // id (or the id of another job in flight) could never be settled, and would run again after every lease.
+      if (job.jid !== fetched.jid) throw new MalformedPayloadError(`its "jid" ${JSON.stringify(job.jid)} is not the id it was leased under (${fetched.jid}); another job in flight may carry the same jid`);
     } catch (error) {
       return this.bury(queue, fetched.jid, unreadablePayload(fetched, error as Error), error as Error);
     }

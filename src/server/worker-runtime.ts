@@ -49,6 +49,9 @@ export class WorkerRuntime {
   private readonly wakeUp = new AbortController();
   private slotFreed?: () => void;
   private readonly now: () => number;
+  /** Fetch ids that got no reply, by queue: the next fetch of that queue resends the id, so no job is leased twice. */
+  private readonly unanswered = new Map<string, string>();
+  private fetches = 0;
 
   constructor(
     private readonly store: JobStore,
@@ -137,7 +140,10 @@ export class WorkerRuntime {
       try {
         for (let i = 0; i < this.queues.length && fetched < room; i++) {
           const queue = this.queues[(next + i) % this.queues.length]!;
-          const jobs = await this.store.jobFetch({ queue, count: room - fetched, token: this.token, leaseMs: this.leaseMs, nowMs: this.now() });
+          const fetchId = this.unanswered.get(queue) ?? String(++this.fetches);
+          this.unanswered.set(queue, fetchId);
+          const jobs = await this.store.jobFetch({ queue, count: room - fetched, token: this.token, leaseMs: this.leaseMs, nowMs: this.now(), fetchId });
+          this.unanswered.delete(queue);
           for (const job of jobs) this.hold(queue, job.jid, job.raw);
           fetched += jobs.length;
         }

@@ -7,6 +7,7 @@ import type { WalLocations } from '../jobs/payload.js';
  * Times are epoch ms from the caller's injected clock.
  */
 export interface JobStore {
+  /** Idempotent by jid: a jid pushed in the last few seconds is not pushed again (a resend after a lost reply). */
   jobPush(params: JobPushParams): Promise<JobPushResult>;
   /** One round trip for the whole batch; results in input order. */
   jobPushMany(params: JobPushParams[]): Promise<JobPushResult[]>;
@@ -87,9 +88,15 @@ export interface JobFetchParams {
   token: string;
   leaseMs: number;
   nowMs: number;
+  /**
+   * Names this fetch for a resend: a fetch whose reply was lost, sent again with the same id, hands back the jobs
+   * the first one leased (those still held) and leases no more. Default: a fresh id per call.
+   */
+  fetchId?: string;
 }
 
 export interface FetchedJob {
+  /** The lease id: settle the job under this id, whatever its payload says (a foreign payload may disagree). */
   jid: string;
   /**
    * The payload; for a job owning its dedup cookie, with the cookie's WAL locations written in as

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { jidOf } from '../jobs/payload.js';
+import { payloadIds } from '../jobs/payload.js';
 import { CookieJar, raiseWal, type MemoryCookie } from './memory-cookies.js';
 import { Deque } from './deque.js';
 import {
@@ -36,9 +36,14 @@ interface MemoryQueue {
   lock?: { token: string; expiresAtMs: number };
   waiters: Set<() => void>;
   counters: QueueCounters;
+  /** Recently pushed jid → when it may be forgotten (ms), in push order: a repeated push of a jid is a no-op. */
+  pushed: Map<string, number>;
+  /** Each worker token's last fetch, so a fetch repeated with the same id leases nothing twice. */
+  lastFetch: Map<string, { id: string; jids: string[] }>;
 }
 
-const IDEMPOTENCY_KEY = /"idempotency_key":"([\w-]+)"/;
+/** How long a pushed jid is remembered; the Redis store derives its window from its enqueue deadline. */
+const PUSH_WINDOW_MS = 11_000;
 
 /** Like the Lua fetch: write the cookie's WAL into the payload; a payload that is not JSON stays as it is. */
 function withDedupWal(raw: string, wal: Record<string, string>): string {
@@ -47,6 +52,10 @@ function withDedupWal(raw: string, wal: Record<string, string>): string {
   } catch {
     return raw;
   }
+}
+
+function sha1(text: string): string {
+  return createHash('sha1').update(text).digest('hex');
 }
 
 function countDecision(counters: QueueCounters, strategy: string): void {
@@ -67,7 +76,7 @@ export class MemoryJobStore implements JobStore {
   private q(name: string): MemoryQueue {
     let queue = this.queues.get(name);
     if (!queue) {
-      queue = { ready: new Deque(), schedule: new Map(), retry: new Map(), dead: new Map(), active: new Map(), cookies: new CookieJar(), waiters: new Set(), counters: { processed: 0, failed: 0, deduplicated: 0, rescheduled: 0, decisions: {} } };
+      queue = { ready: new Deque(), schedule: new Map(), retry: new Map(), dead: new Map(), active: new Map(), cookies: new CookieJar(), waiters: new Set(), counters: { processed: 0, failed: 0, deduplicated: 0, rescheduled: 0, decisions: {} }, pushed: new Map(), lastFetch: new Map() };
       this.queues.set(name, queue);
     }
     return queue;
@@ -82,7 +91,13 @@ export class MemoryJobStore implements JobStore {
 
   async jobPush(p: JobPushParams): Promise<JobPushResult> {
     const queue = this.q(p.queue);
+    for (const [jid, forgetAtMs] of queue.pushed) {
+      if (forgetAtMs > p.nowMs) break;
+      queue.pushed.delete(jid);
+    }
+    if (queue.pushed.has(p.jid)) return { pushed: true, jid: p.jid };
     const push = (raw: string): void => {
+      queue.pushed.set(p.jid, p.nowMs + PUSH_WINDOW_MS);
       if (p.runAtMs && p.runAtMs > p.nowMs) queue.schedule.set(p.jid, { raw, score: p.runAtMs });
       else this.makeReady(queue, raw);
     };
@@ -116,12 +131,21 @@ export class MemoryJobStore implements JobStore {
 
   async jobFetch(p: JobFetchParams): Promise<FetchedJob[]> {
     const queue = this.q(p.queue);
+    const last = queue.lastFetch.get(p.token);
+    if (p.fetchId !== undefined && last?.id === p.fetchId) {
+      return last.jids.flatMap((jid) => {
+        const held = queue.active.get(jid);
+        return held?.token === p.token ? [{ jid, raw: held.raw }] : [];
+      });
+    }
     const jobs: FetchedJob[] = [];
     while (jobs.length < Math.min(p.count, FETCH_MAX)) {
       const raw = queue.ready.popFront();
       if (raw === undefined) break;
-      const jid = jidOf(raw) ?? `unreadable-${createHash('sha1').update(raw).digest('hex')}`;
-      const key = IDEMPOTENCY_KEY.exec(raw)?.[1];
+      const ids = payloadIds(raw);
+      let jid = ids.jid ?? `unreadable-${sha1(raw)}`;
+      if (queue.active.has(jid)) jid = `${jid}#${sha1(raw)}`;
+      const key = ids.idempotencyKey;
       const cookie = key ? queue.cookies.get(key, p.nowMs) : undefined;
       let handed = raw;
       if (key && cookie?.owner === jid) {
@@ -132,6 +156,7 @@ export class MemoryJobStore implements JobStore {
       queue.active.set(jid, { raw: handed, score: p.nowMs + p.leaseMs, token: p.token });
       jobs.push({ jid, raw: handed });
     }
+    if (p.fetchId !== undefined && jobs.length > 0) queue.lastFetch.set(p.token, { id: p.fetchId, jids: jobs.map((job) => job.jid) });
     return jobs;
   }
 
@@ -263,7 +288,7 @@ export class MemoryJobStore implements JobStore {
 
   async jobList(p: { queue: string; state: JobState; offset: number; limit: number }): Promise<StoredJob[]> {
     const queue = this.q(p.queue);
-    if (p.state === 'ready') return queue.ready.slice(p.offset, p.limit).map((raw) => ({ jid: jidOf(raw) ?? '', raw }));
+    if (p.state === 'ready') return queue.ready.slice(p.offset, p.limit).map((raw) => ({ jid: payloadIds(raw).jid ?? '', raw }));
     const set = { scheduled: queue.schedule, retry: queue.retry, dead: queue.dead, active: queue.active }[p.state];
     const sorted = byScore(set);
     if (p.state === 'dead') sorted.reverse();
@@ -287,7 +312,7 @@ export class MemoryJobStore implements JobStore {
     if (!entry) return false;
     set.delete(p.jid);
     // Like delete-3.lua: a deleted job's cookie goes too, or it would absorb twins until it expires.
-    const key = IDEMPOTENCY_KEY.exec(entry.raw)?.[1];
+    const key = payloadIds(entry.raw).idempotencyKey;
     if (key && queue.cookies.peek(key)?.owner === p.jid) queue.cookies.delete(key);
     return true;
   }
@@ -303,7 +328,7 @@ export class MemoryJobStore implements JobStore {
     // Synchronous here, so nothing can move between looking and releasing; the lock check mirrors the Lua.
     if (queue.lock?.token !== p.token || queue.lock.expiresAtMs <= p.nowMs) return { released: 0, cursor: p.cursor };
     const waiting = new Set<string>();
-    for (const raw of queue.ready) waiting.add(jidOf(raw) ?? '');
+    for (const raw of queue.ready) waiting.add(payloadIds(raw).jid ?? '');
     let released = 0;
     // The cursor is a position in insertion order; cookies deleted meanwhile only make a pass skip ahead.
     const from = Number(p.cursor) || 0;

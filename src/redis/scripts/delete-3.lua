@@ -8,7 +8,7 @@
 if redis.call('ZREM', KEYS[1], ARGV[1]) == 0 then return 0 end
 local raw = redis.call('HGET', KEYS[2], ARGV[1])
 redis.call('HDEL', KEYS[2], ARGV[1])
-local key = raw and string.match(raw, '"idempotency_key":"([%w_-]+)"')
+local key = raw and select(2, payload_ids(raw))
 if key then
   local s = redis.call('HGET', KEYS[3], key)
   local c = s and cookie_parse(s)

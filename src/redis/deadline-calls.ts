@@ -1,0 +1,110 @@
+import type { Redis, RedisOptions } from 'ioredis';
+
+/**
+ * ioredis options for a connection whose commands go through DeadlineCalls. ioredis's defaults queue a command
+ * while Redis is away and resend one whose reply was lost, both without a deadline: a caller that gave up and was
+ * told "failed" could still see its push land minutes later (a ghost push). Here ioredis never holds or resends a
+ * command; DeadlineCalls does, and only before the caller's deadline.
+ */
+export const DEADLINE_CONNECTION_OPTIONS: RedisOptions = {
+  enableOfflineQueue: false,
+  autoResendUnfulfilledCommands: false,
+  maxRetriesPerRequest: null,
+};
+
+export interface DeadlineCallOptions {
+  timeoutMs: number;
+  /** The error when a command was written but its outcome is still unknown at the deadline (default: unavailable). */
+  outcomeUnknown?: () => Error;
+  /** The error when nothing was written before the deadline. */
+  unavailable: (reason: string) => Error;
+}
+
+type Attempt<T> = { kind: 'reply'; value: T } | { kind: 'error'; error: unknown } | { kind: 'unsent'; reason: string } | { kind: 'lost' } | { kind: 'timeout' };
+
+/**
+ * Every command with a deadline. Invariant: a command is written again only by this loop and only before its
+ * deadline, so once a call has rejected nothing sends it any more. That is safe because every lagless command may be
+ * resent: a push is idempotent by jid, a fetch by its fetch id, and the rest check the lease token.
+ */
+export class DeadlineCalls {
+  /** Calls written to the current connection and not yet answered; told when that connection closes. */
+  private readonly inFlight = new Set<() => void>();
+
+  constructor(private readonly redis: Redis) {
+    // With autoResendUnfulfilledCommands off, ioredis drops the commands of a closed connection without settling
+    // them: this is how their callers learn that the reply is lost.
+    redis.on('close', () => {
+      for (const lost of [...this.inFlight]) lost();
+    });
+  }
+
+  async call<T>(send: () => Promise<T>, options: DeadlineCallOptions): Promise<T> {
+    const deadline = performance.now() + options.timeoutMs;
+    let written = false;
+    let reason = 'not connected';
+    for (;;) {
+      const remainingMs = deadline - performance.now();
+      if (remainingMs <= 0) break;
+      if (this.redis.status !== 'ready') {
+        if (this.redis.status === 'end') throw options.unavailable('the connection was closed');
+        await this.ready(remainingMs);
+        continue;
+      }
+      const attempt = await this.attempt(send, remainingMs);
+      if (attempt.kind === 'reply') return attempt.value;
+      if (attempt.kind === 'error') throw attempt.error;
+      if (attempt.kind === 'unsent') reason = attempt.reason;
+      else {
+        written = true;
+        reason = attempt.kind === 'lost' ? 'the connection closed before the reply' : 'no reply';
+      }
+      if (attempt.kind === 'timeout') break;
+    }
+    throw written && options.outcomeUnknown ? options.outcomeUnknown() : options.unavailable(reason);
+  }
+
+  private attempt<T>(send: () => Promise<T>, remainingMs: number): Promise<Attempt<T>> {
+    return new Promise((resolve) => {
+      let settled = false;
+      const finish = (attempt: Attempt<T>): void => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        this.inFlight.delete(lost);
+        resolve(attempt);
+      };
+      const lost = (): void => finish({ kind: 'lost' });
+      const timer = setTimeout(() => finish({ kind: 'timeout' }), remainingMs);
+      this.inFlight.add(lost);
+      send().then(
+        (value) => finish({ kind: 'reply', value }),
+        (error: unknown) => finish(isUnsent(error) ? { kind: 'unsent', reason: (error as Error).message } : isAborted(error) ? { kind: 'lost' } : { kind: 'error', error }),
+      );
+    });
+  }
+
+  private ready(timeoutMs: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        this.redis.off('ready', done);
+        this.redis.off('end', done);
+        resolve();
+      };
+      const timer = setTimeout(done, timeoutMs);
+      this.redis.once('ready', done);
+      this.redis.once('end', done);
+    });
+  }
+}
+
+/** The rest of a pipeline whose connection closed after some of its replies (ioredis's AbortError). */
+function isAborted(error: unknown): boolean {
+  return error instanceof Error && error.name === 'AbortError';
+}
+
+/** ioredis refused to write the command (not connected, offline queue off): it never reached Redis. */
+function isUnsent(error: unknown): boolean {
+  return error instanceof Error && error.message.includes("enableOfflineQueue options is false");
+}
