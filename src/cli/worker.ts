@@ -1,5 +1,6 @@
 import { createServer } from 'node:http';
 import type { Command } from 'commander';
+import type { Logger } from 'pino';
 import { withAppOptions } from './app-options.js';
 import { loadApp, parseWholeNumber } from './load-app.js';
 
@@ -24,11 +25,29 @@ export function registerWorker(program: Command): void {
           }).listen(parseWholeNumber(options.metricsPort, '--metrics-port'))
         : undefined;
       await worker.start();
-      await new Promise<void>((resolve) => {
-        for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, () => resolve());
-      });
+      await stopOnSignal(app.logger, timeoutMs);
       await worker.stop({ timeoutMs });
       metrics?.close();
-      await app.close();
+      // Exit even while a job that ignores ctx.signal is still running: stop() handed it back to the queue, and
+      // another process may already run it. A store that cannot be closed cleanly must not hold the exit either.
+      await Promise.race([app.close(), new Promise((resolve) => setTimeout(resolve, CLOSE_GRACE_MS).unref())]);
+      process.exit(0);
     });
+}
+
+const CLOSE_GRACE_MS = 2000;
+
+/** Resolves at the first SIGTERM or SIGINT; logs every signal, so operators see that it was received. */
+function stopOnSignal(logger: Logger, timeoutMs: number): Promise<void> {
+  return new Promise((resolve) => {
+    let received = 0;
+    for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+      process.on(signal, () => {
+        received++;
+        if (received === 1) logger.info({ signal, timeout_ms: timeoutMs }, `received ${signal}: stopping; running jobs have ${timeoutMs} ms to finish, then they are handed back and the process exits`);
+        else logger.warn({ signal }, `received ${signal} again: already stopping; the process exits at the shutdown timeout`);
+        resolve();
+      });
+    }
+  });
 }

@@ -52,6 +52,7 @@ export class WorkerRuntime {
   /** Fetch ids that got no reply, by queue: the next fetch of that queue resends the id, so no job is leased twice. */
   private readonly unanswered = new Map<string, string>();
   private fetches = 0;
+  private renewing = false;
 
   constructor(
     private readonly store: JobStore,
@@ -84,29 +85,34 @@ export class WorkerRuntime {
     this.logger.info({ queues: this.queues, concurrency: this.concurrency, token: this.token }, 'worker started');
   }
 
-  /** Stop fetching, let jobs finish for up to `timeoutMs`, then abort the rest and hand them back to the queue. */
+  /**
+   * Stop fetching, let jobs finish for up to `timeoutMs`, then abort the rest and hand them back to the queue.
+   * Settles within `timeoutMs` plus STOP_GRACE_MS whatever the store does: a hand-back that Redis cannot take
+   * in time is logged, and those jobs come back when their lease expires.
+   */
   async stop(options: { timeoutMs?: number } = {}): Promise<void> {
     if (this.state !== 'running') return;
     this.state = 'stopping';
+    const timeoutMs = options.timeoutMs ?? 25_000;
+    const started = performance.now();
+    const jobsUntil = started + timeoutMs;
+    const graceUntil = jobsUntil + STOP_GRACE_MS;
     this.wakeUp.abort();
     this.slotFreed?.();
-    await this.loop;
-    await this.handBack(this.held.splice(0), 'stopping: jobs fetched ahead handed back to the queue');
-    const timeoutMs = options.timeoutMs ?? 25_000;
-    let timer: NodeJS.Timeout | undefined;
-    const finished = Promise.all([...this.running]).then(() => true);
-    const inTime = await Promise.race([finished, new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs)))]);
-    clearTimeout(timer);
-    if (!inTime) {
+    await settleBy(this.loop!, jobsUntil);
+    await this.handBack(this.held.splice(0), graceUntil, 'stopping: jobs fetched ahead handed back to the queue');
+    if (!(await settleBy(Promise.all([...this.running]), jobsUntil))) {
       const unfinished = [...this.leased.values()];
       for (const job of unfinished) job.abort();
-      await this.handBack(unfinished, 'shutdown timeout: unfinished jobs aborted and handed back to the queue');
+      await this.handBack(unfinished, graceUntil, 'shutdown timeout: unfinished jobs aborted and handed back to the queue');
     }
-    await this.acks.drain();
+    // A fetch still in flight above may have brought jobs in since.
+    await this.handBack(this.held.splice(0), graceUntil, 'stopping: jobs fetched ahead handed back to the queue');
+    await settleBy(this.acks.drain(), graceUntil);
     clearInterval(this.heartbeat);
-    await this.maintenance.stop();
+    await settleBy(this.maintenance.stop(), graceUntil);
     this.state = 'stopped';
-    this.logger.info({ token: this.token }, 'worker stopped');
+    this.logger.info({ token: this.token, duration_s: Math.round(performance.now() - started) / 1000 }, 'worker stopped');
   }
 
   /** Jobs currently held by this worker. */
@@ -114,16 +120,21 @@ export class WorkerRuntime {
     return this.leased.size;
   }
 
-  private async handBack(jobs: { queue: string; jid: string }[], message: string): Promise<void> {
+  private async handBack(jobs: { queue: string; jid: string }[], until: number, message: string): Promise<void> {
     const byQueue = new Map<string, string[]>();
     for (const job of jobs) {
       appendTo(byQueue, job.queue, job.jid);
       this.leased.delete(leaseKey(job.queue, job.jid));
     }
-    for (const [queue, jids] of byQueue) {
-      const count = await this.store.jobRequeue({ queue, token: this.token, jids });
-      this.logger.warn({ queue, count }, message);
-    }
+    const handedBack = [...byQueue].map(async ([queue, jids]) => {
+      try {
+        const count = await this.store.jobRequeue({ queue, token: this.token, jids });
+        this.logger.warn({ queue, count }, message);
+      } catch (error) {
+        this.logger.error({ err: error, queue, jids }, `could not hand jobs back (${(error as Error).message}); they run again when their lease expires`);
+      }
+    });
+    if (!(await settleBy(Promise.all(handedBack), until))) this.logger.error({ jobs: jobs.length }, 'the store did not take jobs back before the stop deadline; they run again when their lease expires');
   }
 
   private async fetchLoop(): Promise<void> {
@@ -189,6 +200,17 @@ export class WorkerRuntime {
   }
 
   private async renewLeases(): Promise<void> {
+    // While Redis is away a renewal waits for its deadline: one at a time, or they would pile up.
+    if (this.renewing) return;
+    this.renewing = true;
+    try {
+      await this.renewEach();
+    } finally {
+      this.renewing = false;
+    }
+  }
+
+  private async renewEach(): Promise<void> {
     const byQueue = new Map<string, string[]>();
     for (const job of this.leased.values()) appendTo(byQueue, job.queue, job.jid);
     for (const [queue, jids] of byQueue) {
@@ -197,6 +219,22 @@ export class WorkerRuntime {
       });
     }
   }
+}
+
+/** How long stop() may take past its timeout to hand jobs back and flush acks. */
+const STOP_GRACE_MS = 2000;
+
+/** Whether `promise` settled before `until` (performance.now() ms); never rejects. */
+async function settleBy(promise: Promise<unknown>, until: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const settled = promise.then(
+    () => true,
+    () => true,
+  );
+  const late = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), Math.max(0, until - performance.now()))));
+  const inTime = await Promise.race([settled, late]);
+  clearTimeout(timer);
+  return inTime;
 }
 
 interface HeldJob {

@@ -95,9 +95,11 @@ export class MemoryJobStore implements JobStore {
       if (forgetAtMs > p.nowMs) break;
       queue.pushed.delete(jid);
     }
-    if (queue.pushed.has(p.jid)) return { pushed: true, jid: p.jid };
+    // As the scripts do: a plain push (the bulk script) knows a job by its payload's jid, the others by `jid`.
+    const traced = p.dedup || (p.runAtMs && p.runAtMs > p.nowMs) ? p.jid : payloadIds(p.raw).jid;
+    if (traced !== undefined && queue.pushed.has(traced)) return { pushed: true, jid: p.jid };
     const push = (raw: string): void => {
-      queue.pushed.set(p.jid, p.nowMs + PUSH_WINDOW_MS);
+      if (traced !== undefined) queue.pushed.set(traced, p.nowMs + PUSH_WINDOW_MS);
       if (p.runAtMs && p.runAtMs > p.nowMs) queue.schedule.set(p.jid, { raw, score: p.runAtMs });
       else this.makeReady(queue, raw);
     };

@@ -218,7 +218,59 @@ export function jobStoreConformance(name: string, open: () => Promise<{ store: J
       });
     });
 
+    describe('resent calls (a reply lost on a dropped connection)', () => {
+      it('queues a job once however often its push is sent, plain, deduplicated, scheduled or in a batch', async () => {
+        const q = queue();
+        for (let i = 0; i < 2; i++) {
+          expect(await push(q, 'plain')).toEqual({ pushed: true, jid: 'plain' });
+          expect(await push(q, 'owner', { dedup: dedup() })).toEqual({ pushed: true, jid: 'owner' });
+          expect(await push(q, 'later', { runAtMs: T0 + 60_000 })).toEqual({ pushed: true, jid: 'later' });
+          const batch = await store.jobPushMany(['b1', 'b2'].map((jid) => ({ queue: q, jid, raw: raw(jid), nowMs: T0 })));
+          expect(batch.map((r) => r.pushed)).toEqual([true, true]);
+        }
+        expect(await store.queueSizes(q)).toMatchObject({ ready: 4, scheduled: 1, dedupKeys: 1 });
+        expect(await fetchJids(q)).toEqual(['plain', 'owner', 'b1', 'b2']);
+      });
+
+      it('hands a fetch resent with the same fetch id the jobs the first one leased, and leases no more', async () => {
+        const q = queue();
+        for (const jid of ['a', 'b', 'c']) await push(q, jid);
+        const first = await store.jobFetch({ queue: q, count: 2, ...lease, fetchId: 'f1' });
+        const again = await store.jobFetch({ queue: q, count: 2, ...lease, fetchId: 'f1' });
+        expect(again).toEqual(first);
+        expect(await store.queueSizes(q)).toMatchObject({ ready: 1, inFlight: 2 });
+        await store.jobAck({ queue: q, token, nowMs: T0, jobs: [{ jid: 'a' }] });
+        expect((await store.jobFetch({ queue: q, count: 2, ...lease, fetchId: 'f1' })).map((j) => j.jid)).toEqual(['b']);
+        expect((await store.jobFetch({ queue: q, count: 2, ...lease, fetchId: 'f2' })).map((j) => j.jid)).toEqual(['c']);
+      });
+    });
+
     describe('malformed payloads', () => {
+      // Valid JSON from another producer: the lease id is the payload's own top-level jid, whatever the layout.
+      it.each([
+        ['spaces after colons', '{"jid": "sp1", "class": "Echo", "args": {}, "created_at": 1}', 'sp1'],
+        ['jid not the first field', '{"class":"Echo","jid":"late1","args":{},"created_at":1}', 'late1'],
+        ['a jid with a dot', '{"jid":"a.b.c","class":"Echo","args":{},"created_at":1}', 'a.b.c'],
+        ['a "jid" in args before its own', '{"args":{"jid":"decoy"},"class":"Echo","jid":"own1","created_at":1}', 'own1'],
+      ])('leases a foreign payload with %s under its own jid', async (_, payload, jid) => {
+        const q = queue();
+        await store.jobPush({ queue: q, jid: 'pushed-as', raw: payload, nowMs: T0 });
+        const [job] = await store.jobFetch({ queue: q, count: 1, ...lease });
+        expect(job).toEqual({ jid, raw: payload });
+        expect(await store.jobAck({ queue: q, token, nowMs: T0, jobs: [{ jid }] })).toEqual([{ jid, acked: true }]);
+        expect(await store.queueSizes(q)).toMatchObject({ ready: 0, inFlight: 0 });
+      });
+
+      it('leases a payload without a string jid under an id made from its hash', async () => {
+        const q = queue();
+        const payloads = ['{"class":"Echo","args":{},"created_at":1}', '{"jid":7,"class":"Echo","args":{},"created_at":1}'];
+        for (const [i, payload] of payloads.entries()) await store.jobPush({ queue: q, jid: `p${i}`, raw: payload, nowMs: T0 });
+        const jids = await fetchJids(q);
+        expect(jids).toHaveLength(2);
+        for (const jid of jids) expect(jid).toMatch(/^unreadable-[0-9a-f]{40}$/);
+        expect(await store.queueSizes(q)).toMatchObject({ inFlight: 2 });
+      });
+
       it('still hands out a payload that is not JSON, under a synthetic jid, so it can be moved to the dead set', async () => {
         const q = queue();
         await store.jobPush({ queue: q, jid: 'x', raw: 'not json at all', nowMs: T0 });
