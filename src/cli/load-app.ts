@@ -10,6 +10,8 @@ export class CliError extends LaglessError {
   }
 }
 
+const CLI_REDIS_TIMEOUT_MS = 2000;
+
 export interface AppSource {
   app?: string;
   redis?: string;
@@ -29,7 +31,8 @@ export async function loadApp(source: AppSource, options: { needsWorkers?: boole
   if (options.needsWorkers) throw new CliError('This command needs your workers: pass --app ./path/to/app.js (its default export is the app).');
   const url = source.redis ?? process.env.LAGLESS_REDIS_URL;
   if (!url) throw new CliError('Pass --app ./app.js, or --redis redis://host:port (or set LAGLESS_REDIS_URL).');
-  return createLagless({ redis: { url, prefix: source.prefix ?? 'lagless' }, logger: false });
+  // A command run by hand fails fast, as one against an unreachable PostgreSQL does.
+  return createLagless({ redis: { url, prefix: source.prefix ?? 'lagless', commandTimeoutMs: CLI_REDIS_TIMEOUT_MS }, logger: false });
 }
 
 export function parseJsonArgument(text: string, what: string): unknown {

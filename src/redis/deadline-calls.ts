@@ -30,6 +30,7 @@ type Attempt<T> = { kind: 'reply'; value: T } | { kind: 'error'; error: unknown 
 export class DeadlineCalls {
   /** Calls written to the current connection and not yet answered; told when that connection closes. */
   private readonly inFlight = new Set<() => void>();
+  private connected?: Promise<void>;
 
   constructor(private readonly redis: Redis) {
     // With autoResendUnfulfilledCommands off, ioredis drops the commands of a closed connection without settling
@@ -43,19 +44,26 @@ export class DeadlineCalls {
     const deadline = performance.now() + options.timeoutMs;
     let written = false;
     let reason = 'not connected';
+    let unsent = false;
     for (;;) {
       const remainingMs = deadline - performance.now();
       if (remainingMs <= 0) break;
-      if (this.redis.status !== 'ready') {
-        if (this.redis.status === 'end') throw options.unavailable('the connection was closed');
+      if (this.redis.status === 'end') throw options.unavailable('the connection was closed');
+      // Still "ready" but refusing writes: the socket is closing and 'close' has not been handled yet. Wait for
+      // the next connection rather than retry at once (a retry loop of rejected promises would starve the very
+      // event loop that has to handle the close).
+      if (this.redis.status !== 'ready' || unsent) {
+        unsent = false;
         await this.ready(remainingMs);
         continue;
       }
       const attempt = await this.attempt(send, remainingMs);
       if (attempt.kind === 'reply') return attempt.value;
       if (attempt.kind === 'error') throw attempt.error;
-      if (attempt.kind === 'unsent') reason = attempt.reason;
-      else {
+      if (attempt.kind === 'unsent') {
+        reason = attempt.reason;
+        unsent = true;
+      } else {
         written = true;
         reason = attempt.kind === 'lost' ? 'the connection closed before the reply' : 'no reply';
       }
@@ -84,18 +92,22 @@ export class DeadlineCalls {
     });
   }
 
-  private ready(timeoutMs: number): Promise<void> {
-    return new Promise((resolve) => {
+  /** Resolves when the connection is ready or closed for good, or after `timeoutMs`. */
+  private async ready(timeoutMs: number): Promise<void> {
+    // One pair of listeners for every waiting call: an outage may hold thousands of them.
+    this.connected ??= new Promise<void>((resolve) => {
       const done = (): void => {
-        clearTimeout(timer);
         this.redis.off('ready', done);
         this.redis.off('end', done);
+        this.connected = undefined;
         resolve();
       };
-      const timer = setTimeout(done, timeoutMs);
-      this.redis.once('ready', done);
-      this.redis.once('end', done);
+      this.redis.on('ready', done);
+      this.redis.on('end', done);
     });
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.connected, new Promise((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
+    clearTimeout(timer);
   }
 }
 

@@ -1,0 +1,181 @@
+import { execFile, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLagless, EnqueueOutcomeUnknownError, StoreUnavailableError } from '../../src/index.js';
+import { RedisJobStore } from '../../src/redis/redis-store.js';
+import { freePort, startRedisServer, type RedisServerHandle } from '../../src/sandbox/redis-server.js';
+import { waitFor } from '../helpers/log-capture.js';
+
+const MAIN = new URL('../../src/cli/main.ts', import.meta.url).pathname;
+const STUBBORN_APP = new URL('../fixtures/stubborn-app.ts', import.meta.url).pathname;
+const prefix = (): string => `rf${randomBytes(3).toString('hex')}`;
+
+async function cli(env: NodeJS.ProcessEnv, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string; ms: number }> {
+  const started = Date.now();
+  try {
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, ['--import', 'tsx', MAIN, ...args], { env: { ...process.env, ...env } });
+    return { code: 0, stdout, stderr, ms: Date.now() - started };
+  } catch (error) {
+    const e = error as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr, ms: Date.now() - started };
+  }
+}
+
+describe('Redis outages: every wait bounded, no ghost or doubled job', () => {
+  let redis: RedisServerHandle;
+  beforeAll(async () => (redis = await startRedisServer({ durable: true })));
+  afterAll(async () => redis.stop());
+
+  it('rejects an enqueue with StoreUnavailableError while Redis is down, and never pushes it once Redis is back', async () => {
+    const p = prefix();
+    const app = createLagless({ redis: { url: redis.url, prefix: p, enqueueTimeoutMs: 500 }, logger: false });
+    const W = app.defineWorker({ name: 'GhostWorker', queue: 'ghost', perform: () => undefined });
+    const before = await W.enqueue({ n: 0 });
+    await redis.kill();
+    // Until the client sees the socket close, a push is written into it and its outcome is unknown (tested below).
+    await waitFor(() => (app.store as RedisJobStore).client.status !== 'ready', 5000, 'the client to see the outage');
+    try {
+      const started = Date.now();
+      const error = await W.enqueue({ n: 1 }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(StoreUnavailableError);
+      expect((error as Error).message).toContain(`127.0.0.1:${redis.port}`);
+      expect((error as Error).message).toContain('redis.enqueueTimeoutMs');
+      expect(await W.enqueueMany([{ n: 2 }, { n: 3 }]).catch((e: unknown) => e)).toBeInstanceOf(StoreUnavailableError);
+      expect(Date.now() - started).toBeLessThan(2500);
+    } finally {
+      await redis.start();
+    }
+    const after = await W.enqueue({ n: 4 }); // resolves once reconnected: anything ioredis held would be sent by now
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const ready = (await app.store.jobList({ queue: 'ghost', state: 'ready', offset: 0, limit: 10 })).map((job) => JSON.parse(job.raw).args.n);
+    expect(ready).toEqual([0, 4]);
+    expect([before.jid, after.jid]).not.toContain(undefined);
+    await app.close();
+  });
+
+  it('settles close() at once and fails CLI reads within a few seconds with one line while Redis is unreachable', async () => {
+    const closed = `redis://127.0.0.1:${await freePort()}`;
+    const app = createLagless({ redis: { url: closed, commandTimeoutMs: 300 }, logger: false });
+    const started = Date.now();
+    expect(await app.store.queueList().catch((e: unknown) => e)).toBeInstanceOf(StoreUnavailableError);
+    await app.close();
+    expect(Date.now() - started).toBeLessThan(1500);
+
+    for (const args of [['queues'], ['dead', 'list', '--queue', 'default']]) {
+      const result = await cli({}, ...args, '--redis', closed);
+      expect(result.code).toBe(1);
+      expect(result.stderr.trim().split('\n')).toHaveLength(1);
+      expect(result.stderr).toContain('did not answer within');
+      expect(result.stderr).not.toContain('    at ');
+      expect(result.ms).toBeLessThan(12_000);
+    }
+  }, 60_000);
+
+  it('loses no job and doubles no jid when Redis is killed (SIGKILL) and restarted from its AOF mid-run', async () => {
+    const p = prefix();
+    const app = createLagless({ redis: { url: redis.url, prefix: p, enqueueTimeoutMs: 10_000, commandTimeoutMs: 10_000 }, logger: false });
+    const runs = new Map<string, number>();
+    const W = app.defineWorker({
+      name: 'SteadyWorker',
+      queue: 'steady',
+      perform: async (_args: { i: number }, ctx) => {
+        runs.set(ctx.jid, (runs.get(ctx.jid) ?? 0) + 1);
+        await new Promise((resolve) => setTimeout(resolve, 2));
+      },
+    });
+    const worker = app.worker({ queues: ['steady'], concurrency: 10 });
+    await worker.start();
+    const enqueued: string[] = [];
+    const failures: unknown[] = [];
+    let restartedAt: number;
+    const enqueuers = Array.from({ length: 10 }, async (_, e) => {
+      for (let i = 0; i < 150; i++) {
+        try {
+          enqueued.push((await W.enqueue({ i: e * 1000 + i })).jid);
+        } catch (error) {
+          failures.push(error);
+        }
+      }
+    });
+    await waitFor(() => enqueued.length >= 300, 10_000, '300 enqueues');
+    await redis.kill();
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await redis.start();
+    restartedAt = Date.now();
+    await Promise.all(enqueuers);
+    expect(failures).toEqual([]);
+    expect(new Set(enqueued).size).toBe(1500);
+    await waitFor(() => enqueued.every((jid) => runs.has(jid)), 15_000, 'every job done');
+    expect(Date.now() - restartedAt).toBeLessThan(10_000); // well within one lease (30 s): no job stranded
+    await worker.stop();
+    expect([...runs.values()].filter((count) => count > 1)).toEqual([]); // no jid queued (or run) twice
+    expect(runs.size).toBe(1500);
+    expect(await app.store.queueSizes('steady')).toMatchObject({ ready: 0, inFlight: 0 });
+    await app.close();
+  }, 60_000);
+
+  it('rejects with EnqueueOutcomeUnknownError naming the jid when a written push gets no reply before the deadline', async () => {
+    const p = prefix();
+    const app = createLagless({ redis: { url: redis.url, prefix: p, enqueueTimeoutMs: 400 }, logger: false });
+    const W = app.defineWorker({ name: 'HungWorker', queue: 'hung', perform: () => undefined });
+    await W.enqueue({ n: 0 });
+    await app.store.queueList();
+    const pid = Number(/process_id:(\d+)/.exec(await (app.store as RedisJobStore).client.info('server'))![1]);
+    process.kill(pid, 'SIGSTOP');
+    let error: unknown;
+    try {
+      error = await W.enqueue({ n: 1 }).catch((e: unknown) => e);
+    } finally {
+      process.kill(pid, 'SIGCONT');
+    }
+    expect(error).toBeInstanceOf(EnqueueOutcomeUnknownError);
+    expect((error as EnqueueOutcomeUnknownError).jids).toHaveLength(1);
+    expect((error as Error).message).toContain((error as EnqueueOutcomeUnknownError).jids[0]);
+    await app.close();
+  });
+});
+
+describe('lagless worker shutdown', () => {
+  let redis: RedisServerHandle;
+  beforeAll(async () => (redis = await startRedisServer()));
+  afterAll(async () => redis.stop());
+
+  function startWorker(env: NodeJS.ProcessEnv, timeoutMs: number) {
+    const child = spawn(process.execPath, ['--import', 'tsx', MAIN, 'worker', '--app', STUBBORN_APP, '--timeout', String(timeoutMs)], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.resume();
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    return { child, exited, logs: () => stdout };
+  }
+
+  it('hands back a job that ignores ctx.signal after --timeout and exits, logging the signal', async () => {
+    const p = prefix();
+    const app = createLagless({ redis: { url: redis.url, prefix: p }, logger: false });
+    const W = app.defineWorker({ name: 'StubbornWorker', queue: 'stubborn', perform: () => undefined });
+    const { jid } = await W.enqueue({});
+    const worker = startWorker({ REDIS_URL: redis.url, PREFIX: p }, 1000);
+    await waitFor(() => worker.logs().includes('"job_status":"start"'), 20_000, 'the job to start');
+    const signalled = Date.now();
+    worker.child.kill('SIGTERM');
+    expect(await worker.exited).toBe(0);
+    expect(Date.now() - signalled).toBeLessThan(1000 + 3000);
+    expect(worker.logs()).toContain('received SIGTERM');
+    const ready = await app.store.jobList({ queue: 'stubborn', state: 'ready', offset: 0, limit: 5 });
+    expect(ready.map((job) => job.jid)).toEqual([jid]);
+    expect(await app.store.queueSizes('stubborn')).toMatchObject({ inFlight: 0 });
+    await app.close();
+  }, 60_000);
+
+  it('exits within --timeout plus a small margin on SIGTERM while Redis is unreachable', async () => {
+    const worker = startWorker({ REDIS_URL: `redis://127.0.0.1:${await freePort()}`, PREFIX: prefix() }, 1000);
+    await waitFor(() => worker.logs().includes('worker started'), 20_000, 'the worker to start');
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const signalled = Date.now();
+    worker.child.kill('SIGTERM');
+    expect(await worker.exited).toBe(0);
+    expect(Date.now() - signalled).toBeLessThan(1000 + 3000);
+    expect(worker.logs()).toContain('received SIGTERM');
+  }, 60_000);
+});
