@@ -88,7 +88,6 @@ describe('Redis outages: every wait bounded, no ghost or doubled job', () => {
     await worker.start();
     const enqueued: string[] = [];
     const failures: unknown[] = [];
-    let restartedAt: number;
     const enqueuers = Array.from({ length: 10 }, async (_, e) => {
       for (let i = 0; i < 150; i++) {
         try {
@@ -102,7 +101,7 @@ describe('Redis outages: every wait bounded, no ghost or doubled job', () => {
     await redis.kill();
     await new Promise((resolve) => setTimeout(resolve, 300));
     await redis.start();
-    restartedAt = Date.now();
+    const restartedAt = Date.now();
     await Promise.all(enqueuers);
     expect(failures).toEqual([]);
     expect(new Set(enqueued).size).toBe(1500);
