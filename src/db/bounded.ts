@@ -53,3 +53,24 @@ export function within<T>(promise: Promise<T>, ms: number, what: string): Promis
   });
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
+
+/**
+ * Run `fn` with a pooled connection obtained within `ms`, then give it back: destroyed when `fn` failed for
+ * connection reasons (see `isBroken`), so a hung or dropped connection is never reused. While the connection
+ * is out, a drop reported as an 'error' event is handled here (the failing query reports it to `fn`).
+ */
+export async function withClient<T>(pool: PoolLike, ms: number, label: string, isBroken: (error: unknown) => boolean, fn: (client: PoolClientLike) => Promise<T>): Promise<T> {
+  const client = await connectWithin(pool, ms, label);
+  const onError = (): void => undefined;
+  client.on?.('error', onError);
+  let broken: Error | undefined;
+  try {
+    return await fn(client);
+  } catch (error) {
+    if (isBroken(error)) broken = error as Error;
+    throw error;
+  } finally {
+    client.removeListener?.('error', onError);
+    client.release(broken);
+  }
+}

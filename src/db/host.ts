@@ -1,7 +1,7 @@
 import type { QueryResult, QueryResultRow } from 'pg';
 import type { Logger } from 'pino';
 import { ReplicaChangedError } from '../errors.js';
-import { boundedQuery, connectWithin } from './bounded.js';
+import { boundedQuery, connectWithin, withClient } from './bounded.js';
 import type { Lsn } from './lsn.js';
 import type { DbMetrics } from './metrics.js';
 import type { PoolClientLike, PoolLike } from './queryable.js';
@@ -170,18 +170,11 @@ export class DbHost {
    * Run a statement here. With `incarnation` (a caught-up verdict), the connection must first prove it talks to
    * that incarnation of the standby, else ReplicaChangedError and nothing runs: the caller reads from the primary.
    */
-  async query<R extends QueryResultRow = QueryResultRow>(text: string, values: unknown[] | undefined, incarnation: string | undefined): Promise<QueryResult<R>> {
-    const client = await this.connect();
-    let broken: Error | undefined;
-    try {
+  query<R extends QueryResultRow = QueryResultRow>(text: string, values: unknown[] | undefined, incarnation: string | undefined): Promise<QueryResult<R>> {
+    return withClient(this.pool, this.statusTimeoutMs, this.label, isBroken, async (client) => {
       if (incarnation !== undefined) await this.prove(client, incarnation);
-      return await client.query<R>(text, values);
-    } catch (error) {
-      if (isConnectionError(error) && !(error instanceof ReplicaChangedError)) broken = error as Error;
-      throw error;
-    } finally {
-      client.release(broken);
-    }
+      return client.query<R>(text, values);
+    });
   }
 
   /** A pool for a job's reads under a verdict: every connection it hands out has proved `incarnation` (for Kysely, Drizzle, ...). */
@@ -224,17 +217,8 @@ export class DbHost {
   }
 
   /** One status query on a pooled connection, which it proves in passing. */
-  private async readStatus(): Promise<StatusReading> {
-    const client = await this.connect();
-    let broken: Error | undefined;
-    try {
-      return await this.readStatusOn(client);
-    } catch (error) {
-      if (isConnectionError(error)) broken = error as Error;
-      throw error;
-    } finally {
-      client.release(broken);
-    }
+  private readStatus(): Promise<StatusReading> {
+    return withClient(this.pool, this.statusTimeoutMs, this.label, isBroken, (client) => this.readStatusOn(client));
   }
 
   private async readStatusOn(client: PoolClientLike): Promise<StatusReading> {
@@ -299,6 +283,11 @@ export class DbHost {
     this.dropCache('offline');
     this.options.metrics?.replicaOnline.set({ database: this.database, host: this.label }, 0);
   }
+}
+
+/** A connection to destroy after this error: down or hung, but not a proof that found another incarnation (it is fine). */
+function isBroken(error: unknown): boolean {
+  return isConnectionError(error) && !(error instanceof ReplicaChangedError);
 }
 
 export function hostLabel(url: string): string {

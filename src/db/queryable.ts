@@ -11,6 +11,9 @@ export interface Queryable {
 export interface PoolClientLike extends Queryable {
   /** Pass an error to destroy a connection that is broken or in an unknown transaction state. */
   release(destroy?: Error | boolean): void;
+  /** pg emits a dropped connection as an 'error' event on a checked-out client: without a listener it would crash. */
+  on?(event: 'error', listener: (error: Error) => void): unknown;
+  removeListener?(event: 'error', listener: (error: Error) => void): unknown;
 }
 
 export interface PoolLike extends Queryable {
