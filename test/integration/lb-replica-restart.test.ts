@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { waitFor } from '../helpers/log-capture.js';
 import { startLbEnv, type LbEnv } from '../support/lb-env.js';
 import { BACKLOG_CLUSTER, BACKLOG_SCHEMA, followUpRunsOnReplica, runBacklogRound, type BacklogRun } from '../support/replica-backlog.js';
 
@@ -36,15 +37,21 @@ describe('no stale read across a replica crash, restart or replacement', () => {
 
   it('1. crash (immediate stop) and restart with 1,000 sticky and 1,000 delayed jobs queued: 0 stale reads, then the replica again', async () => {
     const target = env.app();
+    const host = () => target.app.databases!.balancer('main').replicas[0]!;
+    let lagAfterRestart: bigint | undefined;
     const run = await runBacklogRound(env, target, {
       firstId: 1_000_000,
       perWorker: PER_WORKER,
       fault: async () => {
+        const before = host().incarnation;
         await env.cluster.crashReplica(0);
         await env.cluster.startReplica(0);
+        // Point 7: the first health reading of the new incarnation reports the real lag, not the cached maximum's.
+        void waitFor(() => host().incarnation !== before && host().lagBytes !== undefined, 5_000, 'a health reading after the restart').then(() => (lagAfterRestart = host().lagBytes));
       },
     });
     expectNoStaleRead(run);
+    expect(lagAfterRestart).toBeGreaterThan(BigInt(10 * MB));
     // Jobs ran on the primary, or waited (delayed: re-queued) until the restarted replica had their position.
     const strategies = new Set(run.records.map((r) => `${r.worker}:${r.strategy}`));
     expect([...strategies].some((s) => s.startsWith('sticky:primary') || s.startsWith('sticky:replica'))).toBe(true);
