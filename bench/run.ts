@@ -8,6 +8,7 @@ import type { Check, Row } from './results.js';
 import { dedupScenarios } from './scenarios/dedup.js';
 import { enqueueScenarios } from './scenarios/enqueue.js';
 import { latencyScenario } from './scenarios/latency.js';
+import { liveLoadBalancingScenario } from './scenarios/live-load-balancing.js';
 import { loadBalancingScenario } from './scenarios/load-balancing.js';
 import { memoryScenario } from './scenarios/memory.js';
 import { processScenarios } from './scenarios/process.js';
@@ -34,6 +35,7 @@ const SCENARIOS: Record<ScenarioName, { title: string; run: Scenario }> = {
     },
   },
   'load-balancing': { title: 'load balancing: sticky vs always against a primary + replica', run: async (ctx) => ({ rows: [], checks: await loadBalancingScenario(ctx) }) },
+  'live-load-balancing': { title: 'load balancing, live: write → enqueue → run at 200, 1,000 and 5,000 jobs/s', run: async (ctx) => ({ rows: [], checks: await liveLoadBalancingScenario(ctx) }) },
 };
 
 /** `npm run bench [-- --quick]`: a table on stdout and bench/results/latest.json. Progress goes to stderr. */

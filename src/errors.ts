@@ -58,8 +58,31 @@ export class DatabaseUnavailableError extends LaglessError {
     readonly database: string,
     readonly host: string,
     override readonly cause: unknown,
+    /** The bound that applied (`connectTimeoutMs`, `statementTimeoutMs`) and its value: what to raise if the host is only slow. */
+    readonly setting: { name: string; ms: number } = { name: 'connectTimeoutMs', ms: 2_000 },
+    readonly during: 'enqueue' | 'query' = 'enqueue',
   ) {
-    super('DATABASE_UNAVAILABLE', `Database '${database}' primary at ${host} is unreachable (${cause instanceof Error ? cause.message : String(cause)}). Nothing was enqueued; check the primary and retry.`);
+    const what = during === 'enqueue' ? 'Nothing was enqueued; check the primary and retry.' : 'Check the primary and retry.';
+    super(
+      'DATABASE_UNAVAILABLE',
+      `Database '${database}' primary at ${host} is unreachable (${cause instanceof Error ? cause.message : String(cause)}). ${what} Waits are bounded by databases.${database}.${setting.name} (${setting.ms} ms).`,
+    );
+  }
+}
+
+/**
+ * A read was routed to a replica by a verdict about one incarnation of that standby, and the connection it got
+ * talks to another (a restart, a crash, a promotion, another server at the address). The read goes to the
+ * primary instead; callers of `ctx.db(name).pool` see this error from `connect()`.
+ */
+export class ReplicaChangedError extends LaglessError {
+  constructor(
+    readonly database: string,
+    readonly host: string,
+    readonly expected: string,
+    readonly found: string,
+  ) {
+    super('REPLICA_CHANGED', `Replica ${host} of database '${database}' is not the standby incarnation that was checked (checked ${expected}, connected to ${found}); read from the primary instead.`);
   }
 }
 

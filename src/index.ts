@@ -46,6 +46,7 @@ export {
   MalformedPayloadError,
   InvalidLsnError,
   DatabaseUnavailableError,
+  ReplicaChangedError,
   UnknownDatabaseError,
   AfterCommitError,
   StoreUnavailableError,

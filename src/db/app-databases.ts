@@ -18,7 +18,7 @@ export class AppDatabases {
     config: Readonly<Record<string, DatabaseConfig>> | undefined,
     private readonly deps: { registry: Registry; logger: Logger },
   ) {
-    this.databases = config && Object.keys(config).length > 0 ? new Databases(config, { registry: deps.registry }) : undefined;
+    this.databases = config && Object.keys(config).length > 0 ? new Databases(config, { registry: deps.registry, logger: deps.logger }) : undefined;
   }
 
   /** The started databases, or undefined when none are configured. */

@@ -25,6 +25,10 @@ const databaseSchema = z
     maxReplicationLagBytes: z.number().int().min(0).optional(),
     maxReplicationLagSeconds: z.number().min(0).optional(),
     healthCheckIntervalMs: z.number().int().min(50).optional(),
+    connectTimeoutMs: z.number().int().min(10).optional(),
+    statementTimeoutMs: z.number().int().min(10).optional(),
+    idleTimeoutMs: z.number().int().min(1).optional(),
+    caughtUpCheckIntervalMs: z.number().int().min(0).optional(),
   })
   .strict()
   .refine((db) => !(db.replicas && db.discover), { message: 'use either replicas (a static list) or discover (DNS), not both', path: ['discover'] });

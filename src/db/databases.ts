@@ -1,10 +1,10 @@
+import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { UnknownDatabaseError } from '../errors.js';
 import { Database } from './database.js';
 import { decideLoadBalancing, type DataConsistency, type Decision } from './decision.js';
 import { ReplicaDiscovery, replicaUrlFor, type DiscoveryOptions } from './discovery.js';
-import type { DbHost } from './host.js';
-import { LoadBalancer } from './load-balancer.js';
+import { LoadBalancer, type ReplicaRoute } from './load-balancer.js';
 import { createDbMetrics, type DbMetrics } from './metrics.js';
 import type { PoolFactory } from './queryable.js';
 import { DbSessions } from './session.js';
@@ -18,10 +18,20 @@ export interface DatabaseConfig {
   maxReplicationLagBytes?: number;
   maxReplicationLagSeconds?: number;
   healthCheckIntervalMs?: number;
+  /** Bound on getting a connection and on the small status / WAL-position queries (default 2,000 ms). */
+  connectTimeoutMs?: number;
+  /** Bound on every statement, on the server and in the client (default 30,000 ms). */
+  statementTimeoutMs?: number;
+  /** How long an unused pooled connection stays open (default 10,000 ms). */
+  idleTimeoutMs?: number;
+  /** Minimum time between two caught-up queries to one replica from this process (default 10 ms). */
+  caughtUpCheckIntervalMs?: number;
 }
 
 export interface DatabasesOptions {
   registry?: Registry;
+  /** Incarnation changes, cache drops, promotions and offline marks are logged here. */
+  logger?: Logger;
   poolFactory?: PoolFactory;
   /** Bounded wait of the execution decision (default 250 ms). */
   maxWaitMs?: number;
@@ -51,8 +61,9 @@ export class Databases {
         database,
         primaryUrl: db.primary,
         replicaUrls: db.replicas ?? [],
-        ...pick(db, ['maxReplicationLagBytes', 'maxReplicationLagSeconds', 'healthCheckIntervalMs']),
+        ...pick(db, ['maxReplicationLagBytes', 'maxReplicationLagSeconds', 'healthCheckIntervalMs', 'connectTimeoutMs', 'statementTimeoutMs', 'idleTimeoutMs', 'caughtUpCheckIntervalMs']),
         ...(options.poolFactory ? { poolFactory: options.poolFactory } : {}),
+        ...(options.logger ? { logger: options.logger } : {}),
         ...(metrics ? { metrics } : {}),
       });
       this.balancers.set(database, balancer);
@@ -96,21 +107,25 @@ export class Databases {
   }
 
   /** Where a job runs; `walLocations` is `dedup_wal_locations ?? wal_locations` from the payload. */
-  decide(input: { dataConsistency: DataConsistency; retried: boolean; walLocations: Readonly<Record<string, unknown>> | undefined }): Promise<Decision<DbHost>> {
-    return decideLoadBalancing<DbHost>({
+  decide(input: { dataConsistency: DataConsistency; retried: boolean; walLocations: Readonly<Record<string, unknown>> | undefined }): Promise<Decision<ReplicaRoute>> {
+    return decideLoadBalancing<ReplicaRoute>({
       ...input,
       databases: this.names,
       caughtUp: (database, lsn) => this.balancer(database).caughtUp(lsn),
       caughtUpCached: (database, lsn) => this.balancer(database).cachedCaughtUp(lsn),
-      anyReplica: (database) => this.balancer(database).anyOnlineReplica(),
+      anyReplica: (database) => {
+        const host = this.balancer(database).anyOnlineReplica();
+        return host && { host, incarnation: undefined };
+      },
+      hasReplica: (database) => this.balancer(database).hasOnlineReplica(),
       ...(this.options.maxWaitMs !== undefined ? { maxWaitMs: this.options.maxWaitMs } : {}),
     });
   }
 
   /** Run a job body in its own context with each database's reads pinned to the decision's host (or the primary). */
-  runJob<T>(decision: Decision<DbHost>, fn: () => Promise<T>): Promise<T> {
-    const pinned: Record<string, DbHost> = {};
-    for (const [database, balancer] of this.balancers) pinned[database] = decision.hosts[database] ?? balancer.primary;
+  runJob<T>(decision: Decision<ReplicaRoute>, fn: () => Promise<T>): Promise<T> {
+    const pinned: Record<string, ReplicaRoute> = {};
+    for (const [database, balancer] of this.balancers) pinned[database] = decision.hosts[database] ?? { host: balancer.primary, incarnation: undefined };
     return this.sessions.run(fn, pinned);
   }
 

@@ -19,6 +19,8 @@ export interface DecisionInput<H> {
   caughtUpCached?(database: string, lsn: Lsn): H | undefined;
   /** Any online replica, for a database the map does not mention (it counts as in sync). */
   anyReplica(database: string): H | undefined;
+  /** Whether `database` has any replica online; with none, waiting cannot help and the job runs on the primary at once. */
+  hasReplica?(database: string): boolean;
   /** How long to wait for lagging replicas before giving up (default 250 ms) and how often to re-check. */
   maxWaitMs?: number;
   pollMs?: number;
@@ -56,15 +58,21 @@ export async function decideLoadBalancing<H>(input: DecisionInput<H>): Promise<D
     }
   }
 
+  // `replica_retried` is the label of a `delayed` job that was re-queued before (GitLab's, and the README's); a
+  // sticky job retried after a failure that finds a caught-up replica is plain `replica`.
+  const replicaStrategy = input.retried && input.dataConsistency === 'delayed' ? 'replica_retried' : 'replica';
   const onReplicas = (chosen: (H | undefined)[]): Decision<H> => {
     const hosts: Record<string, H | undefined> = {};
     for (const db of input.databases) hosts[db] = input.anyReplica(db);
     [...needed.keys()].forEach((db, i) => (hosts[db] = chosen[i]));
-    return { strategy: input.retried ? 'replica_retried' : 'replica', hosts };
+    return { strategy: replicaStrategy, hosts };
   };
+  // No replica online for some database: neither a wait nor a re-queue can help, so decide now.
+  const noReplica = (): boolean => input.hasReplica !== undefined && [...needed.keys()].some((db) => !input.hasReplica!(db));
   // The common case on a healthy system: cached replay positions already prove it, with no timer and no I/O.
   const cached = input.caughtUpCached && [...needed].map(([db, lsn]) => input.caughtUpCached!(db, lsn));
   if (cached?.every((host) => host !== undefined)) return onReplicas(cached);
+  if (noReplica()) return { strategy: 'primary', hosts: primaryEverywhere() };
 
   const { maxWaitMs = 250, pollMs = 25, sleep = defaultSleep, now = Date.now } = input;
   const deadline = now() + maxWaitMs;
@@ -73,6 +81,8 @@ export async function decideLoadBalancing<H>(input: DecisionInput<H>): Promise<D
     const round = Promise.all([...needed].map(([db, lsn]) => input.caughtUp(db, lsn)));
     const chosen = await settleWithin(round, Math.max(0, deadline - now()));
     if (chosen?.every((host) => host !== undefined)) return onReplicas(chosen);
+    // Every replica of a database went offline during the wait (crash, hang): stop waiting, run on the primary.
+    if (noReplica()) return { strategy: 'primary', hosts: primaryEverywhere() };
     if (now() >= deadline) break;
     await sleep(Math.min(pollMs, Math.max(0, deadline - now())));
   }

@@ -1,6 +1,12 @@
-import { parseLsn, type Lsn } from './lsn.js';
+import type { QueryResult, QueryResultRow } from 'pg';
+import type { Logger } from 'pino';
+import { ReplicaChangedError } from '../errors.js';
+import { boundedQuery, connectWithin, withClient } from './bounded.js';
+import type { Lsn } from './lsn.js';
 import type { DbMetrics } from './metrics.js';
-import type { PoolLike } from './queryable.js';
+import type { PoolClientLike, PoolLike } from './queryable.js';
+import { isConnectionError } from './queryable.js';
+import { parseReading, STATUS_SQL, type StatusReading, type StatusRow } from './reading.js';
 
 export interface DbHostOptions {
   database: string;
@@ -10,24 +16,37 @@ export interface DbHostOptions {
   maxReplicationLagBytes: number;
   maxReplicationLagSeconds: number;
   metrics?: DbMetrics;
-  /** A status query slower than this counts as a failure (default 2 s), so a hung host cannot hold every caller. */
+  logger?: Logger;
+  /** Bound on a status query and on getting a connection for it (default 2 s): a hung host is a host that is down. */
   statusTimeoutMs?: number;
+  /** Minimum time between two caught-up refresh queries to this host (default 10 ms): the rate bound per replica. */
+  caughtUpCheckIntervalMs?: number;
+  /** Monotonic clock in ms (tests inject one). */
+  now?: () => number;
 }
 
 export interface CaughtUpAnswer {
   caughtUp: boolean;
   source: 'cache' | 'query';
+  /** The standby incarnation the verdict is about: a read may rely on it only on a connection to that incarnation. */
+  incarnation?: string;
 }
 
-const STATUS_SQL = `select pg_last_wal_replay_lsn()::text as replay_lsn,
-  extract(epoch from (clock_timestamp() - pg_last_xact_replay_timestamp()))::float8 as lag_seconds`;
+/** Why a host is offline, for logs and the Databases page. */
+export type OfflineReason = 'connection_error' | 'lagging' | 'left_recovery' | 'not_replaying';
+
+/** Why a cached replay position was dropped. */
+export type CacheDropReason = 'incarnation_changed' | 'left_recovery' | 'went_backwards' | 'offline';
 
 /**
- * One PostgreSQL server: its pool, and for a replica its replay position and health.
+ * One PostgreSQL server: its pool, and for a replica its replay position, incarnation and health.
  *
- * Invariant: a replica's replay LSN only moves forward, so `cachedReplayLsn` only ever rises, and a cached
- * value ≥ L proves the replica has replayed L without asking it. Only a cache that is behind costs a
- * query, and concurrent callers share the one in flight for this host.
+ * Invariant: replay LSN only moves forward within one standby incarnation, so a cached value ≥ L proves L was
+ * replayed — but only by that incarnation. A crash or restart reopens the standby from its last restartpoint
+ * (far behind), a promotion or another server at the address is another server altogether. So the cache is
+ * tagged with the incarnation read in the same statement, dropped on an incarnation change, a connection
+ * error, an offline mark, a lower reading or promotion, and a read relying on it runs only on a connection
+ * that proved the same incarnation (one status query when the connection is first used, never one per job).
  */
 export class DbHost {
   readonly database: string;
@@ -36,14 +55,23 @@ export class DbHost {
   /** `host:port`, for metrics and logs (the URL may hold a password). */
   readonly label: string;
   readonly pool: PoolLike;
-  /** Replay-status queries sent to this host, for tests and the benchmark (round trips per job). */
+  /** Status queries sent to this host (proofs, refreshes, health checks, stamps), for tests. */
   readonly stats = { statusQueries: 0 };
+  /** From the last health check's fresh reading, never from the cache. */
   lagBytes: bigint | undefined;
   lagSeconds: number | undefined;
   lastError: unknown;
+  offlineReason: OfflineReason | undefined;
+  /** The incarnation last seen and its start time; they survive cache drops so a change is noticed. */
+  incarnation: string | undefined;
+  startedAt: string | undefined;
   private online = true;
-  private replayLsn: Lsn | undefined;
-  private inFlight: Promise<Lsn | undefined> | undefined;
+  private cache: { incarnation: string; replayLsn: Lsn } | undefined;
+  /** The incarnation each connection proved (pg hands out the same client object for one connection). */
+  private readonly proven = new WeakMap<PoolClientLike, StatusReading>();
+  private nextRefresh: Promise<StatusReading | undefined> | undefined;
+  private lastRefreshAt = Number.NEGATIVE_INFINITY;
+  private readonly now: () => number;
 
   constructor(private readonly options: DbHostOptions) {
     this.database = options.database;
@@ -51,6 +79,7 @@ export class DbHost {
     this.url = options.url;
     this.pool = options.pool;
     this.label = hostLabel(options.url);
+    this.now = options.now ?? (() => performance.now());
     // An idle connection dropped by the server (restart, failover) must not crash the process.
     options.pool.on?.('error', (error) => this.markOffline(error));
   }
@@ -60,28 +89,41 @@ export class DbHost {
   }
 
   get cachedReplayLsn(): Lsn | undefined {
-    return this.replayLsn;
+    return this.cache?.replayLsn;
   }
 
-  /** Answer from the cache when it proves L; otherwise from the shared refresh. Counts the check in metrics. */
+  /** The incarnation whose cached replay position proves `lsn`, without I/O; undefined when the cache cannot. */
+  cachedVerdict(lsn: Lsn): string | undefined {
+    return this.cache !== undefined && this.cache.replayLsn >= lsn ? this.cache.incarnation : undefined;
+  }
+
+  /** Answer from the cache when it proves L; otherwise from the next (rate-bounded, shared) refresh. */
   async caughtUp(lsn: Lsn): Promise<CaughtUpAnswer> {
-    if (this.replayLsn !== undefined && this.replayLsn >= lsn) return { caughtUp: true, source: 'cache' };
-    const replayed = await this.refreshReplayLsn();
-    return { caughtUp: replayed !== undefined && replayed >= lsn, source: 'query' };
+    const cached = this.cachedVerdict(lsn);
+    if (cached !== undefined) return { caughtUp: true, source: 'cache', incarnation: cached };
+    const reading = await this.refreshReplayLsn();
+    const proves = this.online && reading?.inRecovery === true && reading.replayLsn !== undefined && reading.replayLsn >= lsn;
+    return proves ? { caughtUp: true, source: 'query', incarnation: reading.incarnation } : { caughtUp: false, source: 'query' };
   }
 
-  /** Ask the replica where it is, sharing an in-flight query; undefined (and offline) when it cannot answer. */
-  refreshReplayLsn(): Promise<Lsn | undefined> {
-    this.inFlight ??= withTimeout(this.queryStatus(), this.options.statusTimeoutMs ?? 2_000, `status query to ${this.label}`)
-      .then(() => this.replayLsn)
-      .catch((error: unknown) => {
+  /**
+   * A reading from a status query sent after this call, shared by every caller until it is sent, and sent no
+   * sooner than `caughtUpCheckIntervalMs` after the previous one: however many jobs ask, the replica sees at
+   * most one caught-up query per interval from this process. Undefined (and offline) when it cannot answer.
+   */
+  refreshReplayLsn(): Promise<StatusReading | undefined> {
+    if (this.nextRefresh) return this.nextRefresh;
+    const delayMs = this.lastRefreshAt + (this.options.caughtUpCheckIntervalMs ?? 10) - this.now();
+    const sent = (delayMs > 0 ? new Promise((resolve) => setTimeout(resolve, delayMs)) : Promise.resolve()).then(() => {
+      this.nextRefresh = undefined;
+      this.lastRefreshAt = this.now();
+      return this.readStatus().catch((error: unknown) => {
         this.markOffline(error);
         return undefined;
-      })
-      .finally(() => {
-        this.inFlight = undefined;
       });
-    return this.inFlight;
+    });
+    this.nextRefresh = sent;
+    return sent;
   }
 
   /**
@@ -89,26 +131,31 @@ export class DbHost {
    * since the stamp must cover data this context already read. Throws when the host cannot answer.
    */
   async freshReplayLsn(): Promise<Lsn> {
-    await this.queryStatus();
-    if (this.replayLsn === undefined) throw new Error(`${this.label} is not replaying WAL (not a standby?)`);
-    return this.replayLsn;
+    const reading = await this.readStatus();
+    if (reading.replayLsn === undefined || !reading.inRecovery) throw new Error(`${this.label} is not replaying WAL (not a standby?)`);
+    return reading.replayLsn;
   }
 
-  /** Update health from a status query and the primary's position: online when either lag is within its limit. */
+  /** Health from a fresh reading and the primary's position: online when either lag is within its limit. */
   async checkHealth(primaryLsn: Lsn | undefined): Promise<void> {
+    let reading: StatusReading;
     try {
-      await withTimeout(this.queryStatus(), this.options.statusTimeoutMs ?? 2_000, `status query to ${this.label}`);
+      reading = await this.readStatus();
     } catch (error) {
       this.markOffline(error);
       return;
     }
+    if (!reading.inRecovery) return; // observe() took it out of rotation
+    const replayed = reading.replayLsn;
     // Compare against the primary position read before this query: a negative diff is just "no lag".
-    const replayed = this.replayLsn;
     this.lagBytes = replayed !== undefined && primaryLsn !== undefined ? (primaryLsn > replayed ? primaryLsn - replayed : 0n) : undefined;
+    this.lagSeconds = reading.lagSeconds;
     const bytesOk = this.lagBytes !== undefined && this.lagBytes <= BigInt(this.options.maxReplicationLagBytes);
     // Seconds grow while the primary is idle (no new transactions to replay), which is why bytes can also keep it online.
     const secondsOk = this.lagSeconds !== undefined && this.lagSeconds <= this.options.maxReplicationLagSeconds;
-    this.setOnline(replayed !== undefined && (bytesOk || secondsOk));
+    if (replayed === undefined) this.setOffline('not_replaying');
+    else if (bytesOk || secondsOk) this.setOnline();
+    else this.setOffline('lagging');
     const labels = { database: this.database, host: this.label };
     if (this.lagBytes !== undefined) this.options.metrics?.replicaLagBytes.set(labels, Number(this.lagBytes));
     if (this.lagSeconds !== undefined) this.options.metrics?.replicaLagSeconds.set(labels, this.lagSeconds);
@@ -116,37 +163,131 @@ export class DbHost {
 
   markOffline(error: unknown): void {
     this.lastError = error;
-    this.setOnline(false);
+    this.setOffline('connection_error');
   }
 
-  private setOnline(online: boolean): void {
-    this.online = online;
-    if (this.role === 'replica') this.options.metrics?.replicaOnline.set({ database: this.database, host: this.label }, online ? 1 : 0);
+  /**
+   * Run a statement here. With `incarnation` (a caught-up verdict), the connection must first prove it talks to
+   * that incarnation of the standby, else ReplicaChangedError and nothing runs: the caller reads from the primary.
+   */
+  query<R extends QueryResultRow = QueryResultRow>(text: string, values: unknown[] | undefined, incarnation: string | undefined): Promise<QueryResult<R>> {
+    return withClient(this.pool, this.statusTimeoutMs, this.label, isBroken, async (client) => {
+      if (incarnation !== undefined) await this.prove(client, incarnation);
+      return client.query<R>(text, values);
+    });
   }
 
-  private async queryStatus(): Promise<void> {
-    this.stats.statusQueries++;
-    const { rows } = await this.pool.query<{ replay_lsn: string | null; lag_seconds: number | null }>(STATUS_SQL);
-    const row = rows[0];
-    if (row?.replay_lsn) {
-      const replayed = parseLsn(row.replay_lsn, `pg_last_wal_replay_lsn() on ${this.label}`);
-      if (this.replayLsn === undefined || replayed > this.replayLsn) this.replayLsn = replayed;
-    }
-    this.lagSeconds = row?.lag_seconds ?? undefined;
+  /** A pool for a job's reads under a verdict: every connection it hands out has proved `incarnation` (for Kysely, Drizzle, ...). */
+  provenPool(incarnation: string | undefined): PoolLike {
+    if (incarnation === undefined) return this.pool;
+    return {
+      query: <R extends QueryResultRow>(text: string, values?: unknown[]) => this.query<R>(text, values, incarnation),
+      connect: async () => {
+        const client = await this.connect();
+        try {
+          await this.prove(client, incarnation);
+        } catch (error) {
+          client.release(error instanceof ReplicaChangedError ? undefined : (error as Error));
+          throw error;
+        }
+        return client;
+      },
+      end: () => this.pool.end(),
+    };
   }
 
   /** Drain (checked-out clients finish) and close. */
   async close(): Promise<void> {
     await this.pool.end();
   }
+
+  private async prove(client: PoolClientLike, incarnation: string): Promise<void> {
+    const reading = this.proven.get(client) ?? (await this.readStatusOn(client));
+    if (reading.incarnation !== incarnation || !reading.inRecovery) {
+      throw new ReplicaChangedError(this.database, this.label, incarnation, reading.inRecovery ? reading.incarnation : `${reading.incarnation} (out of recovery)`);
+    }
+  }
+
+  private connect(): Promise<PoolClientLike> {
+    return connectWithin(this.pool, this.statusTimeoutMs, this.label);
+  }
+
+  private get statusTimeoutMs(): number {
+    return this.options.statusTimeoutMs ?? 2_000;
+  }
+
+  /** One status query on a pooled connection, which it proves in passing. */
+  private readStatus(): Promise<StatusReading> {
+    return withClient(this.pool, this.statusTimeoutMs, this.label, isBroken, (client) => this.readStatusOn(client));
+  }
+
+  private async readStatusOn(client: PoolClientLike): Promise<StatusReading> {
+    this.stats.statusQueries++;
+    const { rows } = await boundedQuery<StatusRow>(client, STATUS_SQL, this.statusTimeoutMs, `status query to ${this.label}`);
+    const reading = parseReading(rows[0], this.label);
+    this.proven.set(client, reading);
+    if (this.role === 'replica') this.observe(reading);
+    return reading;
+  }
+
+  /** Fold a fresh reading into the cache, applying the rules in the class comment. */
+  private observe(reading: StatusReading): void {
+    const labels = { database: this.database, host: this.label };
+    if (this.incarnation !== undefined && this.incarnation !== reading.incarnation) {
+      this.options.metrics?.incarnationChanges.inc(labels);
+      this.options.logger?.warn({ event: 'replica_incarnation_changed', ...labels, from: this.incarnation, to: reading.incarnation, started_at: reading.startedAt }, 'replica is another standby incarnation now (restart, crash or replacement)');
+      this.dropCache('incarnation_changed');
+    }
+    const leftRecovery = this.incarnation === reading.incarnation && this.offlineReason === 'left_recovery';
+    this.incarnation = reading.incarnation;
+    this.startedAt = reading.startedAt;
+    if (!reading.inRecovery) {
+      if (!leftRecovery) {
+        this.options.metrics?.leftRecovery.inc(labels);
+        this.options.logger?.warn({ event: 'replica_left_recovery', ...labels, incarnation: reading.incarnation }, 'replica left recovery (promoted): no longer used as a replica');
+      }
+      this.dropCache('left_recovery');
+      this.setOffline('left_recovery');
+      return;
+    }
+    const replayed = reading.replayLsn;
+    if (replayed === undefined) return;
+    if (this.cache !== undefined && replayed < this.cache.replayLsn) this.dropCache('went_backwards');
+    if (this.cache === undefined || replayed > this.cache.replayLsn) this.cache = { incarnation: reading.incarnation, replayLsn: replayed };
+  }
+
+  private dropCache(reason: CacheDropReason): void {
+    if (this.cache === undefined) return;
+    const labels = { database: this.database, host: this.label };
+    this.options.metrics?.cacheDrops.inc({ ...labels, reason });
+    this.options.logger?.info({ event: 'replica_cache_dropped', ...labels, reason, incarnation: this.cache.incarnation }, 'dropped the cached replay position of a replica');
+    this.cache = undefined;
+  }
+
+  private setOnline(): void {
+    if (this.role !== 'replica') return;
+    if (!this.online) this.options.logger?.info({ event: 'replica_online', database: this.database, host: this.label }, 'replica is online');
+    this.online = true;
+    this.offlineReason = undefined;
+    this.options.metrics?.replicaOnline.set({ database: this.database, host: this.label }, 1);
+  }
+
+  private setOffline(reason: OfflineReason): void {
+    if (this.role !== 'replica') return; // the primary is never out of rotation: its errors reach the caller
+    if (this.online || this.offlineReason !== reason) {
+      const error = this.lastError instanceof Error ? this.lastError.message : undefined;
+      this.options.logger?.warn({ event: 'replica_offline', database: this.database, host: this.label, reason, ...(reason === 'connection_error' && error ? { error } : {}) }, 'replica is offline');
+    }
+    this.online = false;
+    this.offlineReason = reason;
+    this.dropCache('offline');
+    this.options.metrics?.replicaOnline.set({ database: this.database, host: this.label }, 0);
+  }
 }
 
-function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} took longer than ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+/** A connection to destroy after this error: down or hung, but not a proof that found another incarnation (it is fine). */
+function isBroken(error: unknown): boolean {
+  return isConnectionError(error) && !(error instanceof ReplicaChangedError);
 }
 
 export function hostLabel(url: string): string {

@@ -1,9 +1,11 @@
 import pg from 'pg';
+import type { Logger } from 'pino';
 import { DatabaseUnavailableError } from '../errors.js';
+import { within } from './bounded.js';
 import { DbHost } from './host.js';
 import { parseLsn, type Lsn } from './lsn.js';
 import type { DbMetrics } from './metrics.js';
-import type { PoolFactory, PoolLike } from './queryable.js';
+import type { PoolFactory, PoolLike, PoolSettings } from './queryable.js';
 
 export interface LoadBalancerOptions {
   database: string;
@@ -13,14 +15,41 @@ export interface LoadBalancerOptions {
   maxReplicationLagSeconds?: number;
   /** Base interval of the health checks; each host's next check is jittered ±25 % so rechecks do not align. */
   healthCheckIntervalMs?: number;
+  /** Bound on getting a connection, and on the small status and WAL-position queries (default 2 s). */
+  connectTimeoutMs?: number;
+  /** Bound on every statement (default 30 s): `statement_timeout` on the server and the same wait in the client. */
+  statementTimeoutMs?: number;
+  /** How long an unused pooled connection stays open (default 10 s). */
+  idleTimeoutMs?: number;
+  /** Minimum time between two caught-up queries to one replica (default 10 ms). */
+  caughtUpCheckIntervalMs?: number;
   poolFactory?: PoolFactory;
   metrics?: DbMetrics;
+  logger?: Logger;
   random?: () => number;
 }
 
-export const defaultPoolFactory: PoolFactory = (url, role) => {
-  // A short connect timeout: an unreachable replica must fail fast so reads fall back to the primary.
-  const pool = new pg.Pool({ connectionString: url, max: role === 'primary' ? 20 : 10, connectionTimeoutMillis: 2_000, idleTimeoutMillis: 10_000 });
+/** A replica chosen by a caught-up verdict, and the standby incarnation the verdict is about (none: no requirement). */
+export interface ReplicaRoute {
+  host: DbHost;
+  incarnation: string | undefined;
+}
+
+export const DEFAULT_CONNECT_TIMEOUT_MS = 2_000;
+export const DEFAULT_STATEMENT_TIMEOUT_MS = 30_000;
+
+export const defaultPoolFactory: PoolFactory = (url, role, settings) => {
+  // A short connect timeout: an unreachable replica must fail fast so reads fall back to the primary. The server
+  // cancels a statement at statement_timeout (a SQL error); a hung host cannot, so the client stops waiting a
+  // little later (query_timeout) and pg destroys that connection.
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: role === 'primary' ? 20 : 10,
+    connectionTimeoutMillis: settings.connectTimeoutMs,
+    idleTimeoutMillis: settings.idleTimeoutMs,
+    statement_timeout: settings.statementTimeoutMs,
+    query_timeout: settings.statementTimeoutMs + settings.connectTimeoutMs,
+  });
   return pool as PoolLike;
 };
 
@@ -51,13 +80,17 @@ export class LoadBalancer {
   }
 
   /**
-   * A replica whose cached replay position is at or past `lsn` (replay only moves forward, so that is proof), or
-   * undefined without asking anyone.
+   * A replica whose cached replay position is at or past `lsn`, with the incarnation that replayed it, or
+   * undefined without asking anyone. The route is proof only on a connection to that incarnation.
    */
-  cachedCaughtUp(lsn: Lsn, candidates = this.rotatedOnline()): DbHost | undefined {
-    const cached = candidates.find((host) => host.cachedReplayLsn !== undefined && host.cachedReplayLsn >= lsn);
-    if (cached) this.options.metrics?.caughtUpChecks.inc({ result: 'caught_up', source: 'cache' });
-    return cached;
+  cachedCaughtUp(lsn: Lsn, candidates = this.rotatedOnline()): ReplicaRoute | undefined {
+    for (const host of candidates) {
+      const incarnation = host.cachedVerdict(lsn);
+      if (incarnation === undefined) continue;
+      this.options.metrics?.caughtUpChecks.inc({ result: 'caught_up', source: 'cache' });
+      return { host, incarnation };
+    }
+    return undefined;
   }
 
   /** An online replica (round robin) for a read with no freshness requirement. */
@@ -66,11 +99,16 @@ export class LoadBalancer {
     return online[0];
   }
 
+  /** Whether any replica is online: with none, waiting for one to catch up cannot help. */
+  hasOnlineReplica(): boolean {
+    return this.hosts.some((host) => host.isOnline);
+  }
+
   /**
    * A replica that has replayed `lsn`, or undefined. Cached positions are tried first (no query); only
-   * if none proves it are the online replicas refreshed, each through its one shared in-flight query.
+   * if none proves it are the online replicas refreshed, each through its shared, rate-bounded refresh.
    */
-  async caughtUp(lsn: Lsn): Promise<DbHost | undefined> {
+  async caughtUp(lsn: Lsn): Promise<ReplicaRoute | undefined> {
     const candidates = this.rotatedOnline();
     const metric = this.options.metrics?.caughtUpChecks;
     if (candidates.length === 0) {
@@ -82,7 +120,7 @@ export class LoadBalancer {
     const answers = await Promise.all(candidates.map((host) => host.caughtUp(lsn)));
     const index = answers.findIndex((answer) => answer.caughtUp);
     metric?.inc({ result: index >= 0 ? 'caught_up' : 'behind', source: 'query' });
-    return index >= 0 ? candidates[index] : undefined;
+    return index >= 0 ? { host: candidates[index]!, incarnation: answers[index]!.incarnation } : undefined;
   }
 
   /**
@@ -101,11 +139,13 @@ export class LoadBalancer {
 
   private async queryWalLocation(): Promise<Lsn> {
     let text: string | undefined;
+    // A tiny query: bounded like a connect, so an enqueue against a hung primary fails within connectTimeoutMs.
+    const ms = this.settings.connectTimeoutMs;
     try {
-      const { rows } = await this.primary.pool.query<{ lsn: string }>('select pg_current_wal_insert_lsn()::text as lsn');
+      const { rows } = await within(this.primary.pool.query<{ lsn: string }>('select pg_current_wal_insert_lsn()::text as lsn'), ms, `WAL position query to ${this.primary.label}`);
       text = rows[0]?.lsn;
     } catch (error) {
-      throw new DatabaseUnavailableError(this.database, this.primary.label, error);
+      throw new DatabaseUnavailableError(this.database, this.primary.label, error, { name: 'connectTimeoutMs', ms });
     }
     return parseLsn(text, `pg_current_wal_insert_lsn() on ${this.primary.label}`);
   }
@@ -149,10 +189,28 @@ export class LoadBalancer {
     await Promise.all(all.map((host) => this.closeHost(host)));
   }
 
+  /** The bounds for this database's connections, with their defaults. */
+  get settings(): PoolSettings {
+    const { connectTimeoutMs = DEFAULT_CONNECT_TIMEOUT_MS, statementTimeoutMs = DEFAULT_STATEMENT_TIMEOUT_MS, idleTimeoutMs = 10_000 } = this.options;
+    return { connectTimeoutMs, statementTimeoutMs, idleTimeoutMs };
+  }
+
   private makeHost(url: string, role: 'primary' | 'replica'): DbHost {
-    const { maxReplicationLagBytes = 8 * 1024 * 1024, maxReplicationLagSeconds = 60, metrics } = this.options;
-    const pool = this.poolFactory(url, role);
-    return new DbHost({ database: this.database, role, url, pool, maxReplicationLagBytes, maxReplicationLagSeconds, ...(metrics ? { metrics } : {}) });
+    const { maxReplicationLagBytes = 8 * 1024 * 1024, maxReplicationLagSeconds = 60, metrics, logger, caughtUpCheckIntervalMs } = this.options;
+    const settings = this.settings;
+    const pool = this.poolFactory(url, role, settings);
+    return new DbHost({
+      database: this.database,
+      role,
+      url,
+      pool,
+      maxReplicationLagBytes,
+      maxReplicationLagSeconds,
+      statusTimeoutMs: settings.connectTimeoutMs,
+      ...(caughtUpCheckIntervalMs !== undefined ? { caughtUpCheckIntervalMs } : {}),
+      ...(metrics ? { metrics } : {}),
+      ...(logger ? { logger } : {}),
+    });
   }
 
   private async closeHost(host: DbHost): Promise<void> {

@@ -7,6 +7,12 @@ export interface DbMetrics {
   readonly replicaLagBytes: Gauge<'database' | 'host'>;
   readonly replicaLagSeconds: Gauge<'database' | 'host'>;
   readonly replicaOnline: Gauge<'database' | 'host'>;
+  /** A replica address answered from another standby incarnation (restart, crash, another server). */
+  readonly incarnationChanges: Counter<'database' | 'host'>;
+  /** reason: incarnation_changed | left_recovery | went_backwards | offline. */
+  readonly cacheDrops: Counter<'database' | 'host' | 'reason'>;
+  /** A replica was found out of recovery (promoted) and taken out of rotation. */
+  readonly leftRecovery: Counter<'database' | 'host'>;
   /** Incremented by the execution middleware, which knows the worker: one per job execution. */
   readonly decisions: Counter<'worker' | 'data_consistency' | 'strategy'>;
 }
@@ -25,5 +31,8 @@ export function createDbMetrics(registry: Registry): DbMetrics {
     replicaLagSeconds: gauge('lagless_replica_lag_seconds', 'Seconds since the last transaction the replica replayed was committed', ['database', 'host']),
     decisions: counter('lagless_lb_decisions_total', 'Load-balancing decisions at job execution, by worker, data consistency and strategy', ['worker', 'data_consistency', 'strategy']),
     replicaOnline: gauge('lagless_replica_online', '1 when the replica is reachable and within its lag limits', ['database', 'host']),
+    incarnationChanges: counter('lagless_replica_incarnation_changes_total', 'Times a replica address answered from another standby incarnation (restart, crash, replaced server)', ['database', 'host']),
+    cacheDrops: counter('lagless_replica_cache_drops_total', 'Cached replay positions dropped, by reason', ['database', 'host', 'reason']),
+    leftRecovery: counter('lagless_replica_left_recovery_total', 'Replicas found out of recovery (promoted) and taken out of rotation', ['database', 'host']),
   };
 }

@@ -11,6 +11,9 @@ export interface Queryable {
 export interface PoolClientLike extends Queryable {
   /** Pass an error to destroy a connection that is broken or in an unknown transaction state. */
   release(destroy?: Error | boolean): void;
+  /** pg emits a dropped connection as an 'error' event on a checked-out client: without a listener it would crash. */
+  on?(event: 'error', listener: (error: Error) => void): unknown;
+  removeListener?(event: 'error', listener: (error: Error) => void): unknown;
 }
 
 export interface PoolLike extends Queryable {
@@ -20,8 +23,15 @@ export interface PoolLike extends Queryable {
   on?(event: 'error', listener: (error: Error) => void): unknown;
 }
 
+/** The bounds every connection of one database gets (configured per database). */
+export interface PoolSettings {
+  connectTimeoutMs: number;
+  statementTimeoutMs: number;
+  idleTimeoutMs: number;
+}
+
 /** Builds the pool for one host; the default makes a `pg.Pool`. */
-export type PoolFactory = (url: string, role: 'primary' | 'replica') => PoolLike;
+export type PoolFactory = (url: string, role: 'primary' | 'replica', settings: PoolSettings) => PoolLike;
 
 /**
  * True for errors that say the host is unusable (refused, reset, timed out, shutting down, out of
@@ -29,6 +39,7 @@ export type PoolFactory = (url: string, role: 'primary' | 'replica') => PoolLike
  */
 export function isConnectionError(error: unknown): boolean {
   const code = (error as { code?: unknown } | null)?.code;
-  if (typeof code !== 'string' || !/^[0-9A-Z]{5}$/.test(code)) return true; // no SQLSTATE: socket-level failure
+  if (typeof code !== 'string' || !/^[0-9A-Z]{5}$/.test(code)) return true; // no SQLSTATE: socket-level failure or timeout
+  if (code === '57014') return false; // canceled by statement_timeout: a slow statement, not a host that is down
   return code.startsWith('08') || code.startsWith('57') || code.startsWith('53');
 }

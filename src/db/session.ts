@@ -1,5 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { DbHost } from './host.js';
+import type { ReplicaRoute } from './load-balancer.js';
 import type { Lsn } from './lsn.js';
 import type { PoolClientLike } from './queryable.js';
 
@@ -13,8 +14,11 @@ export interface DbSessionEntry {
   requiredLsn: Lsn | undefined;
   /** Replicas this context read from; stamping uses their replay positions when nothing was written. */
   readonly replicasRead: Set<DbHost>;
-  /** Job routing: reads go here (the decision's host) until the first write moves them to the primary. */
-  pinned: DbHost | undefined;
+  /**
+   * Job routing: reads go here (the decision's host, with the incarnation its verdict is about) until the first
+   * write moves them to the primary.
+   */
+  pinned: ReplicaRoute | undefined;
 }
 
 /** An open transaction: its client and the callbacks held until COMMIT. */
@@ -39,9 +43,9 @@ export class DbSessions {
   private readonly processFrame: Frame = { entries: new Map(), transactions: [] };
 
   /** Run `fn` in a fresh context; `pinned` routes each named database's reads to the given host (job execution). */
-  run<T>(fn: () => Promise<T>, pinned: Readonly<Record<string, DbHost | undefined>> = {}): Promise<T> {
+  run<T>(fn: () => Promise<T>, pinned: Readonly<Record<string, ReplicaRoute | undefined>> = {}): Promise<T> {
     const frame: Frame = { entries: new Map(), transactions: [] };
-    for (const [database, host] of Object.entries(pinned)) if (host) entry(frame, database).pinned = host;
+    for (const [database, route] of Object.entries(pinned)) if (route) entry(frame, database).pinned = route;
     return this.storage.run(frame, fn);
   }
 
@@ -58,7 +62,7 @@ export class DbSessions {
     const current = this.entry(database);
     current.wrote = true;
     current.needsWriteLsn = true;
-    if (current.pinned) current.pinned = primary;
+    if (current.pinned) current.pinned = { host: primary, incarnation: undefined };
   }
 
   /** The innermost open transaction on `database` in this context, if any. */

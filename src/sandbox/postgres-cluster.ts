@@ -10,13 +10,28 @@ export interface PostgresClusterOptions {
   replicas?: number;
   /** `recovery_min_apply_delay` on every replica, for real and controllable lag (default 0). */
   applyDelayMs?: number;
+  /** Extra `postgresql.conf` lines for every server (e.g. `shared_preload_libraries = 'pg_stat_statements'`). */
+  extraConfig?: string;
+  /** Keep a copy of the initial data directory so a replica can be replaced by an older base copy (fault tests). */
+  keepBaseCopy?: boolean;
 }
 
 export interface PostgresCluster {
   readonly primaryUrl: string;
   readonly replicaUrls: readonly string[];
+  readonly primaryPid: number | undefined;
+  replicaPid(index: number): number | undefined;
   stopReplica(index: number): Promise<void>;
   startReplica(index: number): Promise<void>;
+  /** `pg_ctl stop -m immediate` on one replica: a crash, after which it reopens from its last restartpoint. */
+  crashReplica(index: number): Promise<void>;
+  /** Crash one replica and start another server at its address from the initial base copy (needs `keepBaseCopy`). */
+  replaceReplicaWithBaseCopy(index: number): Promise<void>;
+  /** SIGSTOP / SIGCONT a server and every process it started: a hung host. */
+  pauseReplica(index: number): void;
+  resumeReplica(index: number): void;
+  pausePrimary(): void;
+  resumePrimary(): void;
   /** Change one replica's `recovery_min_apply_delay` without a restart (config reload). */
   setApplyDelay(index: number, applyDelayMs: number): Promise<void>;
   /** Stop every server and remove the temp directory. */
@@ -46,6 +61,15 @@ export async function startPostgresCluster(options: PostgresClusterOptions = {})
   const toolchain = postgresToolchain();
   const baseDir = mkdtempSync(join(tmpdir(), 'lagless-pg-'));
   const servers: PostgresServer[] = [];
+  const baseCopyDir = join(baseDir, 'base-copy');
+  let primaryPort = 0;
+  // A copy of a cleanly shut down primary plus standby.signal and primary_conninfo is a standby (see above).
+  const makeReplicaDir = (from: string, dir: string, i: number): void => {
+    cpSync(from, dir, { recursive: true });
+    writeFileSync(join(dir, 'standby.signal'), '');
+    appendFileSync(join(dir, 'postgresql.conf'), `primary_conninfo = 'host=127.0.0.1 port=${primaryPort} user=postgres application_name=replica_${i}'\n`);
+    writeReplicaSettings(toolchain, dir, options.applyDelayMs ?? 0);
+  };
   const onExit = (): void => {
     for (const server of servers) server.killNow();
     rmSync(baseDir, { recursive: true, force: true });
@@ -55,14 +79,13 @@ export async function startPostgresCluster(options: PostgresClusterOptions = {})
     chownForServer(toolchain, baseDir);
     const primaryDir = join(baseDir, 'primary');
     runTool(toolchain, 'initdb', ['-D', primaryDir, '-U', 'postgres', '-A', 'trust', '-E', 'UTF8', '--locale=C', '--no-sync', '--no-instructions']);
-    appendFileSync(primaryDir + '/postgresql.conf', BASE_CONFIG);
+    appendFileSync(primaryDir + '/postgresql.conf', BASE_CONFIG + (options.extraConfig ?? '') + '\n');
+    if (options.keepBaseCopy) cpSync(primaryDir, baseCopyDir, { recursive: true });
     const primary = postgresServer(toolchain, primaryDir, await freePort());
+    primaryPort = primary.port;
     for (let i = 0; i < replicaCount; i++) {
       const dir = join(baseDir, `replica-${i}`);
-      cpSync(primaryDir, dir, { recursive: true });
-      writeFileSync(join(dir, 'standby.signal'), '');
-      appendFileSync(join(dir, 'postgresql.conf'), `primary_conninfo = 'host=127.0.0.1 port=${primary.port} user=postgres application_name=replica_${i}'\n`);
-      writeReplicaSettings(toolchain, dir, options.applyDelayMs ?? 0);
+      makeReplicaDir(primaryDir, dir, i);
       servers.push(postgresServer(toolchain, dir, await freePort()));
     }
     chownForServer(toolchain, baseDir);
@@ -83,8 +106,26 @@ export async function startPostgresCluster(options: PostgresClusterOptions = {})
   return {
     primaryUrl: urlFor(primary.port),
     replicaUrls: replicas.map((server) => urlFor(server.port)),
+    get primaryPid() {
+      return primary.pid;
+    },
+    replicaPid: (index) => replica(index).pid,
     stopReplica: (index) => replica(index).stop(),
     startReplica: (index) => replica(index).start(),
+    crashReplica: (index) => replica(index).crash(),
+    async replaceReplicaWithBaseCopy(index) {
+      if (!options.keepBaseCopy) throw new Error('replaceReplicaWithBaseCopy needs startPostgresCluster({ keepBaseCopy: true })');
+      const server = replica(index);
+      await server.crash();
+      rmSync(server.dataDir, { recursive: true, force: true });
+      makeReplicaDir(baseCopyDir, server.dataDir, index);
+      chownForServer(toolchain, server.dataDir);
+      await server.start();
+    },
+    pauseReplica: (index) => replica(index).pause(),
+    resumeReplica: (index) => replica(index).resume(),
+    pausePrimary: () => primary.pause(),
+    resumePrimary: () => primary.resume(),
     async setApplyDelay(index, applyDelayMs) {
       const server = replica(index);
       writeReplicaSettings(toolchain, server.dataDir, applyDelayMs);

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { PostgresToolchain } from './postgres-binaries.js';
+import { runTool, type PostgresToolchain } from './postgres-binaries.js';
 
 /** One postgres server process on a data directory; start/stop can be repeated (fault tests). */
 export interface PostgresServer {
@@ -9,15 +10,24 @@ export interface PostgresServer {
   start(): Promise<void>;
   /** Fast shutdown (SIGINT): clients are disconnected, the data directory stays consistent for a restart. */
   stop(): Promise<void>;
+  /** `pg_ctl stop -m immediate`: a crash (no shutdown checkpoint); a standby restarts from its last restartpoint. */
+  crash(): Promise<void>;
+  /** SIGSTOP the postmaster, then every process it started (a hung host: connections open, nothing answers). */
+  pause(): void;
+  /** SIGCONT what `pause()` stopped. */
+  resume(): void;
   /** Synchronous last resort for process exit hooks. */
   killNow(): void;
   readonly running: boolean;
+  /** The postmaster's pid while running. */
+  readonly pid: number | undefined;
 }
 
 const READY = /database system is ready to accept (read-only )?connections/;
 
 export function postgresServer(toolchain: PostgresToolchain, dataDir: string, port: number): PostgresServer {
   let child: ChildProcess | undefined;
+  let paused = false;
 
   async function start(): Promise<void> {
     if (child) return;
@@ -67,6 +77,7 @@ export function postgresServer(toolchain: PostgresToolchain, dataDir: string, po
   async function stop(): Promise<void> {
     const proc = child;
     if (!proc) return;
+    if (paused) resume(); // a stopped process would not handle the shutdown signal
     child = undefined;
     if (proc.exitCode !== null || proc.signalCode !== null) return;
     await new Promise<void>((resolve) => {
@@ -79,14 +90,62 @@ export function postgresServer(toolchain: PostgresToolchain, dataDir: string, po
     });
   }
 
+  async function crash(): Promise<void> {
+    const proc = child;
+    if (!proc) return;
+    const exited = new Promise<void>((resolve) => (proc.exitCode !== null || proc.signalCode !== null ? resolve() : proc.once('exit', () => resolve())));
+    runTool(toolchain, 'pg_ctl', ['stop', '-m', 'immediate', '-s', '-D', dataDir]);
+    await exited;
+    child = undefined;
+  }
+
+  // The postmaster first, so it starts nothing new; children are resumed before it for the same reason.
+  function pause(): void {
+    const pid = child?.pid;
+    if (pid === undefined) return;
+    process.kill(pid, 'SIGSTOP');
+    for (const childPid of childrenOf(pid)) process.kill(childPid, 'SIGSTOP');
+    paused = true;
+  }
+
+  function resume(): void {
+    const pid = child?.pid;
+    if (pid === undefined) return;
+    for (const childPid of childrenOf(pid)) process.kill(childPid, 'SIGCONT');
+    process.kill(pid, 'SIGCONT');
+    paused = false;
+  }
+
   return {
     port,
     dataDir,
     start,
     stop,
+    crash,
+    pause,
+    resume,
     killNow: () => child?.kill('SIGKILL'),
     get running() {
       return child !== undefined;
     },
+    get pid() {
+      return child?.pid;
+    },
   };
+}
+
+/** Pids whose parent is `pid` (Linux /proc): the backends and auxiliary processes of one postmaster. */
+function childrenOf(pid: number): number[] {
+  const found: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      // Field 4 of /proc/<pid>/stat is the parent pid; the command name before it is in parentheses and may hold spaces.
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid) found.push(Number(entry));
+    } catch {
+      // The process exited while we looked.
+    }
+  }
+  return found;
 }

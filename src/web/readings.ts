@@ -14,8 +14,12 @@ export interface HostReading {
   online: boolean;
   lagBytes: number | null;
   lagSeconds: number | null;
-  /** Why the host is offline, when the last check failed. */
+  /** The last error, while offline. */
   error: string | null;
+  /** Why a replica is offline: connection_error, lagging, left_recovery (promoted) or not_replaying. */
+  offlineReason: string | null;
+  /** `pg_postmaster_start_time()` of the incarnation last seen: it changes when the replica restarts or is replaced. */
+  startedAt: string | null;
 }
 
 /** Every known queue, read from the store: shared by every process, so these are cluster-wide numbers. */
@@ -53,6 +57,8 @@ export function readHosts(databases: Databases | undefined): HostReading[] {
       lagBytes: host.role === 'replica' && host.lagBytes !== undefined ? Number(host.lagBytes) : null,
       lagSeconds: host.role === 'replica' && host.lagSeconds !== undefined ? Math.round(host.lagSeconds * 1000) / 1000 : null,
       error: host.isOnline || host.lastError === undefined ? null : host.lastError instanceof Error ? host.lastError.message : String(host.lastError),
+      offlineReason: host.isOnline ? null : (host.offlineReason ?? null),
+      startedAt: host.startedAt ?? null,
     }));
   });
 }

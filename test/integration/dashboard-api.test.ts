@@ -176,7 +176,7 @@ describe('dashboard JSON API', () => {
         expect(body.databases[0].name).toBe('main');
         expect(body.databases[0].hosts).toEqual([
           expect.objectContaining({ host: '127.0.0.1:1', role: 'primary', lagBytes: null }),
-          expect.objectContaining({ host: '127.0.0.1:2', role: 'replica', online: false, error: expect.any(String) }),
+          expect.objectContaining({ host: '127.0.0.1:2', role: 'replica', online: false, offlineReason: 'connection_error', startedAt: null, error: expect.any(String) }),
         ]);
       } finally {
         dashboard.close();

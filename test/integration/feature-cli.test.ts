@@ -120,7 +120,7 @@ describe('lagless migrate and lagless feature', () => {
     const list = await cli(['feature', 'list'], { LAGLESS_ENV: 'development' });
     expect(list.stdout.split('\n').filter(Boolean)).toEqual([
       'new_checkout [development]: conditional (actors Project:7, User:1, User:2) — beta, default_enabled false, group::checkout',
-      'preserve_latest_wal_locations_for_idempotent_jobs [development]: off (nothing stored, default applies) — development, default_enabled false, group::scalability',
+      'preserve_latest_wal_locations_for_idempotent_jobs [development]: on (nothing stored, default applies) — development, default_enabled true, group::scalability',
       'refresh_dedup [development]: off (nothing stored, default applies) — worker, default_enabled false, group::scalability',
     ]);
 

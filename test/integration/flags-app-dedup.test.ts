@@ -24,7 +24,7 @@ describe.each(stores)('flags read by deduplication on the %s store', (_name, red
     return { app, lines, queue: `q${randomBytes(3).toString('hex')}` };
   }
 
-  it(`${PRESERVE_LATEST_WAL_FLAG}: off keeps the owner's WAL in the cookie, on raises it to the absorbed enqueue's`, async () => {
+  it(`${PRESERVE_LATEST_WAL_FLAG}: on by default raises the cookie's WAL to the absorbed enqueue's; off keeps the owner's`, async () => {
     const { app, queue } = setup();
     let wal = '0/10';
     // Stands in for WAL stamping: the load-balancing middleware sets wal_locations the same way.
@@ -35,16 +35,19 @@ describe.each(stores)('flags read by deduplication on the %s store', (_name, red
     const W = app.defineWorker({ name: 'PreserveWorker', queue, idempotent: true, perform: () => undefined });
     const cookieWal = async () => (await app.store.dedupShow({ queue, key: idempotencyKey('PreserveWorker', { id: 1 }), nowMs: Date.now() }))?.wal;
 
+    // Nothing stored: the definition's default_enabled (true) applies.
+    expect(app.flags.enabled(PRESERVE_LATEST_WAL_FLAG)).toBe(true);
     const owner = await W.enqueue({ id: 1 });
     wal = '0/20';
     expect(await W.enqueue({ id: 1 })).toMatchObject({ deduplicated: true, duplicateOf: owner.jid });
-    expect(await cookieWal()).toEqual({ main: '0/10' });
+    expect(await cookieWal()).toEqual({ main: '0/20' });
+    expect(await app.metrics.metrics()).toMatch(/lagless_dedup_wal_location_updates_total\{database="main"\} 1/);
 
-    await app.flags.set(PRESERVE_LATEST_WAL_FLAG, true, { by: 'test' });
+    // The flag is how to turn it off.
+    await app.flags.set(PRESERVE_LATEST_WAL_FLAG, false, { by: 'test' });
     wal = '0/30';
     expect(await W.enqueue({ id: 1 })).toMatchObject({ deduplicated: true, duplicateOf: owner.jid });
-    expect(await cookieWal()).toEqual({ main: '0/30' });
-    expect(await app.metrics.metrics()).toMatch(/lagless_dedup_wal_location_updates_total\{database="main"\} 1/);
+    expect(await cookieWal()).toEqual({ main: '0/20' });
   });
 
   it('deduplicate.featureFlag: off ⇒ every enqueue is pushed; on ⇒ twins are absorbed', async () => {

@@ -40,14 +40,14 @@ describe('flag notices across a Redis restart', () => {
 
     await server.kill();
     const startedMs = Date.now();
-    await writer.set(FLAG, true, { by: 'alice' });
+    await writer.set(FLAG, false, { by: 'alice' }); // the flag is on by default: turning it off is the change
     expect(Date.now() - startedMs).toBeLessThan(3_000); // bounded publish, not a hung command queue
     expect(writerLog.lines.some((l) => String(l.msg).includes('notice not published'))).toBe(true);
-    expect(reader.enabled(FLAG)).toBe(false); // the notice was lost...
+    expect(reader.enabled(FLAG)).toBe(true); // the notice was lost...
 
     const caughtUp = new Promise<string[]>((resolve) => reader.onChange(resolve));
     await server.start();
     expect(await caughtUp).toEqual([FLAG]); // ...and the reconnect triggers a reload, not the 60 s backstop
-    expect(reader.enabled(FLAG)).toBe(true);
+    expect(reader.enabled(FLAG)).toBe(false);
   });
 });

@@ -30,9 +30,10 @@ describe('load-balanced jobs: routing, bad input and faults', () => {
       queue,
       dataConsistency: 'sticky',
       perform: async (_args: object, ctx: JobContext) => {
-        const replica = app.databases!.balancer('main').replicas[0]!;
         const where = async () => (await ctx.db('main').query<{ on_replica: boolean }>(READ_SQL, [1])).rows[0]!.on_replica;
-        seen.push(ctx.job.load_balancing_strategy, ctx.db('main').pool === replica.pool, await where());
+        // ctx.db(..).pool (for query builders) routes like ctx.db(..).query.
+        const poolOnReplica = async () => (await ctx.db('main').pool.query<{ on_replica: boolean }>('select pg_is_in_recovery() as on_replica')).rows[0]!.on_replica;
+        seen.push(ctx.job.load_balancing_strategy, await poolOnReplica(), await where());
         await ctx.db('main').query('update items set version = version + 1 where id = 1');
         seen.push(ctx.db('main').pool === app.databases!.balancer('main').primary.pool, await where());
       },
@@ -128,7 +129,7 @@ describe('load-balanced jobs: routing, bad input and faults', () => {
     const Always = app.defineWorker({ name: 'AlwaysDeadPrimary', queue, perform: () => undefined });
     const failed = await Sticky.enqueue({}).catch((error: unknown) => error);
     expect(failed).toBeInstanceOf(DatabaseUnavailableError);
-    expect((failed as Error).message).toMatch(/^Database 'main' primary at 127\.0\.0\.1:\d+ is unreachable \(.+\)\. Nothing was enqueued; check the primary and retry\.$/);
+    expect((failed as Error).message).toMatch(/^Database 'main' primary at 127\.0\.0\.1:\d+ is unreachable \(.+\)\. Nothing was enqueued; check the primary and retry\. Waits are bounded by databases\.main\.connectTimeoutMs \(2000 ms\)\.$/);
     expect(await app.store.queueSizes(queue)).toMatchObject({ ready: 0, scheduled: 0 });
     // A worker that is not load balanced needs no WAL position, so it can still be enqueued.
     expect((await Always.enqueue({})).deduplicated).toBe(false);

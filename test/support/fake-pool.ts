@@ -7,6 +7,10 @@ export class FakePool implements PoolLike {
   replayLsn: string | null = '0/0';
   lagSeconds: number | null = 0;
   currentLsn = '0/0';
+  /** The server's incarnation as the status query reports it (change `startedAt` to simulate a restart). */
+  startedAt = '2026-01-01 00:00:00+00';
+  systemId = '7000000000000000001';
+  inRecovery = true;
   /** When set, every query rejects with it (connection refused, ...). */
   failWith: Error | undefined;
   /** Resolve status queries only when released, to hold a query in flight. */
@@ -21,19 +25,34 @@ export class FakePool implements PoolLike {
     if (this.gate) await this.gate;
     if (this.failWith) throw this.failWith;
     let rows: unknown[] = [];
-    if (text.includes('pg_last_wal_replay_lsn')) rows = [{ replay_lsn: this.replayLsn, lag_seconds: this.lagSeconds }];
+    if (text.includes('pg_last_wal_replay_lsn')) rows = [{ replay_lsn: this.replayLsn, lag_seconds: this.lagSeconds, in_recovery: this.inRecovery, started_at: this.startedAt, system_id: this.systemId }];
     else if (text.includes('pg_current_wal_insert_lsn')) rows = [{ lsn: this.currentLsn }];
     return { rows, rowCount: rows.length, command: 'SELECT', oid: 0, fields: [] } as unknown as QueryResult<R>;
   }
 
+  /** Connections handed out so far; `connect()` reuses the newest unless it was destroyed or dropped. */
+  connections = 0;
+  private client: PoolClientLike | undefined;
+
   async connect(): Promise<PoolClientLike> {
     if (this.failWith) throw this.failWith;
-    return {
-      query: <R extends QueryResultRow>(text: string) => this.query<R>(text),
-      release: () => {
-        this.released++;
-      },
-    };
+    if (!this.client) {
+      this.connections++;
+      const client: PoolClientLike = {
+        query: <R extends QueryResultRow>(text: string) => this.query<R>(text),
+        release: (destroy?: Error | boolean) => {
+          this.released++;
+          if (destroy && this.client === client) this.client = undefined;
+        },
+      };
+      this.client = client;
+    }
+    return this.client;
+  }
+
+  /** Forget the pooled connection, as a server restart does: the next `connect()` opens a new one. */
+  dropConnections(): void {
+    this.client = undefined;
   }
 
   async end(): Promise<void> {

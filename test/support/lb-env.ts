@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { createLagless, type LaglessApp, type LaglessConfig } from '../../src/index.js';
-import { startPostgresCluster, type PostgresCluster } from '../../src/sandbox/postgres-cluster.js';
+import { startPostgresCluster, type PostgresCluster, type PostgresClusterOptions } from '../../src/sandbox/postgres-cluster.js';
 import { startRedisServer, type RedisServerHandle } from '../../src/sandbox/redis-server.js';
 import { captureLogs } from '../helpers/log-capture.js';
 
@@ -13,8 +13,8 @@ export interface LbEnv {
   stop(): Promise<void>;
 }
 
-export async function startLbEnv(options: { applyDelayMs?: number; healthCheckIntervalMs?: number } = {}): Promise<LbEnv> {
-  const [cluster, redis] = await Promise.all([startPostgresCluster({ replicas: 1, applyDelayMs: options.applyDelayMs ?? 0 }), startRedisServer()]);
+export async function startLbEnv(options: { applyDelayMs?: number; healthCheckIntervalMs?: number; cluster?: PostgresClusterOptions } = {}): Promise<LbEnv> {
+  const [cluster, redis] = await Promise.all([startPostgresCluster({ replicas: 1, applyDelayMs: options.applyDelayMs ?? 0, ...options.cluster }), startRedisServer()]);
   const apps: LaglessApp[] = [];
   return {
     cluster,

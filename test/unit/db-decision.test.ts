@@ -56,8 +56,26 @@ describe('decideLoadBalancing', () => {
     expect(decision.strategy).toBe('replica');
   });
 
-  it('on a retry the replica strategy is replica_retried', async () => {
-    expect((await decideLoadBalancing(input({ retried: true, replayed: { main: '1/0' } }))).strategy).toBe('replica_retried');
+  it("replica_retried labels a retried 'delayed' job only; a retried 'sticky' job on a caught-up replica is 'replica'", async () => {
+    expect((await decideLoadBalancing(input({ dataConsistency: 'delayed', retried: true, replayed: { main: '1/0' } }))).strategy).toBe('replica_retried');
+    expect((await decideLoadBalancing(input({ dataConsistency: 'sticky', retried: true, replayed: { main: '1/0' } }))).strategy).toBe('replica');
+  });
+
+  it.each(['sticky', 'delayed'] as const)("%s with no replica online decides at once: primary, no wait, no re-queue", async (dataConsistency) => {
+    const state = input({ dataConsistency, hasReplica: (db) => db !== 'main', caughtUp: () => new Promise(() => {}) });
+    let slept = 0;
+    state.sleep = async (ms) => void (slept += ms);
+    const decision = await decideLoadBalancing(state);
+    expect(decision).toEqual({ strategy: 'primary', hosts: { main: undefined, ci: undefined } });
+    expect(slept).toBe(0);
+  });
+
+  it('stops waiting as soon as the last replica goes offline during the wait', async () => {
+    let online = true;
+    const state = input({ dataConsistency: 'delayed', hasReplica: () => online, caughtUp: async () => ((online = false), undefined), maxWaitMs: 10_000 });
+    const decision = await decideLoadBalancing(state);
+    expect(decision.strategy).toBe('primary');
+    expect(state.now!()).toBe(0);
   });
 
   it('one database behind sends the whole job to the primary (sticky) after the bounded wait', async () => {

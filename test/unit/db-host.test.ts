@@ -14,9 +14,10 @@ describe('DbHost caught-up checks', () => {
   it('answers from the cache without a query once the cached replay LSN is at or past L', async () => {
     const { host, pool } = replica();
     pool.replayLsn = '1/10';
-    expect(await host.caughtUp(parseLsn('1/10'))).toEqual({ caughtUp: true, source: 'query' });
+    const incarnation = `${pool.systemId}@${pool.startedAt}`;
+    expect(await host.caughtUp(parseLsn('1/10'))).toEqual({ caughtUp: true, source: 'query', incarnation });
     expect(pool.statusQueries()).toBe(1);
-    for (const lsn of ['0/FFFFFFFF', '1/0', '1/F', '1/10']) expect(await host.caughtUp(parseLsn(lsn))).toEqual({ caughtUp: true, source: 'cache' });
+    for (const lsn of ['0/FFFFFFFF', '1/0', '1/F', '1/10']) expect(await host.caughtUp(parseLsn(lsn))).toEqual({ caughtUp: true, source: 'cache', incarnation });
     expect(pool.statusQueries()).toBe(1);
     expect(await host.caughtUp(parseLsn('1/11'))).toEqual({ caughtUp: false, source: 'query' });
     expect(pool.statusQueries()).toBe(2);
@@ -34,13 +35,14 @@ describe('DbHost caught-up checks', () => {
     expect(pool.statusQueries()).toBe(1);
   });
 
-  it('never moves the cached replay LSN backwards', async () => {
+  it('replaces the cache with a fresh reading that is lower, even within one incarnation (the cache never outranks a fresh reading)', async () => {
     const { host, pool } = replica();
     pool.replayLsn = '5/0';
     await host.refreshReplayLsn();
-    pool.replayLsn = '4/0'; // a stale answer (e.g. reordered) must not undo the proof we already have
+    pool.replayLsn = '4/0';
     await host.refreshReplayLsn();
-    expect(host.cachedReplayLsn).toBe(parseLsn('5/0'));
+    expect(host.cachedReplayLsn).toBe(parseLsn('4/0'));
+    expect(host.cachedVerdict(parseLsn('4/1'))).toBeUndefined();
   });
 
   it('marks the host offline on a connection error and reports not caught up', async () => {
@@ -118,8 +120,8 @@ describe('LoadBalancer', () => {
     const { lb, pools, registry } = balancer(2);
     pools.get('postgres://r0:5432/app')!.replayLsn = '0/10';
     pools.get('postgres://r1:5432/app')!.replayLsn = '0/20';
-    expect((await lb.caughtUp(parseLsn('0/18')))?.url).toBe('postgres://r1:5432/app');
-    for (let i = 0; i < 10; i++) expect((await lb.caughtUp(parseLsn('0/18')))?.url).toBe('postgres://r1:5432/app');
+    expect((await lb.caughtUp(parseLsn('0/18')))?.host.url).toBe('postgres://r1:5432/app');
+    for (let i = 0; i < 10; i++) expect((await lb.caughtUp(parseLsn('0/18')))?.host.url).toBe('postgres://r1:5432/app');
     expect(await lb.caughtUp(parseLsn('0/21'))).toBeUndefined();
     const text = await registry.metrics();
     expect(text).toContain('lagless_lb_caught_up_checks_total{result="caught_up",source="query"} 1');
@@ -157,6 +159,6 @@ describe('DbHost with a hung server', () => {
     expect(host.isOnline).toBe(false);
     pool.gate = undefined;
     pool.replayLsn = '0/1';
-    expect(await host.refreshReplayLsn()).toBe(parseLsn('0/1'));
+    expect((await host.refreshReplayLsn())?.replayLsn).toBe(parseLsn('0/1'));
   });
 });

@@ -56,16 +56,21 @@ describe('load-balancing server middleware', () => {
   it("a retried 'delayed' job (snoozed before, or failed before) runs on the primary while behind, replica_retried once caught up", async () => {
     const { databases, replica } = setup();
     const middleware = loadBalancingServerMiddleware({ databases: () => databases, flags: () => FLAGS_OFF });
-    const where = async (job: JobPayload): Promise<[string | undefined, boolean]> => {
-      const context = execution(worker('delayed'), job, databases);
-      const onReplica = await middleware(context, async () => context.ctx.db('main').pool === databases.balancer('main').replicas[0]!.pool);
-      return [context.job.load_balancing_strategy, onReplica as boolean];
+    let n = 0;
+    const where = async (job: JobPayload, consistency: DataConsistency = 'delayed'): Promise<[string | undefined, boolean]> => {
+      const context = execution(worker(consistency), job, databases);
+      const text = `select ${++n}`;
+      await middleware(context, () => context.ctx.db('main').query(text));
+      return [context.job.load_balancing_strategy, replica.statements.includes(text)];
     };
     expect(await where(payload({ wal_locations: { main: '0/100' }, load_balancing_strategy: 'retry' }))).toEqual(['primary', false]);
     expect(await where(payload({ wal_locations: { main: '0/100' }, retry_count: 1 }))).toEqual(['primary', false]);
     replica.replayLsn = '0/100';
     expect(await where(payload({ wal_locations: { main: '0/100' }, load_balancing_strategy: 'retry' }))).toEqual(['replica_retried', true]);
     expect(await where(payload({ wal_locations: { main: '0/100' } }))).toEqual(['replica', true]);
+    // replica_retried belongs to 'delayed': a sticky job retried after a failure is plain 'replica'.
+    expect(await where(payload({ wal_locations: { main: '0/100' }, retry_count: 1 }), 'sticky')).toEqual(['replica', true]);
+    expect(await where(payload({ wal_locations: { main: '0/100' }, retry_count: 1 }), 'delayed')).toEqual(['replica_retried', true]);
   });
 
   it('uses dedup_wal_locations over wal_locations; a consistency flag that is off means primary', async () => {

@@ -104,7 +104,7 @@ describe('Database routing', () => {
         await db.query('select 2');
         expect(db.pool).toBe(primary);
       },
-      { main: lb.replicas[0] },
+      { main: { host: lb.replicas[0]!, incarnation: undefined } },
     );
     expect(replica.statements).toEqual(['select 1']);
     expect(primary.statements).toEqual(['insert into t values (1)', 'select 2']);

@@ -11,12 +11,12 @@ describe('createFlagSystem', () => {
     const flags = createFlagSystem({ logger: pino(sink), registry: new Registry(), definitions: 'does/not/exist' });
     expect(await flags.ready()).toBe(true);
     const name = 'preserve_latest_wal_locations_for_idempotent_jobs';
+    expect(flags.enabled(name)).toBe(true); // default_enabled: true while nothing is stored
+    await flags.set(name, false, { by: 'alice' });
     expect(flags.enabled(name)).toBe(false);
-    await flags.set(name, true, { by: 'alice' });
-    expect(flags.enabled(name)).toBe(true);
     expect(flags.enabled('undefined_in_production')).toBe(false);
     const change = JSON.parse(lines[0]!);
-    expect(change).toMatchObject({ key: name, action: 'enable', 'extra.by': 'alice', 'extra.environment': 'production', msg: 'feature flag changed' });
+    expect(change).toMatchObject({ key: name, action: 'disable', 'extra.by': 'alice', 'extra.environment': 'production', msg: 'feature flag changed' });
     await flags.close();
   });
 });

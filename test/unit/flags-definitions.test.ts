@@ -20,7 +20,7 @@ describe('flag definitions', () => {
   it('loads lagless’s own definitions even without an app directory', () => {
     const defs = loadDefinitions({ dirs: [join(root, 'does-not-exist')] });
     const own = defs.get('preserve_latest_wal_locations_for_idempotent_jobs');
-    expect(own).toMatchObject({ type: 'development', defaultEnabled: false, builtin: true });
+    expect(own).toMatchObject({ type: 'development', defaultEnabled: true, builtin: true });
   });
 
   it('loads valid app files in camelCase', () => {
