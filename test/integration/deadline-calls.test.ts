@@ -30,7 +30,7 @@ describe('DeadlineCalls: lagless, not ioredis, resends a command, and only befor
     let sent = 0;
     const reply = calls.call(() => (sent++, redis.blpop('dc:list', 2)), options(3000));
     await new Promise((resolve) => setTimeout(resolve, 100));
-    await admin.client('KILL', 'TYPE', 'normal'); // the victim's BLPOP loses its connection (the admin's own is kept)
+    await admin.call('CLIENT', 'KILL', 'TYPE', 'normal'); // the victim's BLPOP loses its connection (the admin's own is kept)
     await new Promise((resolve) => setTimeout(resolve, 300));
     await admin.rpush('dc:list', 'v');
     expect(await reply).toEqual(['dc:list', 'v']);
@@ -61,7 +61,7 @@ describe('DeadlineCalls: lagless, not ioredis, resends a command, and only befor
     let sent = 0;
     const error = await calls.call(() => (sent++, redis.blpop('dc:never', 5)), options(200)).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(Unknown);
-    await admin.client('KILL', 'TYPE', 'normal'); // a reconnect now must not resend the abandoned BLPOP
+    await admin.call('CLIENT', 'KILL', 'TYPE', 'normal'); // a reconnect now must not resend the abandoned BLPOP
     await new Promise((resolve) => setTimeout(resolve, 500));
     await admin.rpush('dc:never', 'v');
     await new Promise((resolve) => setTimeout(resolve, 200));
