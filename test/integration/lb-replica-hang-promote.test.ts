@@ -181,7 +181,8 @@ describe('hung hosts, no replica online, promotion', () => {
     await client.end();
     await waitFor(() => lines.some((l) => l.event === 'replica_left_recovery'), 5_000, 'the promotion noticed');
     const noticedAt = Date.now();
-    await sleep(500); // the old primary keeps taking writes the promoted server never sees
+    // The old primary keeps taking writes the promoted server never sees; let enough of those jobs run.
+    await waitFor(() => load.runs.filter((r) => r.enqueuedAt > noticedAt).length > 10, 15_000, 'jobs enqueued after the promotion');
     await load.finish();
 
     // Rows written after the promotion exist only on the old primary: a job reading the promoted server would miss them.

@@ -46,7 +46,8 @@ describe('Redis outages: every wait bounded, no ghost or doubled job', () => {
     } finally {
       await redis.start();
     }
-    const after = await W.enqueue({ n: 4 }); // resolves once reconnected: anything ioredis held would be sent by now
+    await waitFor(() => (app.store as RedisJobStore).client.status === 'ready', 10_000, 'the client to reconnect');
+    const after = await W.enqueue({ n: 4 }); // anything a Redis client had held back would be sent by now
     await new Promise((resolve) => setTimeout(resolve, 300));
     const ready = (await app.store.jobList({ queue: 'ghost', state: 'ready', offset: 0, limit: 10 })).map((job) => JSON.parse(job.raw).args.n);
     expect(ready).toEqual([0, 4]);
