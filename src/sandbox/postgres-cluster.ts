@@ -1,5 +1,4 @@
 import { appendFileSync, chmodSync, cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chownForServer, postgresToolchain, runTool, type PostgresToolchain } from './postgres-binaries.js';
 import { postgresServer, type PostgresServer } from './postgres-server.js';
@@ -44,7 +43,7 @@ include_if_exists = 'sandbox.conf'
 export async function startPostgresCluster(options: PostgresClusterOptions = {}): Promise<PostgresCluster> {
   const replicaCount = options.replicas ?? 1;
   const toolchain = postgresToolchain();
-  const baseDir = mkdtempSync(join(tmpdir(), 'lagless-pg-'));
+  const baseDir = mkdtempSync(join(toolchain.tempRoot, 'lagless-pg-'));
   const servers: PostgresServer[] = [];
   const onExit = (): void => {
     for (const server of servers) server.killNow();
