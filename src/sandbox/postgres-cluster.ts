@@ -1,6 +1,6 @@
 import { appendFileSync, chmodSync, cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { chownForServer, postgresToolchain, runTool, type PostgresToolchain } from './postgres-binaries.js';
+import { acquirePostgresToolchain, chownForServer, runTool, type PostgresToolchain } from './postgres-binaries.js';
 import { postgresServer, type PostgresServer } from './postgres-server.js';
 import { freePort } from './redis-server.js';
 
@@ -42,7 +42,7 @@ include_if_exists = 'sandbox.conf'
  */
 export async function startPostgresCluster(options: PostgresClusterOptions = {}): Promise<PostgresCluster> {
   const replicaCount = options.replicas ?? 1;
-  const toolchain = postgresToolchain();
+  const { toolchain, release } = acquirePostgresToolchain();
   const baseDir = mkdtempSync(join(toolchain.tempRoot, 'lagless-pg-'));
   const servers: PostgresServer[] = [];
   const onExit = (): void => {
@@ -71,6 +71,7 @@ export async function startPostgresCluster(options: PostgresClusterOptions = {})
     await Promise.all(servers.map((server) => server.stop()));
     process.off('exit', onExit);
     rmSync(baseDir, { recursive: true, force: true });
+    release();
     throw error;
   }
   const [primary, ...replicas] = servers as [PostgresServer, ...PostgresServer[]];
@@ -94,6 +95,7 @@ export async function startPostgresCluster(options: PostgresClusterOptions = {})
       await primary.stop();
       process.off('exit', onExit);
       rmSync(baseDir, { recursive: true, force: true });
+      release();
     },
   };
 }

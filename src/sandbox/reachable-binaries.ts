@@ -3,29 +3,39 @@ import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readdirSync, readlinkS
 import { join } from 'node:path';
 import type { ServerUser } from './server-user.js';
 
+/** A PostgreSQL install directory (bin, lib, share) and how to remove it when it is a copy. */
+export interface ReachableBinaries {
+  readonly dir: string;
+  dispose(): void;
+}
+
 /**
- * The PostgreSQL install directory (bin, lib, share) from which `user` can run the servers: `nativeDir`
- * itself when the user can reach it, else a copy in `tempRoot`, removed when this process exits.
+ * The PostgreSQL install from which `user` can run the servers: `nativeDir` itself when the user can reach it,
+ * else a copy in `tempRoot`, removed by dispose() (or at the latest when this process exits).
  *
  * As root the servers run as an unprivileged user, who cannot reach node_modules in a checkout under a
  * private directory (root's 0700 home, `mktemp -d`). A copy works because PostgreSQL is relocatable: it finds
  * share/ from its own executable's path and its libraries through RUNPATH $ORIGIN/../lib. A copy, not
  * symlinks: postgres resolves symlinks to its executable and would look for share/ back in node_modules.
- * One copy per process (about 60 MB, a fraction of a second), shared by every cluster the process starts;
- * nothing outlives the process, so there is no cache to trust or invalidate.
+ * A copy is about 60 MB and takes a fraction of a second; it lives only as long as the clusters using it,
+ * so there is no shared cache to trust, repair or clean up.
  */
-export function reachableNativeDir(nativeDir: string, user: ServerUser, tempRoot: string, env: NodeJS.ProcessEnv): string {
+export function reachableBinaries(nativeDir: string, user: ServerUser, tempRoot: string, env: NodeJS.ProcessEnv): ReachableBinaries {
   const inPlace = runsFor(user, nativeDir, env);
-  if (inPlace === true) return nativeDir;
+  if (inPlace === true) return { dir: nativeDir, dispose: () => undefined };
   const holder = mkdtempSync(join(tempRoot, 'lagless-pg-bin-'));
-  process.once('exit', () => rmSync(holder, { recursive: true, force: true }));
+  const dispose = (): void => {
+    process.off('exit', dispose);
+    rmSync(holder, { recursive: true, force: true });
+  };
+  process.once('exit', dispose);
   chmodSync(holder, 0o755);
   // Keep the last name `native`: the package's symlink list is relative to the directory above it.
   const copy = join(holder, 'native');
   copyReadable(nativeDir, copy);
   const copied = runsFor(user, copy, env);
-  if (copied === true) return copy;
-  rmSync(holder, { recursive: true, force: true });
+  if (copied === true) return { dir: copy, dispose };
+  dispose();
   throw new Error(
     `PostgreSQL must run as the unprivileged user '${user.name}' (it refuses root), who can run neither the binaries in ${nativeDir} (${inPlace}) nor a copy in ${tempRoot} (${copied}): ` +
       `move the checkout to a directory '${user.name}' may enter, or set TMPDIR to a directory it may enter and execute files from.`,

