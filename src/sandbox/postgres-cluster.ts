@@ -1,7 +1,6 @@
 import { appendFileSync, chmodSync, cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chownForServer, postgresToolchain, runTool, type PostgresToolchain } from './postgres-binaries.js';
+import { acquirePostgresToolchain, chownForServer, runTool, type PostgresToolchain } from './postgres-binaries.js';
 import { postgresServer, type PostgresServer } from './postgres-server.js';
 import { freePort } from './redis-server.js';
 
@@ -58,8 +57,8 @@ include_if_exists = 'sandbox.conf'
  */
 export async function startPostgresCluster(options: PostgresClusterOptions = {}): Promise<PostgresCluster> {
   const replicaCount = options.replicas ?? 1;
-  const toolchain = postgresToolchain();
-  const baseDir = mkdtempSync(join(tmpdir(), 'lagless-pg-'));
+  const { toolchain, release } = acquirePostgresToolchain();
+  const baseDir = mkdtempSync(join(toolchain.tempRoot, 'lagless-pg-'));
   const servers: PostgresServer[] = [];
   const baseCopyDir = join(baseDir, 'base-copy');
   let primaryPort = 0;
@@ -95,6 +94,7 @@ export async function startPostgresCluster(options: PostgresClusterOptions = {})
     await Promise.all(servers.map((server) => server.stop()));
     process.off('exit', onExit);
     rmSync(baseDir, { recursive: true, force: true });
+    release();
     throw error;
   }
   const [primary, ...replicas] = servers as [PostgresServer, ...PostgresServer[]];
@@ -136,6 +136,7 @@ export async function startPostgresCluster(options: PostgresClusterOptions = {})
       await primary.stop();
       process.off('exit', onExit);
       rmSync(baseDir, { recursive: true, force: true });
+      release();
     },
   };
 }

@@ -1,8 +1,10 @@
 import { spawn } from 'node:child_process';
 import { chmodSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { freePort } from '../../src/sandbox/redis-server.js';
 
 const DEMO = new URL('../../src/demo/main.ts', import.meta.url).pathname;
 
@@ -28,8 +30,10 @@ function runDemo(args: string[], onOutput?: (text: string, kill: () => void) => 
 
 describe('npm run demo', () => {
   it('shows stale reads with the flag off and none with it on, then cleans up', async () => {
-    const { code, output, leftovers } = await runDemo(['--users', '20', '--lag-ms', '800']);
+    const port = await freePort();
+    const { code, output, leftovers } = await runDemo(['--users', '20', '--lag-ms', '800', '--port', String(port)]);
     expect(code, output).toBe(0);
+    expect(output).toContain(`Dashboard: http://127.0.0.1:${port}/`);
     const stale = /STALE READS DETECTED\s+(\d+)\s+(\d+)/.exec(output);
     expect(stale, output).not.toBeNull();
     expect(Number(stale![1])).toBeGreaterThan(0);
@@ -55,5 +59,22 @@ describe('npm run demo', () => {
     const { code, output } = await runDemo(['--flag', 'maybe']);
     expect(code).toBe(1);
     expect(output).toMatch(/--flag must be on, off or both; got 'maybe'. usage: npm run demo/);
+    const badPort = await runDemo(['--port', '65536']);
+    expect(badPort.code).toBe(1);
+    expect(badPort.output).toMatch(/--port must be a whole number from 0 to 65535 \(0 for any free port\); got '65536'. usage: npm run demo -- .*\[--port N\]/);
   }, 30_000);
+
+  it('says in one line that a --port it was given is taken, and stops what it started', async () => {
+    const holder = createServer();
+    await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
+    const { port } = holder.address() as AddressInfo;
+    try {
+      const { code, output, leftovers } = await runDemo(['--port', String(port)]);
+      expect(code, output).toBe(1);
+      expect(output.trim().split('\n').at(-1)).toBe(`demo: --port ${port} is taken on 127.0.0.1: pass another port, or --port 0 for any free one.`);
+      expect(leftovers.filter((name) => name.startsWith('lagless-pg-') || name.startsWith('lagless-redis-'))).toEqual([]);
+    } finally {
+      await new Promise((resolve) => holder.close(resolve));
+    }
+  }, 60_000);
 });
