@@ -7,7 +7,7 @@ import type { DedupPushParams, JobPushResult } from '../store/job-store.js';
 export interface EnqueueContext {
   readonly worker: WorkerDefinition;
   readonly job: JobPayload;
-  /** Epoch ms when the job becomes due; undefined = now. */
+  /** Epoch ms when the job becomes due, always in the future when set; undefined = now (ready). */
   readonly runAtMs?: number;
   dedup?: DedupPushParams;
   /** The store's answer, once pushed (middleware after `next()` reads it). */

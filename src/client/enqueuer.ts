@@ -79,10 +79,13 @@ export class Enqueuer {
   private context(worker: WorkerDefinition, args: unknown, runAtMs?: number): EnqueueContext {
     assertJsonArgs(worker.name, args);
     if (runAtMs !== undefined && !Number.isFinite(runAtMs)) throw new InvalidOptionError(`Run time for '${worker.name}' is not a valid date or delay.`);
-    const now = this.clock.now() / 1000;
-    const job: JobPayload = { jid: newJid(), class: worker.name, queue: worker.queue, args, created_at: now, enqueued_at: now };
-    if (runAtMs !== undefined && runAtMs > this.clock.now()) job.at = runAtMs / 1000;
-    return runAtMs === undefined ? { worker, job } : { worker, job, runAtMs };
+    const nowMs = this.clock.now();
+    const job: JobPayload = { jid: newJid(), class: worker.name, queue: worker.queue, args, created_at: nowMs / 1000, enqueued_at: nowMs / 1000 };
+    // A time not in the future is dropped, as Sidekiq drops such an `at`: the job is pushed ready, so every
+    // middleware (deduplication above all) sees it as the ready job it is, whatever call made it.
+    if (runAtMs === undefined || runAtMs <= nowMs) return { worker, job };
+    job.at = runAtMs / 1000;
+    return { worker, job, runAtMs };
   }
 
   private pushParams(context: EnqueueContext): JobPushParams {

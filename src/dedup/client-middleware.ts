@@ -43,10 +43,24 @@ export function dedupClientMiddleware(deps: { logger: Logger; metrics: JobMetric
       deps.metrics.deduplicated.inc({ queue: job.queue, worker: worker.name, strategy: plan.strategy });
       for (const database of pushed.walRaised) deps.metrics.dedupWalUpdates.inc({ database });
       if (deps.logger.isLevelEnabled('info')) deps.logger.info(
-        { class: worker.name, jid: job.jid, queue: job.queue, job_status: 'deduplicated', 'deduplication.type': 'dropped', 'duplicate-of': result.duplicateOf, idempotency_key: job.idempotency_key, wal_locations: job.wal_locations },
+        { class: worker.name, jid: job.jid, queue: job.queue, job_status: 'deduplicated', 'deduplication.type': 'dropped', ...optionFields(plan), 'duplicate-of': result.duplicateOf, idempotency_key: job.idempotency_key, wal_locations: job.wal_locations },
         'deduplicated',
       );
     }
     return result;
   }
+}
+
+/**
+ * The worker's deduplication options as GitLab logs them: flat `deduplication.options.*` fields (no nested object,
+ * so log indexes get one column each), `ttl` in seconds, `if_deduplicated` only when set.
+ */
+function optionFields(plan: DedupPlan): Record<string, string | number | boolean> {
+  const fields: Record<string, string | number | boolean> = {
+    'deduplication.options.strategy': plan.strategy,
+    'deduplication.options.including_scheduled': plan.includingScheduled,
+    'deduplication.options.ttl': plan.ttlMs / 1000,
+  };
+  if (plan.rescheduleOnce) fields['deduplication.options.if_deduplicated'] = 'reschedule_once';
+  return fields;
 }

@@ -8,7 +8,7 @@ import {
   percentageOfTimeGate,
   type GroupPredicate,
 } from './gates.js';
-import type { EvaluationReason, FlagActor, FlagDefinition, FlagGates, GateName } from './types.js';
+import type { EvaluationReason, FlagDefinition, FlagGates, FlagSubject, GateName } from './types.js';
 
 /**
  * Evaluate one flag from values already in memory. Invariants:
@@ -28,7 +28,8 @@ export interface EvaluateInput {
   readonly definition: FlagDefinition | undefined;
   /** undefined = nothing stored for this flag in this environment */
   readonly gates: FlagGates | undefined;
-  readonly actor?: FlagActor | null;
+  /** An actor, or (OpenFeature without targetingKey) attributes only group predicates can use. */
+  readonly actor?: FlagSubject | null;
 }
 
 export interface Evaluation {
@@ -65,7 +66,9 @@ export function evaluateFlag(input: EvaluateInput, policy: EvaluationPolicy): Ev
     return { value: false, reason: 'ERROR', errorCode: 'GENERAL', errorMessage: `group predicate for '${name}' threw: ${(err as Error)?.message ?? String(err)}` };
   }
 
-  if (!hasAnyGate(gates)) return { value: false, reason: 'STATIC' };
-  const split = gates.percentageOfActors > 0 || gates.percentageOfTime > 0;
-  return { value: false, reason: split ? 'SPLIT' : 'TARGETING_MATCH' };
+  // Off: DISABLED when set off, SPLIT when a percentage decided against this subject (the actor was bucketed or
+  // the time gate rolled), DEFAULT when no gate applied to it (no matching actor or group, or no actor to bucket).
+  if (!hasAnyGate(gates)) return { value: false, reason: 'DISABLED' };
+  const split = (gates.percentageOfActors > 0 && flipperId !== undefined) || gates.percentageOfTime > 0;
+  return { value: false, reason: split ? 'SPLIT' : 'DEFAULT' };
 }

@@ -8,7 +8,7 @@ import { flagMetrics, type FlagMetrics } from './flag-metrics.js';
 import type { GroupPredicate } from './gates.js';
 import { FlagSnapshot } from './snapshot.js';
 import type { FlagAuditEntry, FlagChange, FlagStore } from './store/flag-store.js';
-import type { FlagActor, FlagDefinition, FlagGates, FlagState, FlagValue } from './types.js';
+import type { FlagDefinition, FlagGates, FlagState, FlagSubject, FlagValue } from './types.js';
 import { checkFlagValue, stateOf } from './values.js';
 
 export interface FlagsOptions {
@@ -46,6 +46,8 @@ export interface WriteOptions {
   readonly env?: string;
 }
 
+export type FlagFreshness = 'fresh' | 'stale' | 'unloaded';
+
 const STRICT_ENVIRONMENTS = new Set(['development', 'dev', 'test']);
 const GROUP_NAME = /^[a-z][a-z0-9_]*$/;
 
@@ -57,6 +59,7 @@ export class Flags {
   private readonly policy: EvaluationPolicy;
   private readonly metrics: FlagMetrics | undefined;
   private readonly listeners = new Set<(names: string[]) => void>();
+  private readonly freshnessListeners = new Set<(freshness: FlagFreshness) => void>();
   private readonly loggedErrors = new Set<string>();
   private started: Promise<void> | undefined;
   private timer: NodeJS.Timeout | undefined;
@@ -81,7 +84,27 @@ export class Flags {
         options.logger.warn({ err, 'extra.environment': this.environment }, `feature flag reload failed; keeping the previous snapshot${hint}`);
       },
       onChanged: (names) => this.listeners.forEach((listener) => listener(names)),
+      onSettled: () => this.freshnessListeners.forEach((listener) => listener(this.freshness())),
     });
+  }
+
+  /**
+   * How much to trust what evaluation answers: 'unloaded' before any load succeeded (definitions' defaults),
+   * 'stale' once reloads fail and the snapshot is older than the reload interval, 'fresh' otherwise.
+   */
+  freshness(): FlagFreshness {
+    if (!this.snapshot.loaded) return 'unloaded';
+    return this.snapshot.failing && this.snapshot.ageSeconds() * 1000 > this.reloadIntervalMs ? 'stale' : 'fresh';
+  }
+
+  /** Called after every reload attempt with the freshness it left (OpenFeature's READY / STALE / ERROR events). */
+  onReload(listener: (freshness: FlagFreshness) => void): () => void {
+    this.freshnessListeners.add(listener);
+    return () => this.freshnessListeners.delete(listener);
+  }
+
+  private get reloadIntervalMs(): number {
+    return this.options.reloadIntervalMs ?? 30_000;
   }
 
   /** Environments writes may target (`environment` first when the options name none). */
@@ -95,12 +118,12 @@ export class Flags {
 
   // ---- evaluation: memory only, never I/O ----
 
-  enabled(name: string, actor?: FlagActor | null): boolean {
+  enabled(name: string, actor?: FlagSubject | null): boolean {
     return this.evaluate(name, actor).value;
   }
 
   /** Value plus reason (for OpenFeature and debugging). Throws only for an undefined flag under the strict policy. */
-  evaluate(name: string, actor?: FlagActor | null): Evaluation {
+  evaluate(name: string, actor?: FlagSubject | null): Evaluation {
     let result: Evaluation;
     try {
       result = evaluateFlag({ name, definition: this.options.definitions.get(name), gates: this.snapshot.gates(name), actor }, this.policy);
@@ -138,7 +161,7 @@ export class Flags {
 
   private async startOnce(): Promise<void> {
     this.unregisterAge = this.metrics?.addAgeSource(() => this.snapshot.ageSeconds());
-    this.timer = setInterval(() => void this.snapshot.reload(), this.options.reloadIntervalMs ?? 30_000);
+    this.timer = setInterval(() => void this.snapshot.reload(), this.reloadIntervalMs);
     this.timer.unref();
     const reload = (): void => void this.snapshot.reload();
     const subscribed = this.options.bus
@@ -155,6 +178,7 @@ export class Flags {
     clearInterval(this.timer);
     this.unregisterAge?.();
     this.listeners.clear();
+    this.freshnessListeners.clear();
     await this.options.bus?.close();
   }
 
@@ -202,7 +226,10 @@ export class Flags {
     if (options.limit !== undefined && (!Number.isInteger(options.limit) || options.limit < 1)) {
       throw new InvalidFlagValueError(name, `history limit must be a positive integer, got ${options.limit}`);
     }
-    return this.storeCall(() => this.options.store.flagHistory({ environment, name, limit: options.limit }));
+    const history = await this.storeCall(() => this.options.store.flagHistory({ environment, name, limit: options.limit }));
+    // Like get: a name that is neither defined nor on record is a typo. A removed flag's history stays readable.
+    if (history.length === 0 && !this.options.definitions.has(name)) throw new UndefinedFlagError(name);
+    return history;
   }
 
   /** Names stored in any environment (for `feature lint`). */

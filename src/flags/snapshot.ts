@@ -17,11 +17,14 @@ export interface FlagSnapshotOptions {
   readonly onReloadError?: (err: unknown) => void;
   /** After a load that changed something: the names whose stored state differs from the previous snapshot. */
   readonly onChanged?: (names: string[]) => void;
+  /** After every load attempt, whatever its outcome (freshness may have changed). */
+  readonly onSettled?: () => void;
 }
 
 export class FlagSnapshot {
   private current: ReadonlyMap<string, FlagGates> | undefined;
   private loadedAtMs: number | undefined;
+  private lastLoadFailed = false;
   private running: Promise<void> | undefined;
   private again = false;
   private readonly firstLoad: Promise<void>;
@@ -40,6 +43,11 @@ export class FlagSnapshot {
 
   get loaded(): boolean {
     return this.current !== undefined;
+  }
+
+  /** The last load attempt failed: the snapshot (if any) is what an earlier load saw. */
+  get failing(): boolean {
+    return this.lastLoadFailed;
   }
 
   /** Seconds since the last successful load; Infinity before the first. */
@@ -78,11 +86,14 @@ export class FlagSnapshot {
         this.current = await this.options.store.flagLoadAll({ environment: this.options.environment });
         this.loadedAtMs = startedAtMs;
         this.resolveFirstLoad();
+        this.lastLoadFailed = false;
         const changed = changedNames(previous, this.current);
         if (changed.length > 0) this.options.onChanged?.(changed);
       } catch (err) {
+        this.lastLoadFailed = true;
         this.options.onReloadError?.(err);
       }
+      this.options.onSettled?.();
     } while (this.again);
     // Cleared synchronously with the last `again` check: no window where a request is accepted and dropped.
     this.running = undefined;

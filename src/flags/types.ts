@@ -22,6 +22,12 @@ export interface FlagDefinition {
 export type FlagActor = string | { readonly flipperId: string | number };
 
 /**
+ * What an evaluation is for: an actor, or attributes without a flipperId (an OpenFeature context without
+ * `targetingKey`). Group predicates see it whole; actor and percentage-of-actors gates need a flipperId.
+ */
+export type FlagSubject = FlagActor | Readonly<Record<string, unknown>>;
+
+/**
  * The stored gates of one flag in one environment. Percentages are in percent with up to three decimals;
  * 0 means the gate is closed. A flag with a stored row but all gates closed is "off", not "default".
  */
@@ -51,7 +57,11 @@ export type FlagValue =
 
 export type FlagState = 'on' | 'off' | 'conditional';
 
-/** Reasons match OpenFeature's names so the provider can pass them through unchanged. */
-export type EvaluationReason = 'STATIC' | 'TARGETING_MATCH' | 'SPLIT' | 'DEFAULT' | 'ERROR';
+/**
+ * Reasons match OpenFeature's names so the provider can pass them through unchanged: STATIC on for everyone,
+ * TARGETING_MATCH an actor or group matched, SPLIT a percentage decided, DEFAULT no gate applied (nothing stored,
+ * or no gate matched), DISABLED explicitly off, ERROR see errorCode. The provider adds STALE.
+ */
+export type EvaluationReason = 'STATIC' | 'TARGETING_MATCH' | 'SPLIT' | 'DEFAULT' | 'DISABLED' | 'STALE' | 'ERROR';
 
 export type GateName = 'boolean' | 'actors' | 'groups' | 'percentageOfActors' | 'percentageOfTime';

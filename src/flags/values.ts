@@ -82,6 +82,7 @@ export function actionFor(value: FlagValue): string {
 /** on = on for everyone (boolean, or 100 % of the time); off = no gate open; else conditional. */
 export function stateOf(gates: FlagGates | undefined, defaultEnabled: boolean): FlagState {
   if (!gates) return defaultEnabled ? 'on' : 'off';
-  if (gates.boolean || gates.percentageOfTime >= 100) return 'on';
+  // As Flipper: 100 % of actors or of the time is on (for every actor, resp. every call), not conditional.
+  if (gates.boolean || gates.percentageOfTime >= 100 || gates.percentageOfActors >= 100) return 'on';
   return hasAnyGate(gates) ? 'conditional' : 'off';
 }

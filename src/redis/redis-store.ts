@@ -12,6 +12,8 @@ import {
   type FetchedJob,
   type JobAckItem,
   type JobAckResult,
+  type JobDeadParams,
+  type JobDeadResult,
   type JobFetchParams,
   type JobLaterParams,
   type JobPushParams,
@@ -202,18 +204,20 @@ export class RedisJobStore implements JobStore {
 
   async jobRetry(p: JobLaterParams & { kind: 'retry' | 'snooze' }): Promise<boolean> {
     const k = this.q(p.queue);
-    return this.later(p, p.kind === 'retry' ? k.retry : k.schedule, p.kind);
+    return (await this.later(p, p.kind === 'retry' ? k.retry : k.schedule, p.kind)).moved;
   }
 
-  async jobDead(p: JobLaterParams): Promise<boolean> {
+  async jobDead(p: JobDeadParams): Promise<JobDeadResult> {
     return this.later(p, this.q(p.queue).dead, 'dead');
   }
 
-  private async later(p: JobLaterParams, target: string, kind: string): Promise<boolean> {
+  private async later(p: JobDeadParams, target: string, kind: string): Promise<JobDeadResult> {
     const k = this.q(p.queue);
-    const args = [p.jid, p.token, p.raw, p.runAtMs, kind, p.dedupKey ?? '', p.nowMs, p.strategy ?? ''];
-    const moved = await this.command(() => runScript<number>(this.redis, 'later', [k.leases, k.active, target, k.jobs, k.dedup, k.stats], args));
-    return moved === 1;
+    const r = p.reschedule;
+    const args = [p.jid, p.token, p.raw, p.runAtMs, kind, p.dedupKey ?? '', p.nowMs, p.strategy ?? '', r?.jid ?? '', r?.raw ?? '', r?.ttlMs ?? 0];
+    const keys = [k.leases, k.active, target, k.jobs, k.dedup, k.stats, k.ready, k.signal];
+    const [moved, absorbed, rescheduled] = await this.command(() => runScript<[number, number, string]>(this.redis, 'later', keys, args));
+    return rescheduled ? { moved: moved === 1, absorbed, rescheduled } : { moved: moved === 1, absorbed };
   }
 
   async jobRequeue(params: { queue: string; token: string; jids: string[] }): Promise<number> {

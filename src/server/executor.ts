@@ -7,7 +7,7 @@ import { Snooze } from '../jobs/snooze.js';
 import type { JobContext, WorkerDefinition } from '../jobs/worker.js';
 import { dedupPlan } from '../dedup/plan.js';
 import type { JobMetrics } from '../observability/metrics.js';
-import type { FetchedJob, JobAckItem, JobAckResult, JobStore } from '../store/job-store.js';
+import type { FetchedJob, JobAckItem, JobAckResult, JobDeadResult, JobStore } from '../store/job-store.js';
 import type { ExecutionContext, ServerChain } from './execution-context.js';
 import type { JobLease } from './job-lease.js';
 import { jobLogFields } from './job-log.js';
@@ -89,20 +89,14 @@ export class JobExecutor {
     const plan = dedupPlan(worker);
     if (plan?.strategy === 'until_executed' && job.idempotency_key) {
       item.dedupKey = job.idempotency_key;
-      if (plan.rescheduleOnce) {
-        const again: JobPayload = { jid: newJid(), idempotency_key: job.idempotency_key, class: job.class, queue: job.queue, args: job.args, created_at: job.created_at, enqueued_at: this.deps.now() / 1000, rescheduled_once: true };
-        if (job.worker_data_consistency) again.worker_data_consistency = job.worker_data_consistency;
-        Object.assign(item, { rescheduleJid: again.jid, rescheduleRaw: encodePayload(again), rescheduleTtlMs: plan.ttlMs });
-      }
+      const again = rescheduleOf(worker, job, this.deps.now());
+      if (again) Object.assign(item, { rescheduleJid: again.jid, rescheduleRaw: again.raw, rescheduleTtlMs: again.ttlMs });
     }
     const result = await this.deps.ack(job.queue, item);
     this.deps.metrics.completed.inc({ queue: job.queue, worker: worker.name, status: 'done' });
     if (this.deps.logger.isLevelEnabled('info')) this.deps.logger.info({ ...line, job_status: 'done' }, 'done');
     if (!result.acked) this.deps.logger.warn({ ...jobLogFields(job) }, 'job finished after its lease was lost; it may run again (at-least-once)');
-    if (result.rescheduled) {
-      this.deps.metrics.rescheduled.inc({ queue: job.queue, worker: worker.name });
-      this.deps.logger.info({ ...jobLogFields(job), job_status: 'rescheduled', rescheduled_jid: result.rescheduled }, 'rescheduled once: a duplicate arrived while it ran');
-    }
+    if (result.rescheduled) this.rescheduled(worker, job, result.rescheduled, 'rescheduled once: a duplicate arrived while it ran');
   }
 
   private async snooze(worker: WorkerDefinition, job: JobPayload, delayMs: number, line: Record<string, unknown>): Promise<void> {
@@ -118,10 +112,22 @@ export class JobExecutor {
     const count = next.retry_count!;
     const dies = count > worker.retry.max;
     const params = { queue: job.queue, jid: job.jid, token: this.deps.token, raw: encodePayload(next), nowMs: now, ...dedupKey(worker, job), ...strategyOf(job) };
-    if (dies) await this.deps.store.jobDead({ ...params, runAtMs: now });
-    else await this.deps.store.jobRetry({ ...params, runAtMs: now + worker.retry.backoffMs(count), kind: 'retry' });
+    // An until_executed cookie lives through retries, so the twins it absorbs count on this job succeeding: its
+    // death says how many, and with reschedule_once leaves one more job for them.
+    let dead: JobDeadResult | undefined;
+    if (dies) {
+      const reschedule = params.dedupKey ? rescheduleOf(worker, job, now) : undefined;
+      dead = await this.deps.store.jobDead({ ...params, runAtMs: now, ...(reschedule ? { reschedule } : {}) });
+    } else await this.deps.store.jobRetry({ ...params, runAtMs: now + worker.retry.backoffMs(count), kind: 'retry' });
     this.deps.metrics.completed.inc({ queue: job.queue, worker: worker.name, status: dies ? 'dead' : 'retry' });
-    this.deps.logger.warn({ ...line, job_status: 'fail', retry_count: count, error_class: next.error_class, error_message: next.error_message, dead: dies }, dies ? 'failed; moved to the dead set' : 'failed; will retry');
+    const absorbed = dead?.absorbed ? { dedup_absorbed: dead.absorbed, rescheduled_jid: dead.rescheduled } : {};
+    this.deps.logger.warn({ ...line, job_status: 'fail', retry_count: count, error_class: next.error_class, error_message: next.error_message, dead: dies, ...absorbed }, dies ? deadMessage(dead!) : 'failed; will retry');
+    if (dead?.rescheduled) this.rescheduled(worker, job, dead.rescheduled, 'rescheduled once: the job died after absorbing duplicates');
+  }
+
+  private rescheduled(worker: WorkerDefinition, job: JobPayload, jid: string, message: string): void {
+    this.deps.metrics.rescheduled.inc({ queue: job.queue, worker: worker.name });
+    this.deps.logger.info({ ...jobLogFields(job), job_status: 'rescheduled', rescheduled_jid: jid }, message);
   }
 
   private async bury(queue: string, jid: string, raw: string, error: Error): Promise<void> {
@@ -158,6 +164,21 @@ function strategyOf(job: JobPayload): { strategy?: string } {
 
 function dedupKey(worker: WorkerDefinition, job: JobPayload): { dedupKey?: string } {
   return dedupPlan(worker)?.strategy === 'until_executed' && job.idempotency_key ? { dedupKey: job.idempotency_key } : {};
+}
+
+/** reschedule_once: the one more job an until_executed owner leaves for the twins it absorbed (no WAL: the store adds the cookie's). */
+function rescheduleOf(worker: WorkerDefinition, job: JobPayload, nowMs: number): { jid: string; raw: string; ttlMs: number } | undefined {
+  const plan = dedupPlan(worker);
+  if (!plan?.rescheduleOnce || plan.strategy !== 'until_executed' || !job.idempotency_key) return undefined;
+  const again: JobPayload = { jid: newJid(), idempotency_key: job.idempotency_key, class: job.class, queue: job.queue, args: job.args, created_at: job.created_at, enqueued_at: nowMs / 1000, rescheduled_once: true };
+  if (job.worker_data_consistency) again.worker_data_consistency = job.worker_data_consistency;
+  return { jid: again.jid, raw: encodePayload(again), ttlMs: plan.ttlMs };
+}
+
+function deadMessage(dead: JobDeadResult): string {
+  if (dead.rescheduled) return `failed; moved to the dead set; rescheduled once for the ${dead.absorbed} duplicate(s) it had absorbed`;
+  if (dead.absorbed > 0) return `failed; moved to the dead set; the ${dead.absorbed} duplicate(s) it had absorbed will not run (retry it from the dead set, or use ifDeduplicated: 'reschedule_once')`;
+  return 'failed; moved to the dead set';
 }
 
 function failed(job: JobPayload, error: Error, nowMs: number): JobPayload {

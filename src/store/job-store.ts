@@ -19,8 +19,11 @@ export interface JobStore {
   jobAck(params: { queue: string; token: string; jobs: JobAckItem[]; nowMs: number }): Promise<JobAckResult[]>;
   /** Put a leased job back for later: a retry (counted) or a snooze (not counted). `raw` is the updated payload. */
   jobRetry(params: JobLaterParams & { kind: 'retry' | 'snooze' }): Promise<boolean>;
-  /** Move a leased job to the dead set with its updated payload; releases its dedup cookie. */
-  jobDead(params: JobLaterParams): Promise<boolean>;
+  /**
+   * Move a leased job to the dead set with its updated payload; releases its dedup cookie. When the cookie had
+   * absorbed twins, says how many, and with `reschedule` pushes that job once more in the same step (their work).
+   */
+  jobDead(params: JobDeadParams): Promise<JobDeadResult>;
   /** Put leased jobs back at the front of the ready list now (graceful shutdown). */
   jobRequeue(params: { queue: string; token: string; jids: string[] }): Promise<number>;
   /** Extend the leases of these jobs (one call per queue per heartbeat). The token is not checked: a lease taken over by another worker is only extended, never lost. */
@@ -134,6 +137,19 @@ export interface JobLaterParams {
   dedupKey?: string;
   /** The execution's load-balancing decision, counted in the queue's shared counters. */
   strategy?: string;
+}
+
+export interface JobDeadParams extends JobLaterParams {
+  /** reschedule_once: the job pushed ready if the released cookie had absorbed twins (as JobAckItem's reschedule*). */
+  reschedule?: { jid: string; raw: string; ttlMs: number };
+}
+
+export interface JobDeadResult {
+  moved: boolean;
+  /** Twins absorbed by the released until_executed cookie: no attempt of the dead job succeeded for them. */
+  absorbed: number;
+  /** jid of the job pushed for them with `reschedule`; it now owns the cookie. */
+  rescheduled?: string;
 }
 
 export interface QueueMaintainParams {

@@ -8,6 +8,8 @@ import {
   type FetchedJob,
   type JobAckItem,
   type JobAckResult,
+  type JobDeadParams,
+  type JobDeadResult,
   type JobFetchParams,
   type JobLaterParams,
   type JobPushParams,
@@ -192,38 +194,44 @@ export class MemoryJobStore implements JobStore {
         queue.cookies.delete(job.dedupKey);
         return { jid: job.jid, acked: true };
       }
-      const wal = Object.keys(cookie.wal).length > 0 ? `,"wal_locations":${JSON.stringify(cookie.wal)}}` : '}';
-      this.makeReady(queue, job.rescheduleRaw.slice(0, -1) + wal);
-      const next: MemoryCookie = { ...cookie, owner: job.rescheduleJid, absorbed: 0, executing: false, absorbedWhileExecuting: 0, wal: { ...cookie.wal }, expiresAtMs: params.nowMs + (job.rescheduleTtlMs ?? 0) };
-      queue.cookies.set(job.dedupKey, next);
-      queue.counters.rescheduled++;
+      this.reschedule(queue, job.dedupKey, cookie, { jid: job.rescheduleJid, raw: job.rescheduleRaw, ttlMs: job.rescheduleTtlMs ?? 0 }, params.nowMs);
       return { jid: job.jid, acked: true, rescheduled: job.rescheduleJid };
     });
   }
 
-  async jobRetry(p: JobLaterParams & { kind: 'retry' | 'snooze' }): Promise<boolean> {
-    const queue = this.q(p.queue);
-    return this.later(queue, p, p.kind === 'retry' ? queue.retry : queue.schedule, false);
+  /** Push `again` ready with the cookie's latest WAL and hand it the cookie (reschedule_once). */
+  private reschedule(queue: MemoryQueue, key: string, cookie: MemoryCookie, again: { jid: string; raw: string; ttlMs: number }, nowMs: number): void {
+    const wal = Object.keys(cookie.wal).length > 0 ? `,"wal_locations":${JSON.stringify(cookie.wal)}}` : '}';
+    this.makeReady(queue, again.raw.slice(0, -1) + wal);
+    queue.cookies.set(key, { ...cookie, owner: again.jid, absorbed: 0, executing: false, absorbedWhileExecuting: 0, wal: { ...cookie.wal }, expiresAtMs: nowMs + again.ttlMs });
+    queue.counters.rescheduled++;
   }
 
-  async jobDead(p: JobLaterParams): Promise<boolean> {
+  async jobRetry(p: JobLaterParams & { kind: 'retry' | 'snooze' }): Promise<boolean> {
+    const queue = this.q(p.queue);
+    return this.later(queue, p, p.kind === 'retry' ? queue.retry : queue.schedule, false).moved;
+  }
+
+  async jobDead(p: JobDeadParams): Promise<JobDeadResult> {
     const queue = this.q(p.queue);
     return this.later(queue, p, queue.dead, true);
   }
 
-  private later(queue: MemoryQueue, p: JobLaterParams, target: Map<string, Entry>, dead: boolean): boolean {
+  private later(queue: MemoryQueue, p: JobDeadParams, target: Map<string, Entry>, dead: boolean): JobDeadResult {
     const held = queue.active.get(p.jid);
-    if (!held || held.token !== p.token) return false;
+    if (!held || held.token !== p.token) return { moved: false, absorbed: 0 };
     queue.active.delete(p.jid);
     target.set(p.jid, { raw: p.raw, score: p.runAtMs });
     if (target !== queue.schedule) queue.counters.failed++; // a snooze is not a failure
     if (p.strategy) countDecision(queue.counters, p.strategy);
     const cookie = p.dedupKey ? queue.cookies.get(p.dedupKey, p.nowMs) : undefined;
-    if (p.dedupKey && cookie?.owner === p.jid) {
-      if (dead) queue.cookies.delete(p.dedupKey);
-      else Object.assign(cookie, { executing: false, absorbedWhileExecuting: 0 });
-    }
-    return true;
+    if (!p.dedupKey || cookie?.owner !== p.jid) return { moved: true, absorbed: 0 };
+    if (!dead) Object.assign(cookie, { executing: false, absorbedWhileExecuting: 0 });
+    else if (cookie.absorbed > 0 && p.reschedule) {
+      this.reschedule(queue, p.dedupKey, cookie, p.reschedule, p.nowMs);
+      return { moved: true, absorbed: cookie.absorbed, rescheduled: p.reschedule.jid };
+    } else queue.cookies.delete(p.dedupKey);
+    return { moved: true, absorbed: dead ? cookie.absorbed : 0 };
   }
 
   async jobRequeue(params: { queue: string; token: string; jids: string[] }): Promise<number> {

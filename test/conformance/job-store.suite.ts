@@ -277,7 +277,7 @@ export function jobStoreConformance(name: string, open: () => Promise<{ store: J
         const [job] = await store.jobFetch({ queue: q, count: 1, ...lease });
         expect(job!.raw).toBe('not json at all');
         expect(job!.jid).toMatch(/^unreadable-/);
-        expect(await store.jobDead({ queue: q, jid: job!.jid, token, raw: job!.raw, nowMs: T0, runAtMs: T0 })).toBe(true);
+        expect(await store.jobDead({ queue: q, jid: job!.jid, token, raw: job!.raw, nowMs: T0, runAtMs: T0 })).toEqual({ moved: true, absorbed: 0 });
         expect((await store.jobList({ queue: q, state: 'dead', offset: 0, limit: 1 }))[0]!.raw).toBe('not json at all');
       });
     });
@@ -367,8 +367,37 @@ export function jobStoreConformance(name: string, open: () => Promise<{ store: J
         expect(await store.dedupShow({ queue: q, key: 'ab12', nowMs: T0 })).toMatchObject({ executing: false, absorbedWhileExecuting: 0, absorbed: 1 });
         await store.queueMaintain({ queue: q, token: 'm', nowMs: T0 + 10, lockMs: 1000, limit: 10, deadMaxSize: 10, deadMaxAgeMs: 1e9 });
         await fetchJids(q);
-        await store.jobDead(later);
-        expect(await store.queueSizes(q)).toMatchObject({ dedupKeys: 0, dead: 1 });
+        expect(await store.jobDead(later)).toEqual({ moved: true, absorbed: 1 });
+        expect(await store.queueSizes(q)).toMatchObject({ dedupKeys: 0, dead: 1, ready: 0 });
+      });
+
+      it('GitLab: until_executed does not lose the work of twins absorbed by an owner that dies (reschedule_once pushes it once more)', async () => {
+        const q = queue();
+        await push(q, 'owner', { dedup: executed });
+        await fetchJids(q);
+        const later = { queue: q, jid: 'owner', token, raw: raw('owner', { idempotency_key: 'ab12' }), nowMs: T0, runAtMs: T0 + 10, dedupKey: 'ab12' };
+        await store.jobRetry({ ...later, kind: 'retry' });
+        expect(await push(q, 'twin', { dedup: { ...executed, wal: { main: '0/5' } } })).toMatchObject({ pushed: false });
+        await store.queueMaintain({ queue: q, token: 'm', nowMs: T0 + 10, lockMs: 1000, limit: 10, deadMaxSize: 10, deadMaxAgeMs: 1e9 });
+        await fetchJids(q);
+        const again = JSON.stringify({ jid: 'again', idempotency_key: 'ab12', class: 'Echo', args: {}, created_at: 1, rescheduled_once: true });
+        expect(await store.jobDead({ ...later, reschedule: { jid: 'again', raw: again, ttlMs: 60_000 } })).toEqual({ moved: true, absorbed: 1, rescheduled: 'again' });
+        expect(await store.queueSizes(q)).toMatchObject({ dead: 1, ready: 1, dedupKeys: 1 });
+        expect(await store.dedupShow({ queue: q, key: 'ab12', nowMs: T0 })).toMatchObject({ ownerJid: 'again', absorbed: 0, wal: { main: '0/5' } });
+        expect(await push(q, 'twin-2', { dedup: executed })).toMatchObject({ pushed: false, duplicateOf: 'again' });
+        const [fetched] = await store.jobFetch({ queue: q, count: 1, ...lease });
+        expect(JSON.parse(fetched!.raw)).toMatchObject({ jid: 'again', rescheduled_once: true, wal_locations: { main: '0/5' } });
+        expect(await store.queueCounters(q)).toMatchObject({ rescheduled: 1 });
+      });
+
+      it('until_executed: an owner that dies having absorbed nothing pushes nothing, even with a reschedule payload', async () => {
+        const q = queue();
+        await push(q, 'owner', { dedup: executed });
+        await fetchJids(q);
+        const again = JSON.stringify({ jid: 'again', class: 'Echo', args: {}, created_at: 1 });
+        const dead = { queue: q, jid: 'owner', token, raw: raw('owner'), nowMs: T0, runAtMs: T0, dedupKey: 'ab12', reschedule: { jid: 'again', raw: again, ttlMs: 60_000 } };
+        expect(await store.jobDead(dead)).toEqual({ moved: true, absorbed: 0 });
+        expect(await store.queueSizes(q)).toMatchObject({ dead: 1, ready: 0, dedupKeys: 0 });
       });
 
       it('expires a cookie after its TTL and never extends it for twins', async () => {

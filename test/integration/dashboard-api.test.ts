@@ -35,7 +35,7 @@ describe('dashboard JSON API', () => {
     const [fetched] = await app.store.jobFetch({ queue, count: 1, token: 't', leaseMs: 60_000, nowMs: Date.now() });
     expect(fetched?.jid).toBe(jid);
     const later = { queue, jid, token: 't', raw, nowMs: Date.now(), runAtMs: Date.now() + (to === 'retry' ? 3_600_000 : 0) };
-    expect(to === 'dead' ? await app.store.jobDead(later) : await app.store.jobRetry({ ...later, kind: 'retry' })).toBe(true);
+    expect(to === 'dead' ? (await app.store.jobDead(later)).moved : await app.store.jobRetry({ ...later, kind: 'retry' })).toBe(true);
   }
 
   beforeAll(async () => {

@@ -19,7 +19,7 @@ describe('evaluateFlag', () => {
   it('uses default_enabled only while nothing is stored', () => {
     expect(evaluateFlag({ name: 'f', definition: def('f', true), gates: undefined }, policy)).toEqual({ value: true, reason: 'DEFAULT' });
     // `set false` stores closed gates: off, even though the default is on
-    expect(evaluateFlag({ name: 'f', definition: def('f', true), gates: EMPTY_GATES }, policy)).toEqual({ value: false, reason: 'STATIC' });
+    expect(evaluateFlag({ name: 'f', definition: def('f', true), gates: EMPTY_GATES }, policy)).toEqual({ value: false, reason: 'DISABLED' });
   });
 
   it('is on when any gate is open, and says which', () => {
@@ -33,9 +33,9 @@ describe('evaluateFlag', () => {
 
   it('reports why a conditional flag is off', () => {
     const d = def('f');
-    expect(evaluateFlag({ name: 'f', definition: d, gates: gates({ actors: ['User:9'] }), actor: 'User:8' }, policy)).toEqual({ value: false, reason: 'TARGETING_MATCH' });
+    expect(evaluateFlag({ name: 'f', definition: d, gates: gates({ actors: ['User:9'] }), actor: 'User:8' }, policy)).toEqual({ value: false, reason: 'DEFAULT' });
     expect(evaluateFlag({ name: 'f', definition: d, gates: gates({ percentageOfTime: 40 }) }, policy)).toEqual({ value: false, reason: 'SPLIT' });
-    expect(evaluateFlag({ name: 'f', definition: d, gates: gates({ percentageOfActors: 100 }) }, policy)).toEqual({ value: false, reason: 'SPLIT' });
+    expect(evaluateFlag({ name: 'f', definition: d, gates: gates({ percentageOfActors: 100 }) }, policy)).toEqual({ value: false, reason: 'DEFAULT' });
   });
 
   it('throws for an undefined flag in development/test, answers false with ERROR otherwise', () => {

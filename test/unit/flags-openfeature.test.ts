@@ -23,7 +23,7 @@ describe('LaglessOpenFeatureProvider', () => {
     expect(await provider.resolveBooleanEvaluation('fast_path', false)).toMatchObject({ value: true, reason: 'DEFAULT' });
     await flags.set('new_ui', { actors: ['User:1'], enabled: true });
     expect(await provider.resolveBooleanEvaluation('new_ui', false, { targetingKey: 'User:1' })).toMatchObject({ value: true, reason: 'TARGETING_MATCH', variant: 'on' });
-    expect(await provider.resolveBooleanEvaluation('new_ui', true, {})).toMatchObject({ value: false, reason: 'TARGETING_MATCH', variant: 'off' });
+    expect(await provider.resolveBooleanEvaluation('new_ui', true, {})).toMatchObject({ value: false, reason: 'DEFAULT', variant: 'off' });
     await flags.set('new_ui', { percentageOfActors: 100 });
     expect(await provider.resolveBooleanEvaluation('new_ui', false, { targetingKey: 'User:2' })).toMatchObject({ value: true, reason: 'SPLIT' });
     await flags.set('new_ui', true);

@@ -25,6 +25,7 @@ describe('flag values', () => {
     expect(stateOf(undefined, false)).toBe('off');
     expect(stateOf(EMPTY_GATES, true)).toBe('off');
     expect(stateOf({ ...EMPTY_GATES, percentageOfTime: 100 }, false)).toBe('on');
-    expect(stateOf({ ...EMPTY_GATES, percentageOfActors: 100 }, false)).toBe('conditional');
+    expect(stateOf({ ...EMPTY_GATES, percentageOfActors: 99.999 }, false)).toBe('conditional');
+    expect(stateOf({ ...EMPTY_GATES, percentageOfActors: 100 }, false)).toBe('on');
   });
 });
