@@ -13,6 +13,8 @@ export async function floorRun(ctx: BenchContext, count: number): Promise<Timed>
   const { app, store } = laglessApp(ctx, 'floor');
   const client = store.client as WithNoop;
   client.defineCommand('benchNoop', { numberOfKeys: 0, lua: 'return 1' });
+  // The store's connection refuses commands until it is ready (it never queues them); lagless's own calls wait.
+  if (client.status !== 'ready') await new Promise((resolve) => client.once('ready', resolve));
   await client.benchNoop(); // loads the script, so every timed call is a plain EVALSHA
   const result = await timed(ctx, count, async () => {
     for (let i = 0; i < count; i++) await client.benchNoop();
