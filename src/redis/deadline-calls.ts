@@ -20,27 +20,37 @@ export interface DeadlineCallOptions {
   unavailable: (reason: string) => Error;
 }
 
+const SWEEP_MS = 25;
+
+interface InFlight {
+  deadline: number;
+  end: (attempt: Attempt<unknown>) => void;
+}
+
 type Attempt<T> = { kind: 'reply'; value: T } | { kind: 'error'; error: unknown } | { kind: 'unsent'; reason: string } | { kind: 'lost' } | { kind: 'timeout' };
 
 /**
  * Every command with a deadline. Invariant: a command is written again only by this loop and only before its
  * deadline, so once a call has rejected nothing sends it any more. That is safe because every lagless command may be
- * resent: a push is idempotent by jid, a fetch by its fetch id, and the rest check the lease token.
+ * resent: a push checks first whether its job is already queued, a fetch carries a fetch id, and the rest check
+ * the lease token.
  */
 export class DeadlineCalls {
   /** Calls written to the current connection and not yet answered; told when that connection closes. */
-  private readonly inFlight = new Set<() => void>();
+  private readonly inFlight = new Set<InFlight>();
+  private sweeper?: NodeJS.Timeout;
   private connected?: Promise<void>;
 
   constructor(private readonly redis: Redis) {
     // With autoResendUnfulfilledCommands off, ioredis drops the commands of a closed connection without settling
     // them: this is how their callers learn that the reply is lost.
     redis.on('close', () => {
-      for (const lost of [...this.inFlight]) lost();
+      for (const entry of [...this.inFlight]) entry.end({ kind: 'lost' });
     });
   }
 
-  async call<T>(send: () => Promise<T>, options: DeadlineCallOptions): Promise<T> {
+  /** `send` is told whether an earlier attempt was written (so may have run): a push then checks before it repeats. */
+  async call<T>(send: (resent: boolean) => Promise<T>, options: DeadlineCallOptions): Promise<T> {
     const deadline = performance.now() + options.timeoutMs;
     let written = false;
     let reason = 'not connected';
@@ -57,7 +67,7 @@ export class DeadlineCalls {
         await this.ready(remainingMs);
         continue;
       }
-      const attempt = await this.attempt(send, remainingMs);
+      const attempt = await this.attempt(() => send(written), remainingMs);
       if (attempt.kind === 'reply') return attempt.value;
       if (attempt.kind === 'error') throw attempt.error;
       if (attempt.kind === 'unsent') {
@@ -74,22 +84,30 @@ export class DeadlineCalls {
 
   private attempt<T>(send: () => Promise<T>, remainingMs: number): Promise<Attempt<T>> {
     return new Promise((resolve) => {
-      let settled = false;
-      const finish = (attempt: Attempt<T>): void => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        this.inFlight.delete(lost);
-        resolve(attempt);
+      const entry: InFlight = {
+        deadline: performance.now() + remainingMs,
+        end: (attempt) => {
+          if (!this.inFlight.delete(entry)) return;
+          resolve(attempt as Attempt<T>);
+        },
       };
-      const lost = (): void => finish({ kind: 'lost' });
-      const timer = setTimeout(() => finish({ kind: 'timeout' }), remainingMs);
-      this.inFlight.add(lost);
+      this.inFlight.add(entry);
+      this.sweeper ??= setInterval(() => this.sweep(), SWEEP_MS);
       send().then(
-        (value) => finish({ kind: 'reply', value }),
-        (error: unknown) => finish(isUnsent(error) ? { kind: 'unsent', reason: (error as Error).message } : isAborted(error) ? { kind: 'lost' } : { kind: 'error', error }),
+        (value) => entry.end({ kind: 'reply', value }),
+        (error: unknown) => entry.end(isUnsent(error) ? { kind: 'unsent', reason: (error as Error).message } : isAborted(error) ? { kind: 'lost' } : { kind: 'error', error }),
       );
     });
+  }
+
+  /** One timer for every call in flight instead of one per call: a deadline is kept to within SWEEP_MS. */
+  private sweep(): void {
+    const now = performance.now();
+    for (const entry of [...this.inFlight]) if (entry.deadline <= now) entry.end({ kind: 'timeout' });
+    if (this.inFlight.size === 0) {
+      clearInterval(this.sweeper);
+      this.sweeper = undefined;
+    }
   }
 
   /** Resolves when the connection is ready or closed for good, or after `timeoutMs`. */

@@ -17,8 +17,6 @@ export interface QueueKeys {
   stats: string;
   signal: string;
   lock: string;
-  /** Recently pushed jids (jid → when it may be forgotten, ms): makes a resent push a no-op. */
-  pushed: string;
 }
 
 export class RedisKeys {
@@ -38,7 +36,6 @@ export class RedisKeys {
       stats: `${base}stats`,
       signal: `${base}signal`,
       lock: `${base}lock`,
-      pushed: `${base}pushed`,
     };
   }
 

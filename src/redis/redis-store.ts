@@ -52,18 +52,12 @@ export class RedisJobStore implements JobStore {
   private readonly calls: DeadlineCalls;
   private readonly commandCall: DeadlineCallOptions;
   private readonly enqueueTimeoutMs: number;
-  /**
-   * How long a pushed jid is remembered: a push is resent only before its caller's deadline, so twice the enqueue
-   * deadline covers every resend with room for the time the first write took.
-   */
-  private readonly pushWindowMs: number;
   private fetches = 0;
 
   constructor(private readonly options: RedisJobStoreOptions) {
     this.keys = new RedisKeys(options.prefix ?? 'lagless');
     this.host = hostOf(options.url);
     this.enqueueTimeoutMs = options.enqueueTimeoutMs ?? 5000;
-    this.pushWindowMs = 2 * this.enqueueTimeoutMs + 1000;
     const commandTimeoutMs = options.commandTimeoutMs ?? 5000;
     this.commandCall = { timeoutMs: commandTimeoutMs, unavailable: (reason) => new StoreUnavailableError(this.host, commandTimeoutMs, 'redis.commandTimeoutMs', reason) };
     this.redis = this.connect('commands', DEADLINE_CONNECTION_OPTIONS);
@@ -78,7 +72,7 @@ export class RedisJobStore implements JobStore {
   }
 
   /** A push of these jobs: bounded by redis.enqueueTimeoutMs; a lost reply past the deadline is an unknown outcome. */
-  private enqueueCall<T>(jids: string[], send: () => Promise<T>): Promise<T> {
+  private enqueueCall<T>(jids: string[], send: (resent: boolean) => Promise<T>): Promise<T> {
     const timeoutMs = this.enqueueTimeoutMs;
     return this.calls.call(send, {
       timeoutMs,
@@ -116,33 +110,64 @@ export class RedisJobStore implements JobStore {
     const k = this.q(p.queue);
     const d = p.dedup;
     const args: (string | number)[] = d
-      ? [p.raw, d.key, newCookie({ strategy: d.strategy, ownerJid: p.jid, expiresAtMs: p.nowMs + d.ttlMs, wal: d.wal }), p.nowMs, `${d.idempotent ? 1 : 0}${d.preserveLatestWal ? 1 : 0}`, p.jid, this.pushWindowMs]
-      : [p.raw, '', '', p.nowMs, '', p.jid, this.pushWindowMs];
-    if (isDueNow(p)) return [[k.dedup, k.stats, k.ready, k.signal, k.pushed], args];
-    args.push(p.runAtMs!);
-    return [[k.dedup, k.stats, k.schedule, k.jobs, k.pushed], args];
+      ? [p.raw, d.key, newCookie({ strategy: d.strategy, ownerJid: p.jid, expiresAtMs: p.nowMs + d.ttlMs, wal: d.wal }), p.nowMs, `${d.idempotent ? 1 : 0}${d.preserveLatestWal ? 1 : 0}`]
+      : [p.raw, '', '', p.nowMs, ''];
+    if (isDueNow(p)) return [[k.dedup, k.stats, k.ready, k.signal], args];
+    args.push(p.runAtMs!, p.jid);
+    return [[k.dedup, k.stats, k.schedule, k.jobs], args];
   }
 
   async jobPush(params: JobPushParams): Promise<JobPushResult> {
-    if (isPlain(params)) {
+    const reply = await this.enqueueCall([params.jid], async (resent) => {
+      // The reply to an earlier attempt was lost: it may have queued the job already.
+      if (resent && (await this.alreadyQueued([params]))[0]) return 1;
+      if (!isPlain(params)) return runScript<number | string>(this.redis, 'push', ...this.pushArgs(params));
       const k = this.q(params.queue);
-      await this.enqueueCall([params.jid], () => runScript<number>(this.redis, 'pushReady', [k.ready, k.signal, k.pushed], [this.pushWindowMs, params.raw]));
-      return { pushed: true, jid: params.jid };
-    }
-    const [keys, args] = this.pushArgs(params);
-    return pushResult(await this.enqueueCall([params.jid], () => runScript<number | string>(this.redis, 'push', keys, args)), params.jid);
+      await runScript<number>(this.redis, 'pushReady', [k.ready, k.signal], [params.raw]);
+      return 1;
+    });
+    return pushResult(reply, params.jid);
   }
 
   async jobPushMany(params: JobPushParams[]): Promise<JobPushResult[]> {
-    // In input order: a run of plain jobs for one queue goes out as one pushReady call (chunked), every other
-    // job as its own push script; all of it in one pipeline, so one round trip.
+    return this.enqueueCall(
+      params.map((p) => p.jid),
+      async (resent) => {
+        if (!resent) return this.pushBatch(params);
+        // The reply to an earlier attempt was lost: push again only the jobs it did not queue.
+        const queued = await this.alreadyQueued(params);
+        const pushed = await this.pushBatch(params.filter((_, i) => !queued[i]));
+        return params.map((p, i) => (queued[i] ? { pushed: true as const, jid: p.jid } : pushed.shift()!));
+      },
+    );
+  }
+
+  /** Whether each job is already queued (one check script per queue, one round trip): only resends ask. */
+  private async alreadyQueued(params: JobPushParams[]): Promise<boolean[]> {
+    const byQueue = new Map<string, number[]>();
+    params.forEach((p, i) => byQueue.set(p.queue, [...(byQueue.get(p.queue) ?? []), i]));
+    const pipeline = this.redis.pipeline();
+    for (const [queue, indexes] of byQueue) {
+      const k = this.keys.queue(queue);
+      runScript(pipeline, 'queued', [k.ready, k.active, k.jobs, k.dedup], indexes.flatMap((i) => [params[i]!.jid, params[i]!.raw, params[i]!.dedup?.key ?? '']));
+    }
+    const replies = (await execPipeline(pipeline)) as number[][];
+    const queued = new Array<boolean>(params.length).fill(false);
+    [...byQueue.values()].forEach((indexes, q) => indexes.forEach((i, j) => (queued[i] = replies[q]![j] === 1)));
+    return queued;
+  }
+
+  /** In input order: a run of plain jobs for one queue goes out as one pushReady call (chunked), every other job
+   * as its own push script; all of it in one pipeline, so one round trip. */
+  private async pushBatch(params: JobPushParams[]): Promise<JobPushResult[]> {
+    if (params.length === 0) return [];
     const calls: { script: 'push' | 'pushReady'; keys: string[]; args: (string | number)[] }[] = [];
     const replyIndex: (number | undefined)[] = [];
     let run: { queue: string; raws: string[] } | undefined;
     const flushRun = (): void => {
       if (!run) return;
       const k = this.q(run.queue);
-      for (let i = 0; i < run.raws.length; i += PUSH_READY_CHUNK) calls.push({ script: 'pushReady', keys: [k.ready, k.signal, k.pushed], args: [this.pushWindowMs, ...run.raws.slice(i, i + PUSH_READY_CHUNK)] });
+      for (let i = 0; i < run.raws.length; i += PUSH_READY_CHUNK) calls.push({ script: 'pushReady', keys: [k.ready, k.signal], args: run.raws.slice(i, i + PUSH_READY_CHUNK) });
       run = undefined;
     };
     for (const p of params) {
@@ -158,12 +183,9 @@ export class RedisJobStore implements JobStore {
       }
     }
     flushRun();
-    // A resent pipeline pushes nothing twice: every push script skips a jid it has already pushed.
-    const replies = await this.enqueueCall(params.map((p) => p.jid), async () => {
-      const pipeline = this.redis.pipeline();
-      for (const call of calls) runScript(pipeline, call.script, call.keys, call.args);
-      return execPipeline(pipeline);
-    });
+    const pipeline = this.redis.pipeline();
+    for (const call of calls) runScript(pipeline, call.script, call.keys, call.args);
+    const replies = await execPipeline(pipeline);
     return params.map((p, i) => {
       const index = replyIndex[i];
       return index === undefined ? { pushed: true, jid: p.jid } : pushResult(replies[index] as number | string, p.jid);

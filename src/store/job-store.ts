@@ -7,7 +7,6 @@ import type { WalLocations } from '../jobs/payload.js';
  * Times are epoch ms from the caller's injected clock.
  */
 export interface JobStore {
-  /** Idempotent by jid: a jid pushed in the last few seconds is not pushed again (a resend after a lost reply). */
   jobPush(params: JobPushParams): Promise<JobPushResult>;
   /** One round trip for the whole batch; results in input order. */
   jobPushMany(params: JobPushParams[]): Promise<JobPushResult[]>;

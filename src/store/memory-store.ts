@@ -38,14 +38,9 @@ interface MemoryQueue {
   lock?: { token: string; expiresAtMs: number };
   waiters: Set<() => void>;
   counters: QueueCounters;
-  /** Recently pushed jid → when it may be forgotten (ms), in push order: a repeated push of a jid is a no-op. */
-  pushed: Map<string, number>;
   /** Each worker token's last fetch, so a fetch repeated with the same id leases nothing twice. */
   lastFetch: Map<string, { id: string; jids: string[] }>;
 }
-
-/** How long a pushed jid is remembered; the Redis store derives its window from its enqueue deadline. */
-const PUSH_WINDOW_MS = 11_000;
 
 /** Like the Lua fetch: write the cookie's WAL into the payload; a payload that is not JSON stays as it is. */
 function withDedupWal(raw: string, wal: Record<string, string>): string {
@@ -78,7 +73,7 @@ export class MemoryJobStore implements JobStore {
   private q(name: string): MemoryQueue {
     let queue = this.queues.get(name);
     if (!queue) {
-      queue = { ready: new Deque(), schedule: new Map(), retry: new Map(), dead: new Map(), active: new Map(), cookies: new CookieJar(), waiters: new Set(), counters: { processed: 0, failed: 0, deduplicated: 0, rescheduled: 0, decisions: {} }, pushed: new Map(), lastFetch: new Map() };
+      queue = { ready: new Deque(), schedule: new Map(), retry: new Map(), dead: new Map(), active: new Map(), cookies: new CookieJar(), waiters: new Set(), counters: { processed: 0, failed: 0, deduplicated: 0, rescheduled: 0, decisions: {} }, lastFetch: new Map() };
       this.queues.set(name, queue);
     }
     return queue;
@@ -93,15 +88,7 @@ export class MemoryJobStore implements JobStore {
 
   async jobPush(p: JobPushParams): Promise<JobPushResult> {
     const queue = this.q(p.queue);
-    for (const [jid, forgetAtMs] of queue.pushed) {
-      if (forgetAtMs > p.nowMs) break;
-      queue.pushed.delete(jid);
-    }
-    // As the scripts do: a plain push (the bulk script) knows a job by its payload's jid, the others by `jid`.
-    const traced = p.dedup || (p.runAtMs && p.runAtMs > p.nowMs) ? p.jid : payloadIds(p.raw).jid;
-    if (traced !== undefined && queue.pushed.has(traced)) return { pushed: true, jid: p.jid };
     const push = (raw: string): void => {
-      if (traced !== undefined) queue.pushed.set(traced, p.nowMs + PUSH_WINDOW_MS);
       if (p.runAtMs && p.runAtMs > p.nowMs) queue.schedule.set(p.jid, { raw, score: p.runAtMs });
       else this.makeReady(queue, raw);
     };

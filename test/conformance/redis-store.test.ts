@@ -30,21 +30,3 @@ describe('RedisJobStore scripts', () => {
     await server.stop();
   });
 });
-
-describe('RedisJobStore and foreign writers', () => {
-  it('leases a payload whose jid another job in flight holds under a derived id, never over the other lease', async () => {
-    const server = await startRedisServer();
-    const store = new RedisJobStore({ url: server.url, prefix: 'foreign' });
-    const first = '{"jid":"twin","class":"W","args":{},"created_at":1}';
-    const second = '{"class":"W","jid":"twin","args":{"n":2},"created_at":1}';
-    await store.jobPush({ queue: 'q', jid: 'twin', raw: first, nowMs: 1 });
-    const lease = { queue: 'q', count: 5, token: 't', leaseMs: 60_000, nowMs: 1 };
-    expect(await store.jobFetch(lease)).toEqual([{ jid: 'twin', raw: first }]);
-    await store.client.lpush(store.keys.queue('q').ready, second); // another producer writes the same jid
-    const [job] = await store.jobFetch(lease);
-    expect(job!.jid).toMatch(/^twin#[0-9a-f]{40}$/);
-    expect((await store.jobList({ queue: 'q', state: 'active', offset: 0, limit: 5 })).map((j) => j.raw).sort()).toEqual([first, second].sort());
-    await store.close();
-    await server.stop();
-  });
-});

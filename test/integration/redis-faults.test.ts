@@ -6,6 +6,7 @@ import { createLagless, EnqueueOutcomeUnknownError, StoreUnavailableError } from
 import { RedisJobStore } from '../../src/redis/redis-store.js';
 import { freePort, startRedisServer, type RedisServerHandle } from '../../src/sandbox/redis-server.js';
 import { waitFor } from '../helpers/log-capture.js';
+import { startReplyDroppingProxy } from '../support/reply-dropping-proxy.js';
 
 const MAIN = new URL('../../src/cli/main.ts', import.meta.url).pathname;
 const STUBBORN_APP = new URL('../fixtures/stubborn-app.ts', import.meta.url).pathname;
@@ -114,6 +115,41 @@ describe('Redis outages: every wait bounded, no ghost or doubled job', () => {
     expect(await app.store.queueSizes('steady')).toMatchObject({ ready: 0, inFlight: 0 });
     await app.close();
   }, 60_000);
+
+  it('sends a push again when its reply is lost, and queues its job once (single, batch, deduplicated)', async () => {
+    const proxy = await startReplyDroppingProxy(redis.port);
+    const store = new RedisJobStore({ url: proxy.url, prefix: prefix() });
+    const raw = (jid: string, extra = ''): string => `{"jid":"${jid}"${extra},"class":"W","args":{},"created_at":1}`;
+    const nowMs = Date.now();
+    await store.queueList(); // connected
+    proxy.dropReplyTo('lost-one');
+    expect(await store.jobPush({ queue: 'q', jid: 'lost-one', raw: raw('lost-one'), nowMs })).toEqual({ pushed: true, jid: 'lost-one' });
+    proxy.dropReplyTo('lost-batch-2');
+    const batch = await store.jobPushMany(['lost-batch-1', 'lost-batch-2'].map((jid) => ({ queue: 'q', jid, raw: raw(jid), nowMs })));
+    expect(batch.map((r) => r.pushed)).toEqual([true, true]);
+    const dedup = { key: 'k1', strategy: 'until_executing' as const, idempotent: true, ttlMs: 60_000, preserveLatestWal: true, rescheduleOnce: false };
+    proxy.dropReplyTo('lost-owner');
+    expect(await store.jobPush({ queue: 'q', jid: 'lost-owner', raw: raw('lost-owner', ',"idempotency_key":"k1"'), nowMs, dedup })).toEqual({ pushed: true, jid: 'lost-owner' });
+    expect(proxy.connections).toBe(4); // each lost reply cost one reconnect
+    const ready = await store.jobList({ queue: 'q', state: 'ready', offset: 0, limit: 10 });
+    expect(ready.map((job) => job.jid).sort()).toEqual(['lost-batch-1', 'lost-batch-2', 'lost-one', 'lost-owner']);
+    await store.close();
+    await proxy.close();
+  });
+
+  it('hands the jobs of a fetch whose reply was lost to the resend, stranding none', async () => {
+    const proxy = await startReplyDroppingProxy(redis.port);
+    const store = new RedisJobStore({ url: proxy.url, prefix: prefix() });
+    const nowMs = Date.now();
+    await store.jobPushMany(['a', 'b', 'c'].map((jid) => ({ queue: 'q', jid, raw: `{"jid":"${jid}","class":"W","args":{},"created_at":1}`, nowMs })));
+    proxy.dropReplyTo('lost-fetch-token');
+    const jobs = await store.jobFetch({ queue: 'q', count: 2, token: 'lost-fetch-token', leaseMs: 30_000, nowMs });
+    expect(jobs.map((job) => job.jid)).toEqual(['a', 'b']);
+    expect(proxy.connections).toBe(2);
+    expect(await store.queueSizes('q')).toMatchObject({ ready: 1, inFlight: 2 }); // nothing leased to nobody
+    await store.close();
+    await proxy.close();
+  });
 
   it('rejects with EnqueueOutcomeUnknownError naming the jid when a written push gets no reply before the deadline', async () => {
     const p = prefix();

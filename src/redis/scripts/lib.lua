@@ -88,29 +88,6 @@ local function wal_into_payload(raw, field, wal)
   return string.sub(raw, 1, -2) .. ',"' .. field .. '":{' .. table.concat(parts, ',') .. '}}'
 end
 
--- Push idempotency by jid. The pushed zset holds each recently pushed jid scored by when it may be forgotten (ms,
--- Redis's own clock, so clients' clocks never matter); a push resent after a lost reply finds its jid there and
--- changes nothing. A resend happens only before the sender's deadline, which the window covers.
-local function redis_now_ms()
-  local t = redis.call('TIME')
-  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-end
-
-local function pushed_before(pushed_key, jid)
-  return redis.call('ZSCORE', pushed_key, jid) ~= false
-end
-
-local function pushed_record(pushed_key, window_ms, jids)
-  local now = redis_now_ms()
-  redis.call('ZREMRANGEBYSCORE', pushed_key, '-inf', now)
-  local args = {}
-  for i, jid in ipairs(jids) do
-    args[2 * i - 1] = now + window_ms
-    args[2 * i] = jid
-  end
-  if #args > 0 then redis.call('ZADD', pushed_key, unpack(args)) end
-end
-
 -- lagless's encoder writes "jid" first and "idempotency_key" second, so its own payloads are read by prefix.
 -- Any other JSON is decoded, so a "jid" nested in args or spaces after a colon can never mislead us.
 -- Returns jid (nil when the payload has no string jid) and idempotency key (nil when none).
