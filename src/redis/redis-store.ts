@@ -20,6 +20,7 @@ import {
   type JobPushResult,
   type JobState,
   type JobStore,
+  type LeaseRenewResult,
   type QueueMaintainParams,
   type QueueCounters,
   type QueueMaintainResult,
@@ -226,12 +227,11 @@ export class RedisJobStore implements JobStore {
     return this.command(() => runScript<number>(this.redis, 'requeue', [k.leases, k.active, k.ready, k.signal], [params.token, ...params.jids]));
   }
 
-  async leaseRenew(params: { queue: string; token: string; jids: string[]; leaseMs: number; nowMs: number }): Promise<void> {
-    if (params.jids.length === 0) return;
-    const expires = params.nowMs + params.leaseMs;
-    // XX: only extend leases that still exist; a lease already recovered by maintenance is not brought back.
-    const leases = this.q(params.queue).leases;
-    await this.command(() => this.redis.zadd(leases, 'XX', ...params.jids.flatMap((jid) => [expires, jid])));
+  async leaseRenew(params: { queue: string; token: string; jids: string[]; leaseMs: number; nowMs: number }): Promise<LeaseRenewResult> {
+    if (params.jids.length === 0) return { lost: [] };
+    const k = this.q(params.queue);
+    const lost = await this.command(() => runScript<string[]>(this.redis, 'renew', [k.leases, k.active], [params.token, params.nowMs + params.leaseMs, ...params.jids]));
+    return { lost };
   }
 
   async queueMaintain(p: QueueMaintainParams): Promise<QueueMaintainResult | undefined> {

@@ -26,8 +26,12 @@ export interface JobStore {
   jobDead(params: JobDeadParams): Promise<JobDeadResult>;
   /** Put leased jobs back at the front of the ready list now (graceful shutdown). */
   jobRequeue(params: { queue: string; token: string; jids: string[] }): Promise<number>;
-  /** Extend the leases of these jobs (one call per queue per heartbeat). The token is not checked: a lease taken over by another worker is only extended, never lost. */
-  leaseRenew(params: { queue: string; token: string; jids: string[]; leaseMs: number; nowMs: number }): Promise<void>;
+  /**
+   * Extend the leases of these jobs (one call per queue per heartbeat), in one atomic step. Only leases still held
+   * under `token` are extended: a job whose lease expired and was handed to another worker keeps that worker's
+   * lease. Returns the jids whose lease this token no longer holds.
+   */
+  leaseRenew(params: { queue: string; token: string; jids: string[]; leaseMs: number; nowMs: number }): Promise<LeaseRenewResult>;
   /** Promote due scheduled/retry jobs, recover expired leases, cap the dead set. At most one caller at a time. */
   queueMaintain(params: QueueMaintainParams): Promise<QueueMaintainResult | undefined>;
   queueSizes(queue: string): Promise<QueueSizes>;
@@ -118,6 +122,11 @@ export interface JobAckItem {
   rescheduleRaw?: string;
   rescheduleJid?: string;
   rescheduleTtlMs?: number;
+}
+
+export interface LeaseRenewResult {
+  /** Jids not held by the token any more (recovered, settled, or leased to another worker): not extended. */
+  lost: string[];
 }
 
 export interface JobAckResult {

@@ -16,6 +16,7 @@ import {
   type JobPushResult,
   type JobState,
   type JobStore,
+  type LeaseRenewResult,
   type QueueMaintainParams,
   type QueueCounters,
   type QueueMaintainResult,
@@ -247,12 +248,15 @@ export class MemoryJobStore implements JobStore {
     return count;
   }
 
-  async leaseRenew(params: { queue: string; token: string; jids: string[]; leaseMs: number; nowMs: number }): Promise<void> {
+  async leaseRenew(params: { queue: string; token: string; jids: string[]; leaseMs: number; nowMs: number }): Promise<LeaseRenewResult> {
     const queue = this.q(params.queue);
+    const lost: string[] = [];
     for (const jid of params.jids) {
       const held = queue.active.get(jid);
-      if (held) held.score = params.nowMs + params.leaseMs;
+      if (held?.token === params.token) held.score = params.nowMs + params.leaseMs;
+      else lost.push(jid);
     }
+    return { lost };
   }
 
   async queueMaintain(p: QueueMaintainParams): Promise<QueueMaintainResult | undefined> {

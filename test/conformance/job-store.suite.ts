@@ -114,6 +114,23 @@ export function jobStoreConformance(name: string, open: () => Promise<{ store: J
         expect(await maintain(q, T0 + 5501)).toMatchObject({ recovered: 1 });
       });
 
+      it('renews only leases held under its own token: a worker that lost a job cannot extend its new holder\'s lease', async () => {
+        const q = queue();
+        await push(q, 'a');
+        await store.jobFetch({ queue: q, count: 1, token: 'old', leaseMs: 1000, nowMs: T0 });
+        expect(await maintain(q, T0 + 1000)).toMatchObject({ recovered: 1 });
+        await store.jobFetch({ queue: q, count: 1, token: 'new', leaseMs: 1000, nowMs: T0 + 1000 });
+        const leaseOf = async () => (await store.jobList({ queue: q, state: 'active', offset: 0, limit: 10 })).map((j) => [j.jid, j.score]);
+        expect(await store.leaseRenew({ queue: q, token: 'old', jids: ['a', 'never-fetched'], leaseMs: 60_000, nowMs: T0 + 1500 })).toEqual({ lost: ['a', 'never-fetched'] });
+        expect(await leaseOf()).toEqual([['a', T0 + 2000]]);
+        // The new holder dies: its lease expires on time and the job is recovered, not kept alive by the old worker.
+        expect(await maintain(q, T0 + 2000)).toMatchObject({ recovered: 1 });
+        await store.jobFetch({ queue: q, count: 1, token: 'new', leaseMs: 1000, nowMs: T0 + 2000 });
+        expect(await store.leaseRenew({ queue: q, token: 'new', jids: ['a'], leaseMs: 5000, nowMs: T0 + 2500 })).toEqual({ lost: [] });
+        expect(await leaseOf()).toEqual([['a', T0 + 7500]]);
+        expect(await store.leaseRenew({ queue: q, token: 'new', jids: [], leaseMs: 5000, nowMs: T0 + 2500 })).toEqual({ lost: [] });
+      });
+
       it('hands jobs back at the front at once on requeue', async () => {
         const q = queue();
         await push(q, 'a');
