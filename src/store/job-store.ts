@@ -37,7 +37,10 @@ export interface JobStore {
   queueSizes(queue: string): Promise<QueueSizes>;
   /** Running totals of a queue, shared by every process on the store (the dashboard's rates come from these). */
   queueCounters(queue: string): Promise<QueueCounters>;
+  /** Queues registered by a successful write (push, retry-now); a read or a failed write registers nothing. */
   queueList(): Promise<string[]>;
+  /** Forget a registered queue; refused while it holds jobs (ready, scheduled, retrying, dead or in flight). */
+  queueRemove(queue: string): Promise<QueueRemoveResult>;
   /** Jobs of one state: next to run first (ready list, schedule, retry, leases), newest first for the dead set. */
   jobList(params: { queue: string; state: JobState; offset: number; limit: number }): Promise<StoredJob[]>;
   /** Move a dead or retrying job back to the ready list. */
@@ -184,6 +187,16 @@ export interface QueueSizes {
   dead: number;
   inFlight: number;
   dedupKeys: number;
+}
+
+export type QueueRemoveResult =
+  | { removed: true }
+  | { removed: false; reason: 'unknown' }
+  | { removed: false; reason: 'not_empty'; sizes: QueueSizes };
+
+/** Whether a queue holds any job (dedup cookies alone are not jobs). */
+export function holdsJobs(sizes: QueueSizes): boolean {
+  return sizes.ready + sizes.scheduled + sizes.retry + sizes.dead + sizes.inFlight > 0;
 }
 
 /** Cumulative counts since the queue was first used; a rate is the difference of two readings. */

@@ -4,6 +4,7 @@ import { CookieJar, raiseWal, type MemoryCookie } from './memory-cookies.js';
 import { Deque } from './deque.js';
 import {
   FETCH_MAX,
+  holdsJobs,
   type DedupCookie,
   type FetchedJob,
   type JobAckItem,
@@ -16,6 +17,7 @@ import {
   type JobPushResult,
   type JobState,
   type JobStore,
+  type QueueRemoveResult,
   type LeaseRenewResult,
   type QueueMaintainParams,
   type QueueCounters,
@@ -75,6 +77,8 @@ function byScore(set: Map<string, Entry>): [string, Entry][] {
  */
 export class MemoryJobStore implements JobStore {
   private readonly queues = new Map<string, MemoryQueue>();
+  /** Queues a successful write registered (queueList); reading a queue only creates its empty state. */
+  private readonly registered = new Set<string>();
 
   private q(name: string): MemoryQueue {
     let queue = this.queues.get(name);
@@ -94,6 +98,7 @@ export class MemoryJobStore implements JobStore {
 
   async jobPush(p: JobPushParams): Promise<JobPushResult> {
     const queue = this.q(p.queue);
+    this.registered.add(p.queue);
     for (const [jid, forgetAtMs] of queue.pushed) {
       if (forgetAtMs > p.nowMs) break;
       queue.pushed.delete(jid);
@@ -297,7 +302,15 @@ export class MemoryJobStore implements JobStore {
   }
 
   async queueList(): Promise<string[]> {
-    return [...this.queues.keys()].sort();
+    return [...this.registered].sort();
+  }
+
+  async queueRemove(name: string): Promise<QueueRemoveResult> {
+    if (!this.registered.has(name)) return { removed: false, reason: 'unknown' };
+    const sizes = await this.queueSizes(name);
+    if (holdsJobs(sizes)) return { removed: false, reason: 'not_empty', sizes };
+    this.registered.delete(name);
+    return { removed: true };
   }
 
   async jobList(p: { queue: string; state: JobState; offset: number; limit: number }): Promise<StoredJob[]> {
@@ -316,6 +329,7 @@ export class MemoryJobStore implements JobStore {
     if (!entry) return false;
     set.delete(p.jid);
     this.makeReady(queue, entry.raw);
+    this.registered.add(p.queue);
     return true;
   }
 

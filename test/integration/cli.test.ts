@@ -36,7 +36,7 @@ describe('lagless CLI', () => {
   }
 
   it('has --help on every command', async () => {
-    for (const command of [[], ['worker'], ['enqueue'], ['queues'], ['dead'], ['dead', 'list'], ['dead', 'retry'], ['dead', 'retry-all'], ['dedup', 'show']]) {
+    for (const command of [[], ['worker'], ['enqueue'], ['queues'], ['queues', 'remove'], ['dead'], ['dead', 'list'], ['dead', 'retry'], ['dead', 'retry-all'], ['dedup', 'show']]) {
       const { code, stdout } = await cli(...command, '--help');
       expect(code).toBe(0);
       expect(stdout).toMatch(/^Usage: lagless/);
@@ -80,6 +80,28 @@ describe('lagless CLI', () => {
     await app.store.jobFetch({ queue: 'cli', count: 1, token: 't', leaseMs: 1000, nowMs: Date.now() });
     await app.store.jobDead({ queue: 'cli', jid: 'broken1', token: 't', raw: '{}', nowMs: Date.now(), runAtMs: Date.now() });
     expect((await cli('dead', 'retry-all', '--queue', 'cli', '--redis', redis.url, '--prefix', prefix)).stdout).toMatch(/Retrying 1 job/);
+  }, 60_000);
+
+  it('registers no queue on a failed call, and removes a queue only once it holds no job', async () => {
+    const on = ['--redis', redis.url, '--prefix', prefix];
+    const listed = async () => (JSON.parse((await cli('queues', ...on, '--json')).stdout) as { queue: string }[]).map((row) => row.queue);
+    const typo = await cli('dead', 'retry', 'xyz', '--queue', 'typo', ...on);
+    expect(typo.code).toBe(1);
+    expect(await listed()).not.toContain('typo');
+
+    await app.store.jobPush({ queue: 'drained', jid: 'd1', raw: '{"jid":"d1","class":"W","args":{},"created_at":1}', nowMs: Date.now() });
+    const refused = await cli('queues', 'remove', 'drained', ...on);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/Queue 'drained' still holds 1 ready job\(s\); nothing was removed/);
+    expect(await listed()).toContain('drained');
+    await app.store.jobFetch({ queue: 'drained', count: 1, token: 't', leaseMs: 1000, nowMs: Date.now() });
+    await app.store.jobAck({ queue: 'drained', token: 't', nowMs: Date.now(), jobs: [{ jid: 'd1' }] });
+    const removed = await cli('queues', 'remove', 'drained', ...on);
+    expect(removed).toMatchObject({ code: 0, stdout: "Removed queue 'drained'.\n" });
+    expect(await listed()).not.toContain('drained');
+    const unknown = await cli('queues', 'remove', 'drained', ...on);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toMatch(/No queue 'drained'. Known queues: /);
   }, 60_000);
 
   it('shows a dedup key with its owner, TTL and absorbed count', async () => {
