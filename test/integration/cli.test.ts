@@ -104,6 +104,19 @@ describe('lagless CLI', () => {
     expect(unknown.stderr).toMatch(/No queue 'drained'. Known queues: /);
   }, 60_000);
 
+  it('lists dead jobs as JSON with the backtrace of their error', async () => {
+    const Doomed = app.defineWorker({ name: 'DoomedWorker', queue: 'doomed', retry: false, perform: () => Promise.reject(new RangeError('out of range')) });
+    const { jid } = await Doomed.enqueue({ n: 1 });
+    const worker = app.worker({ queues: ['doomed'] });
+    await worker.start();
+    await waitFor(async () => (await app.store.queueSizes('doomed')).dead === 1);
+    await worker.stop();
+    const list = await cli('dead', 'list', '--queue', 'doomed', '--json', '--redis', redis.url, '--prefix', prefix);
+    const [dead] = JSON.parse(list.stdout) as { jid: string; died_at: string; payload: Record<string, unknown>; raw: string | null }[];
+    expect(dead).toMatchObject({ jid, died_at: expect.stringMatching(/^\d{4}-\d\d-\d\dT/), raw: null, payload: { class: 'DoomedWorker', error_class: 'RangeError', error_message: 'out of range' } });
+    expect((dead!.payload.error_backtrace as string[])[0]).toMatch(/^at (Object\.)?perform \(.*cli\.test\.ts:\d+:\d+\)$/);
+  }, 60_000);
+
   it('shows a dedup key with its owner, TTL and absorbed count', async () => {
     const owner = await cli('enqueue', 'RefreshWorker', '{"userId":7,"reason":"a"}', '--app', APP);
     await cli('enqueue', 'RefreshWorker', '{"reason":"b","userId":7}', '--app', APP);
