@@ -58,6 +58,9 @@ describe('lagless CLI', () => {
     const badPrefetch = await cli('worker', '--app', APP, '--prefetch', '-1');
     expect(badPrefetch.code).toBe(1);
     expect(badPrefetch.stderr).toMatch(/--prefetch must be a whole number >= 0; got '-1'/);
+    const badWindow = await cli('worker', '--app', APP, '--unknown-worker-retry-ms', '1h');
+    expect(badWindow.code).toBe(1);
+    expect(badWindow.stderr).toMatch(/--unknown-worker-retry-ms must be a whole number >= 0; got '1h'/);
     expect(await app.store.queueSizes('cli')).toMatchObject({ ready: 1 });
     const sizes = await cli('queues', '--redis', redis.url, '--prefix', prefix, '--json');
     expect(JSON.parse(sizes.stdout)).toEqual([{ queue: 'cli', ready: 1, scheduled: 0, retry: 0, dead: 0, inFlight: 0, dedupKeys: 0 }]);
