@@ -141,7 +141,9 @@ export class JobExecutor {
   private async unknownWorker(queue: string, jid: string, job: JobPayload): Promise<void> {
     const now = this.deps.now();
     const plan = planUnknownWorker(job, new UnknownWorkerError(job.class), now, this.deps.unknownWorkerRetryMs ?? DEFAULT_UNKNOWN_WORKER_RETRY_MS);
-    const params = { queue, jid, token: this.deps.token, raw: encodePayload(plan.job), nowMs: now };
+    // The strategy is the unknown worker's; the store settles the cookie only if this job owns it, whichever it is.
+    const cookie = job.idempotency_key ? { dedupKey: job.idempotency_key } : {};
+    const params = { queue, jid, token: this.deps.token, raw: encodePayload(plan.job), nowMs: now, ...cookie };
     if (plan.dead) await this.deps.store.jobDead({ ...params, runAtMs: now });
     else await this.deps.store.jobRetry({ ...params, runAtMs: plan.runAtMs, kind: 'retry' });
     this.deps.metrics.completed.inc({ queue, worker: 'unknown', status: plan.dead ? 'dead' : 'retry' });

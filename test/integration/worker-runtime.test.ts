@@ -220,6 +220,20 @@ describe.each(stores)('worker runtime on the %s store', (_name, redisConfig) => 
     expect(counters).toMatchObject({ processed: 1, failed: 2 });
   });
 
+  it('settles the dedup cookie of a job whose worker is not defined: kept while it waits for a retry, released when it dies', async () => {
+    const { app, queue } = setup();
+    const key = 'k'.repeat(64);
+    const raw = JSON.stringify({ jid: 'twin1', idempotency_key: key, class: 'GoneWorker', args: {}, created_at: 1 });
+    const dedup = { key, strategy: 'until_executed' as const, idempotent: true, ttlMs: 60_000, preserveLatestWal: false, rescheduleOnce: false };
+    await app.store.jobPush({ queue, jid: 'twin1', raw, nowMs: Date.now(), dedup });
+    await app.worker({ queues: [queue], unknownWorkerRetryMs: 400, maintenanceIntervalMs: 10 }).start();
+    await waitFor(async () => (await app.store.queueSizes(queue)).retry === 1);
+    expect(await app.store.dedupShow({ queue, key, nowMs: Date.now() })).toMatchObject({ ownerJid: 'twin1', executing: false });
+    await waitFor(async () => (await app.store.queueSizes(queue)).dead === 1);
+    expect(await app.store.dedupShow({ queue, key, nowMs: Date.now() })).toBeUndefined();
+    await app.close();
+  });
+
   it('runs a job whose worker gets defined while it waits for a retry, and forgets the unknown-worker window', async () => {
     const { logger, lines } = captureLogs();
     let offsetMs = 0;
