@@ -4,11 +4,11 @@ import { payloadIds } from '../jobs/payload.js';
 import { DEADLINE_CONNECTION_OPTIONS, DeadlineCalls, type DeadlineCallOptions } from './deadline-calls.js';
 import { newCookie, parseCookie } from './dedup-cookie.js';
 import { RedisKeys, type QueueKeys } from './keys.js';
+import { QueueRegistry } from './queue-registry.js';
 import { defineScripts, runScript } from './scripts.js';
 import { SignalWaiter } from './signal-waiter.js';
 import {
   FETCH_MAX,
-  holdsJobs,
   type DedupCookie,
   type FetchedJob,
   type JobAckItem,
@@ -31,11 +31,6 @@ import {
 } from '../store/job-store.js';
 
 const PUSH_READY_CHUNK = 1000;
-/**
- * A process registers a queue name again after a write at most this often: `queues remove` may have forgotten a
- * queue this process registered earlier (it was empty then), and a later push must make it visible again.
- */
-const REGISTER_EVERY_MS = 10_000;
 
 export interface RedisJobStoreOptions {
   url: string;
@@ -66,8 +61,7 @@ export class RedisJobStore implements JobStore {
    */
   private readonly pushWindowMs: number;
   private fetches = 0;
-  /** When this process last registered each queue it wrote to (monotonic ms). */
-  private readonly registeredAt = new Map<string, number>();
+  private readonly queues: QueueRegistry;
 
   constructor(private readonly options: RedisJobStoreOptions) {
     this.keys = new RedisKeys(options.prefix ?? 'lagless');
@@ -78,6 +72,7 @@ export class RedisJobStore implements JobStore {
     this.commandCall = { timeoutMs: commandTimeoutMs, unavailable: (reason) => new StoreUnavailableError(this.host, commandTimeoutMs, 'redis.commandTimeoutMs', reason) };
     this.redis = this.connect('commands', DEADLINE_CONNECTION_OPTIONS);
     this.calls = new DeadlineCalls(this.redis);
+    this.queues = new QueueRegistry({ redis: this.redis, key: this.keys.queues(), call: (send) => this.command(send), sizes: (queue) => this.queueSizes(queue) });
     // A blocking wake-up wait may be queued and resent by ioredis: it writes nothing and its caller has a timeout.
     this.waiter = new SignalWaiter(() => this.connect('wake-up', { maxRetriesPerRequest: null }));
   }
@@ -119,21 +114,6 @@ export class RedisJobStore implements JobStore {
     return keys;
   }
 
-  /**
-   * Add a queue to the set of known queues, called only after a write to it succeeded: a read, or a write that
-   * failed (a typo'd `dead retry --queue`), registers nothing. Not inside the write's script: the set is one key
-   * for all queues, outside every queue's `{hash tag}` slot, and a script touching both would fail on Redis
-   * Cluster (CROSSSLOT). Sent without waiting, after the write's reply: later commands on this connection see
-   * it, and a lost SADD can never make a write that succeeded look failed (the next write sends it again).
-   */
-  private register(queue: string): void {
-    const now = performance.now();
-    const last = this.registeredAt.get(queue);
-    if (last !== undefined && now - last < REGISTER_EVERY_MS) return;
-    this.registeredAt.set(queue, now);
-    this.command(() => this.redis.sadd(this.keys.queues(), queue)).catch(() => this.registeredAt.delete(queue));
-  }
-
   private pushArgs(p: JobPushParams): [string[], (string | number)[]] {
     const k = this.q(p.queue);
     const d = p.dedup;
@@ -149,12 +129,12 @@ export class RedisJobStore implements JobStore {
     if (isPlain(params)) {
       const k = this.q(params.queue);
       await this.enqueueCall([params.jid], () => runScript<number>(this.redis, 'pushReady', [k.ready, k.signal, k.pushed], [this.pushWindowMs, params.raw]));
-      this.register(params.queue);
+      this.queues.register(params.queue);
       return { pushed: true, jid: params.jid };
     }
     const [keys, args] = this.pushArgs(params);
     const result = pushResult(await this.enqueueCall([params.jid], () => runScript<number | string>(this.redis, 'push', keys, args)), params.jid);
-    this.register(params.queue);
+    this.queues.register(params.queue);
     return result;
   }
 
@@ -189,7 +169,7 @@ export class RedisJobStore implements JobStore {
       for (const call of calls) runScript(pipeline, call.script, call.keys, call.args);
       return execPipeline(pipeline);
     });
-    for (const queue of new Set(params.map((p) => p.queue))) this.register(queue);
+    for (const queue of new Set(params.map((p) => p.queue))) this.queues.register(queue);
     return params.map((p, i) => {
       const index = replyIndex[i];
       return index === undefined ? { pushed: true, jid: p.jid } : pushResult(replies[index] as number | string, p.jid);
@@ -282,24 +262,11 @@ export class RedisJobStore implements JobStore {
   }
 
   async queueList(): Promise<string[]> {
-    return (await this.command(() => this.redis.smembers(this.keys.queues()))).sort();
+    return this.queues.list();
   }
 
-  async queueRemove(queue: string): Promise<QueueRemoveResult> {
-    const set = this.keys.queues();
-    if (!(await this.command(() => this.redis.sismember(set, queue)))) return { removed: false, reason: 'unknown' };
-    // Sizes and the set live in different slots (see register), so this is no single atomic step: check, remove,
-    // then check again, and put the name back if a push landed in between.
-    const before = await this.queueSizes(queue);
-    if (holdsJobs(before)) return { removed: false, reason: 'not_empty', sizes: before };
-    await this.command(() => this.redis.srem(set, queue));
-    const after = await this.queueSizes(queue);
-    if (holdsJobs(after)) {
-      await this.command(() => this.redis.sadd(set, queue));
-      return { removed: false, reason: 'not_empty', sizes: after };
-    }
-    this.registeredAt.delete(queue);
-    return { removed: true };
+  queueRemove(queue: string): Promise<QueueRemoveResult> {
+    return this.queues.remove(queue);
   }
 
   async jobList(p: { queue: string; state: JobState; offset: number; limit: number }): Promise<StoredJob[]> {
@@ -323,7 +290,7 @@ export class RedisJobStore implements JobStore {
   async jobRetryNow(p: { queue: string; jid: string; from: 'dead' | 'retry'; nowMs: number }): Promise<boolean> {
     const k = this.q(p.queue);
     const moved = (await this.command(() => runScript<number>(this.redis, 'retryNow', [p.from === 'dead' ? k.dead : k.retry, k.jobs, k.ready, k.signal], [p.jid]))) === 1;
-    if (moved) this.register(p.queue);
+    if (moved) this.queues.register(p.queue);
     return moved;
   }
 
