@@ -30,7 +30,7 @@ export function planUnknownWorker(job: JobPayload, error: UnknownWorkerError, no
   if (next.failed_at === undefined) next.failed_at = nowMs / 1000;
   else next.retried_at = nowMs / 1000;
   if (nowMs >= deadlineMs) {
-    next.error_message = `${error.message} No worker process defined it within ${formatMs(retryMs)} (worker option unknownWorkerRetryMs); moved to the dead set.`;
+    next.error_message = `${error.message} No worker process defined it within ${formatMs(retryMs)} (to wait longer: app.worker({ unknownWorkerRetryMs }) or lagless worker --unknown-worker-retry-ms); moved to the dead set; retry it with lagless dead retry once the worker is deployed.`;
     return { dead: true, job: next };
   }
   const delayMs = Math.max(FIRST_DELAY_MS, nowMs - sinceMs) * (1 + random() / 5);

@@ -213,7 +213,7 @@ describe.each(stores)('worker runtime on the %s store', (_name, redisConfig) => 
     expect(fails.map((l) => [l.level, l.dead])).toEqual([[40, false], [50, true]]);
     expect(fails[0]).toMatchObject({ class: 'GoneWorker', error_class: 'UnknownWorkerError', retry_at: expect.any(String), msg: expect.stringMatching(/rolling deploy/) });
     expect(fails[0]!.error_message).toMatch(/^Worker 'GoneWorker' is not registered. Define it with app.defineWorker/);
-    expect(fails[1]!.error_message).toMatch(/is not registered.*No worker process defined it within 300 ms \(worker option unknownWorkerRetryMs\); moved to the dead set\.$/);
+    expect(fails[1]!.error_message).toMatch(/is not registered.*No worker process defined it within 300 ms \(to wait longer: app\.worker\(\{ unknownWorkerRetryMs \}\) or lagless worker --unknown-worker-retry-ms\); moved to the dead set; retry it with lagless dead retry once the worker is deployed\.$/);
     const payload = JSON.parse(dead!.raw);
     expect(payload).toMatchObject({ jid: 'ghost1', error_class: 'UnknownWorkerError', error_message: fails[1]!.error_message, unknown_worker_since: expect.any(Number) });
     expect(payload.retry_count).toBeUndefined(); // the worker's own retry budget stays whole

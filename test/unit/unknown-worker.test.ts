@@ -21,7 +21,7 @@ describe('a job whose worker is not defined', () => {
     }
     expect(attempts).toEqual([0, 15, 30, 60, 120, 240, 480, 960, 1920, 3600]);
     expect(job).toMatchObject({ retry_count: 2, error_class: 'UnknownWorkerError', unknown_worker_since: start / 1000, failed_at: start / 1000, retried_at: (start + 3_600_000) / 1000 });
-    expect(job.error_message).toMatch(/^Worker 'Gone' is not registered.* No worker process defined it within 1 h \(worker option unknownWorkerRetryMs\); moved to the dead set\.$/);
+    expect(job.error_message).toMatch(/^Worker 'Gone' is not registered.* No worker process defined it within 1 h \(to wait longer: app\.worker\(\{ unknownWorkerRetryMs \}\) or lagless worker --unknown-worker-retry-ms\); moved to the dead set; retry it with lagless dead retry once the worker is deployed\.$/);
     expect(job.error_backtrace).toBeUndefined();
   });
 
