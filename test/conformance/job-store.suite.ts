@@ -76,7 +76,7 @@ export function jobStoreConformance(name: string, open: () => Promise<{ store: J
         expect(await store.jobDelete({ queue: q, jid: 'xyz', from: 'dead' })).toBe(false);
         expect(await store.jobAck({ queue: q, token, nowMs: T0, jobs: [{ jid: 'xyz' }] })).toEqual([{ jid: 'xyz', acked: false }]);
         expect(await store.jobRetry({ queue: q, jid: 'xyz', token, raw: raw('xyz'), nowMs: T0, runAtMs: T0, kind: 'retry' })).toBe(false);
-        expect(await store.jobDead({ queue: q, jid: 'xyz', token, raw: raw('xyz'), nowMs: T0, runAtMs: T0 })).toBe(false);
+        expect(await store.jobDead({ queue: q, jid: 'xyz', token, raw: raw('xyz'), nowMs: T0, runAtMs: T0 })).toMatchObject({ moved: false });
         await store.leaseRenew({ queue: q, token, jids: ['xyz'], leaseMs: 1000, nowMs: T0 });
         expect(await store.queueList()).not.toContain(q);
         await push(q, 'a');
@@ -93,7 +93,7 @@ export function jobStoreConformance(name: string, open: () => Promise<{ store: J
         expect(await store.queueRemove(q)).toEqual({ removed: false, reason: 'not_empty', sizes: { ready: 1, scheduled: 0, retry: 0, dead: 0, inFlight: 0, dedupKeys: 1 } });
         await fetchJids(q);
         expect(await store.queueRemove(q)).toMatchObject({ removed: false, reason: 'not_empty', sizes: { ready: 0, inFlight: 1 } });
-        expect(await store.jobDead({ queue: q, jid: 'a', token, raw: raw('a'), nowMs: T0, runAtMs: T0 })).toBe(true);
+        expect(await store.jobDead({ queue: q, jid: 'a', token, raw: raw('a'), nowMs: T0, runAtMs: T0 })).toMatchObject({ moved: true });
         expect(await store.queueRemove(q)).toMatchObject({ removed: false, reason: 'not_empty', sizes: { dead: 1 } });
         expect(await store.queueList()).toContain(q);
         expect(await store.jobDelete({ queue: q, jid: 'a', from: 'dead' })).toBe(true);
