@@ -10,7 +10,7 @@ export type { EnqueueContext } from './client/enqueue-context.js';
 export type { ExecutionContext } from './server/execution-context.js';
 export { WorkerRuntime } from './server/worker-runtime.js';
 export type { WorkerRuntimeOptions } from './server/worker-runtime.js';
-export type { JobStore, QueueSizes, QueueCounters, DedupCookie } from './store/job-store.js';
+export type { JobStore, LeaseRenewResult, QueueRemoveResult, QueueSizes, QueueCounters, DedupCookie } from './store/job-store.js';
 export { MemoryJobStore } from './store/memory-store.js';
 export { RedisJobStore } from './redis/redis-store.js';
 export { idempotencyKey, idempotencyString } from './dedup/idempotency-key.js';

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import type { StoredJob } from '../store/job-store.js';
 import { withAppOptions } from './app-options.js';
 import { CliError, loadApp, parseWholeNumber, type AppSource } from './load-app.js';
 
@@ -7,10 +8,12 @@ export function registerDead(program: Command): void {
   withAppOptions(dead.command('list').description('newest dead jobs first'))
     .option('--queue <name>', 'queue', 'default')
     .option('--limit <n>', 'how many', '20')
-    .action(async (options: AppSource & { queue: string; limit: string }) => {
+    .option('--json', 'print one JSON array: jid, died_at, the parsed payload (with error_backtrace), raw text when not JSON')
+    .action(async (options: AppSource & { queue: string; limit: string; json?: boolean }) => {
       const app = await loadApp(options);
       try {
         const jobs = await app.store.jobList({ queue: options.queue, state: 'dead', offset: 0, limit: parseWholeNumber(options.limit, '--limit') });
+        if (options.json) return console.log(JSON.stringify(jobs.map(present)));
         for (const job of jobs) console.log(job.raw);
         if (jobs.length === 0) console.error(`No dead jobs in queue '${options.queue}'.`);
       } finally {
@@ -49,4 +52,14 @@ export function registerDead(program: Command): void {
         await app.close();
       }
     });
+}
+
+/** A dead job for --json: the payload parsed; one that is not JSON (an unreadable job) stays raw. */
+function present(job: StoredJob): { jid: string; died_at: string | null; payload: unknown; raw: string | null } {
+  const died_at = job.score === undefined ? null : new Date(job.score).toISOString();
+  try {
+    return { jid: job.jid, died_at, payload: JSON.parse(job.raw) as unknown, raw: null };
+  } catch {
+    return { jid: job.jid, died_at, payload: null, raw: job.raw };
+  }
 }

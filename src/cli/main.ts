@@ -10,7 +10,9 @@ import { registerMigrate } from './migrate.js';
 import { registerQueues } from './queues.js';
 import { registerWorker } from './worker.js';
 
-const program = new Command('lagless').description('Background jobs that never read data older than what caused them.').exitOverride();
+// Positional options: a command's options belong to the command they follow, so `queues remove x --redis …`
+// reaches `remove` (both `queues` and `remove` take --redis).
+const program = new Command('lagless').description('Background jobs that never read data older than what caused them.').exitOverride().enablePositionalOptions();
 registerWorker(program);
 registerEnqueue(program);
 registerQueues(program);

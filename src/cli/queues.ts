@@ -1,10 +1,12 @@
 import type { Command } from 'commander';
+import type { QueueSizes } from '../store/job-store.js';
 import { withAppOptions } from './app-options.js';
-import { loadApp, type AppSource } from './load-app.js';
+import { CliError, loadApp, type AppSource } from './load-app.js';
 
 export function registerQueues(program: Command): void {
-  withAppOptions(program.command('queues').description('queue sizes: ready, scheduled, retry, dead, in flight, dedup keys'))
+  const queues = withAppOptions(program.command('queues').description('queue sizes: ready, scheduled, retry, dead, in flight, dedup keys'))
     .option('--json', 'print JSON')
+    .enablePositionalOptions() // see main.ts
     .action(async (options: AppSource & { json?: boolean }) => {
       const app = await loadApp(options);
       try {
@@ -16,4 +18,26 @@ export function registerQueues(program: Command): void {
         await app.close();
       }
     });
+  withAppOptions(queues.command('remove <name>').description('forget a queue that holds no jobs (e.g. one registered by a typo)'))
+    .action(async (name: string, options: AppSource) => {
+      const app = await loadApp(options);
+      try {
+        const result = await app.store.queueRemove(name);
+        if (result.removed) return console.log(`Removed queue '${name}'.`);
+        if (result.reason === 'unknown') {
+          const known = await app.store.queueList();
+          throw new CliError(`No queue '${name}'. Known queues: ${known.join(', ') || '(none)'}.`);
+        }
+        throw new CliError(`Queue '${name}' still holds ${describeJobs(result.sizes)}; nothing was removed. Let them run, or delete them on the dashboard's Jobs page (see lagless dead list --queue ${name}), then try again.`);
+      } finally {
+        await app.close();
+      }
+    });
+}
+
+function describeJobs(sizes: QueueSizes): string {
+  const parts = ([['ready', sizes.ready], ['scheduled', sizes.scheduled], ['retrying', sizes.retry], ['dead', sizes.dead], ['in flight', sizes.inFlight]] as const)
+    .filter(([, n]) => n > 0)
+    .map(([what, n]) => `${n} ${what}`);
+  return `${parts.join(', ')} job(s)`;
 }

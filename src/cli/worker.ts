@@ -10,13 +10,15 @@ export function registerWorker(program: Command): void {
     .option('--concurrency <n>', 'jobs run at once', '10')
     .option('--prefetch <n>', 'jobs fetched ahead and held for the next free slot (default: the concurrency; 0 for long jobs)')
     .option('--timeout <ms>', 'on shutdown, how long jobs may finish before they are handed back', '25000')
+    .option('--unknown-worker-retry-ms <ms>', 'how long jobs of workers the app does not define (a rolling deploy) are retried before the dead set', '3600000')
     .option('--metrics-port <port>', 'serve Prometheus /metrics on this port')
-    .action(async (options: { app?: string; queues?: string; concurrency: string; prefetch?: string; timeout: string; metricsPort?: string }) => {
+    .action(async (options: { app?: string; queues?: string; concurrency: string; prefetch?: string; timeout: string; unknownWorkerRetryMs: string; metricsPort?: string }) => {
       const app = await loadApp(options, { needsWorkers: true });
       const queues = options.queues?.split(',').filter(Boolean) ?? [...new Set(app.workers().map((w) => w.queue))];
       const concurrency = parseWholeNumber(options.concurrency, '--concurrency');
       const prefetch = options.prefetch === undefined ? concurrency : parseWholeNumber(options.prefetch, '--prefetch', 0);
-      const worker = app.worker({ queues, concurrency, prefetch });
+      const unknownWorkerRetryMs = parseWholeNumber(options.unknownWorkerRetryMs, '--unknown-worker-retry-ms', 0);
+      const worker = app.worker({ queues, concurrency, prefetch, unknownWorkerRetryMs });
       const timeoutMs = parseWholeNumber(options.timeout, '--timeout');
       const metrics = options.metricsPort
         ? createServer((req, res) => {

@@ -16,6 +16,10 @@ export interface JobPayload {
   retry_count?: number;
   error_class?: string;
   error_message?: string;
+  /** Stack frames of the last error, bounded by the worker option `backtrace` (jobs/backtrace.ts). */
+  error_backtrace?: string[];
+  /** Epoch seconds when a worker first found no definition for `class` (a rolling deploy); cleared once one does. */
+  unknown_worker_since?: number;
   failed_at?: number;
   retried_at?: number;
   idempotency_key?: string;

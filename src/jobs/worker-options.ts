@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { InvalidOptionError } from '../errors.js';
+import { MAX_BACKTRACE_LINES } from './backtrace.js';
 
 export const NAME_PATTERN = /^[A-Za-z0-9_.:-]{1,120}$/;
 export const QUEUE_PATTERN = /^[A-Za-z0-9_.-]{1,100}$/;
@@ -25,6 +26,9 @@ const optionsSchema = z
     name: z.string().regex(NAME_PATTERN, 'use 1-120 letters, digits, _ . : or -'),
     queue: z.string().regex(QUEUE_PATTERN, 'use 1-100 letters, digits, _ . or - (no braces or colons: they are part of Redis keys)').optional(),
     retry: z.union([z.literal(false), z.object({ max: z.number().int().min(0).optional(), backoffMs: fn.optional() }).strict()]).optional(),
+    backtrace: z
+      .custom<boolean | number>((v) => typeof v === 'boolean' || (Number.isInteger(v) && (v as number) >= 0 && (v as number) <= MAX_BACKTRACE_LINES), `use true, false or a number of lines from 0 to ${MAX_BACKTRACE_LINES}`)
+      .optional(),
     perform: fn,
     idempotent: z.boolean().optional(),
     deduplicate: deduplicateSchema.optional(),

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { Database } from '../db/database.js';
+import type { BacktraceOption } from './backtrace.js';
 import type { DataConsistency, JobPayload } from './payload.js';
 import type { RetryPolicy } from './retry.js';
 import type { Snooze } from './snooze.js';
@@ -36,6 +37,12 @@ export interface WorkerOptions<Args> {
   name: string;
   queue?: string;
   retry?: false | { max?: number; backoffMs?: (count: number) => number };
+  /**
+   * Stack lines kept with a failure (payload `error_backtrace`, the fail log line): a number of lines for retrying
+   * and dead jobs, `true` for all (up to 100), `false` for none. Default: 20 lines in the dead set and the log line,
+   * none while a job waits for a retry (see jobs/backtrace.ts).
+   */
+  backtrace?: BacktraceOption;
   perform: (args: Args, ctx: JobContext) => unknown;
   idempotent?: boolean;
   deduplicate?: DeduplicateOptions;

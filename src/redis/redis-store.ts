@@ -4,6 +4,7 @@ import { payloadIds } from '../jobs/payload.js';
 import { DEADLINE_CONNECTION_OPTIONS, DeadlineCalls, type DeadlineCallOptions } from './deadline-calls.js';
 import { newCookie, parseCookie } from './dedup-cookie.js';
 import { RedisKeys, type QueueKeys } from './keys.js';
+import { QueueRegistry } from './queue-registry.js';
 import { defineScripts, runScript } from './scripts.js';
 import { SignalWaiter } from './signal-waiter.js';
 import {
@@ -20,6 +21,8 @@ import {
   type JobPushResult,
   type JobState,
   type JobStore,
+  type QueueRemoveResult,
+  type LeaseRenewResult,
   type QueueMaintainParams,
   type QueueCounters,
   type QueueMaintainResult,
@@ -53,6 +56,7 @@ export class RedisJobStore implements JobStore {
   private readonly commandCall: DeadlineCallOptions;
   private readonly enqueueTimeoutMs: number;
   private fetches = 0;
+  private readonly queues: QueueRegistry;
 
   constructor(private readonly options: RedisJobStoreOptions) {
     this.keys = new RedisKeys(options.prefix ?? 'lagless');
@@ -62,6 +66,7 @@ export class RedisJobStore implements JobStore {
     this.commandCall = { timeoutMs: commandTimeoutMs, unavailable: (reason) => new StoreUnavailableError(this.host, commandTimeoutMs, 'redis.commandTimeoutMs', reason) };
     this.redis = this.connect('commands', DEADLINE_CONNECTION_OPTIONS);
     this.calls = new DeadlineCalls(this.redis);
+    this.queues = new QueueRegistry({ redis: this.redis, key: this.keys.queues(), call: (send) => this.command(send), sizes: (queue) => this.queueSizes(queue) });
     // A blocking wake-up wait may be queued and resent by ioredis: it writes nothing and its caller has a timeout.
     this.waiter = new SignalWaiter(() => this.connect('wake-up', { maxRetriesPerRequest: null }));
   }
@@ -99,10 +104,7 @@ export class RedisJobStore implements JobStore {
 
   private q(queue: string): QueueKeys {
     let keys = this.knownQueues.get(queue);
-    if (!keys) {
-      this.knownQueues.set(queue, (keys = this.keys.queue(queue)));
-      void this.command(() => this.redis.sadd(this.keys.queues(), queue)).catch(() => this.knownQueues.delete(queue));
-    }
+    if (!keys) this.knownQueues.set(queue, (keys = this.keys.queue(queue)));
     return keys;
   }
 
@@ -126,6 +128,7 @@ export class RedisJobStore implements JobStore {
       await runScript<number>(this.redis, 'pushReady', [k.ready, k.signal], [params.raw]);
       return 1;
     });
+    this.queues.register(params.queue);
     return pushResult(reply, params.jid);
   }
 
@@ -186,6 +189,7 @@ export class RedisJobStore implements JobStore {
     const pipeline = this.redis.pipeline();
     for (const call of calls) runScript(pipeline, call.script, call.keys, call.args);
     const replies = await execPipeline(pipeline);
+    for (const queue of new Set(params.map((p) => p.queue))) this.queues.register(queue);
     return params.map((p, i) => {
       const index = replyIndex[i];
       return index === undefined ? { pushed: true, jid: p.jid } : pushResult(replies[index] as number | string, p.jid);
@@ -248,12 +252,11 @@ export class RedisJobStore implements JobStore {
     return this.command(() => runScript<number>(this.redis, 'requeue', [k.leases, k.active, k.ready, k.signal], [params.token, ...params.jids]));
   }
 
-  async leaseRenew(params: { queue: string; token: string; jids: string[]; leaseMs: number; nowMs: number }): Promise<void> {
-    if (params.jids.length === 0) return;
-    const expires = params.nowMs + params.leaseMs;
-    // XX: only extend leases that still exist; a lease already recovered by maintenance is not brought back.
-    const leases = this.q(params.queue).leases;
-    await this.command(() => this.redis.zadd(leases, 'XX', ...params.jids.flatMap((jid) => [expires, jid])));
+  async leaseRenew(params: { queue: string; token: string; jids: string[]; leaseMs: number; nowMs: number }): Promise<LeaseRenewResult> {
+    if (params.jids.length === 0) return { lost: [] };
+    const k = this.q(params.queue);
+    const lost = await this.command(() => runScript<string[]>(this.redis, 'renew', [k.leases, k.active], [params.token, params.nowMs + params.leaseMs, ...params.jids]));
+    return { lost };
   }
 
   async queueMaintain(p: QueueMaintainParams): Promise<QueueMaintainResult | undefined> {
@@ -279,7 +282,11 @@ export class RedisJobStore implements JobStore {
   }
 
   async queueList(): Promise<string[]> {
-    return (await this.command(() => this.redis.smembers(this.keys.queues()))).sort();
+    return this.queues.list();
+  }
+
+  queueRemove(queue: string): Promise<QueueRemoveResult> {
+    return this.queues.remove(queue);
   }
 
   async jobList(p: { queue: string; state: JobState; offset: number; limit: number }): Promise<StoredJob[]> {
@@ -302,7 +309,9 @@ export class RedisJobStore implements JobStore {
 
   async jobRetryNow(p: { queue: string; jid: string; from: 'dead' | 'retry'; nowMs: number }): Promise<boolean> {
     const k = this.q(p.queue);
-    return (await this.command(() => runScript<number>(this.redis, 'retryNow', [p.from === 'dead' ? k.dead : k.retry, k.jobs, k.ready, k.signal], [p.jid]))) === 1;
+    const moved = (await this.command(() => runScript<number>(this.redis, 'retryNow', [p.from === 'dead' ? k.dead : k.retry, k.jobs, k.ready, k.signal], [p.jid]))) === 1;
+    if (moved) this.queues.register(p.queue);
+    return moved;
   }
 
   async jobDelete(p: { queue: string; jid: string; from: 'dead' | 'retry' | 'scheduled' }): Promise<boolean> {

@@ -3,7 +3,7 @@ import type { ChainableCommander, Redis } from 'ioredis';
 
 const DIR = new URL('./scripts/', import.meta.url);
 
-export type ScriptName = 'push' | 'pushReady' | 'fetch' | 'ack' | 'later' | 'requeue' | 'maintain' | 'retryNow' | 'delete' | 'dedupOrphans' | 'queued';
+export type ScriptName = 'push' | 'pushReady' | 'fetch' | 'ack' | 'later' | 'requeue' | 'maintain' | 'retryNow' | 'delete' | 'dedupOrphans' | 'queued' | 'renew';
 
 /** Script sources: the `lib.lua` helpers each one calls + `<name>-<number of keys>.lua`. Read once per process. */
 const SOURCES: ReadonlyMap<ScriptName, { lua: string; numberOfKeys: number }> = (() => {

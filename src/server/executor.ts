@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { Database } from '../db/database.js';
 import { LaglessError, MalformedPayloadError, UnknownDatabaseError, UnknownWorkerError } from '../errors.js';
+import { backtraceOf, backtracePolicy } from '../jobs/backtrace.js';
 import { newJid } from '../jobs/jid.js';
 import { decodePayload, encodePayload, type JobPayload } from '../jobs/payload.js';
 import { Snooze } from '../jobs/snooze.js';
@@ -11,6 +12,7 @@ import type { FetchedJob, JobAckItem, JobAckResult, JobDeadResult, JobStore } fr
 import type { ExecutionContext, ServerChain } from './execution-context.js';
 import type { JobLease } from './job-lease.js';
 import { jobLogFields } from './job-log.js';
+import { DEFAULT_UNKNOWN_WORKER_RETRY_MS, planUnknownWorker } from './unknown-worker.js';
 
 export interface ExecutorDeps {
   store: JobStore;
@@ -25,6 +27,8 @@ export interface ExecutorDeps {
   token: string;
   /** `ctx.db(name)`: the app's configured databases (routing comes from the load-balancing middleware). */
   db?: (name: string) => Database;
+  /** How long a job whose worker is not defined here is retried before the dead set (see unknown-worker.ts). */
+  unknownWorkerRetryMs?: number;
 }
 
 type Outcome = { kind: 'done' } | { kind: 'snooze'; delayMs: number } | { kind: 'fail'; error: Error };
@@ -44,10 +48,8 @@ export class JobExecutor {
       return this.bury(queue, fetched.jid, unreadablePayload(fetched, error as Error), error as Error);
     }
     const worker = this.deps.findWorker(job.class);
-    if (!worker) {
-      const error = new UnknownWorkerError(job.class);
-      return this.bury(queue, fetched.jid, encodePayload(failed(job, error, this.deps.now())), error);
-    }
+    if (!worker) return this.unknownWorker(queue, fetched.jid, job);
+    delete job.unknown_worker_since; // defined now: a later deploy gets a fresh window
 
     const { logger, metrics } = this.deps;
     const dueAt = job.at ?? job.enqueued_at;
@@ -111,6 +113,10 @@ export class JobExecutor {
     const next = failed(job, error, now);
     const count = next.retry_count!;
     const dies = count > worker.retry.max;
+    const keep = backtracePolicy(worker.options.backtrace);
+    const backtrace = backtraceOf(error, Math.max(keep.log, keep.retry, keep.dead));
+    const stored = backtrace.slice(0, dies ? keep.dead : keep.retry);
+    if (stored.length > 0) next.error_backtrace = stored;
     const params = { queue: job.queue, jid: job.jid, token: this.deps.token, raw: encodePayload(next), nowMs: now, ...dedupKey(worker, job), ...strategyOf(job) };
     // An until_executed cookie lives through retries, so the twins it absorbs count on this job succeeding: its
     // death says how many, and with reschedule_once leaves one more job for them.
@@ -120,14 +126,30 @@ export class JobExecutor {
       dead = await this.deps.store.jobDead({ ...params, runAtMs: now, ...(reschedule ? { reschedule } : {}) });
     } else await this.deps.store.jobRetry({ ...params, runAtMs: now + worker.retry.backoffMs(count), kind: 'retry' });
     this.deps.metrics.completed.inc({ queue: job.queue, worker: worker.name, status: dies ? 'dead' : 'retry' });
+    const logged = backtrace.length > 0 && keep.log > 0 ? { error_backtrace: backtrace.slice(0, keep.log) } : {};
     const absorbed = dead?.absorbed ? { dedup_absorbed: dead.absorbed, rescheduled_jid: dead.rescheduled } : {};
-    this.deps.logger.warn({ ...line, job_status: 'fail', retry_count: count, error_class: next.error_class, error_message: next.error_message, dead: dies, ...absorbed }, dies ? deadMessage(dead!) : 'failed; will retry');
+    this.deps.logger.warn({ ...line, job_status: 'fail', retry_count: count, error_class: next.error_class, error_message: next.error_message, ...logged, dead: dies, ...absorbed }, dies ? deadMessage(dead!) : 'failed; will retry');
     if (dead?.rescheduled) this.rescheduled(worker, job, dead.rescheduled, 'rescheduled once: the job died after absorbing duplicates');
   }
 
   private rescheduled(worker: WorkerDefinition, job: JobPayload, jid: string, message: string): void {
     this.deps.metrics.rescheduled.inc({ queue: job.queue, worker: worker.name });
     this.deps.logger.info({ ...jobLogFields(job), job_status: 'rescheduled', rescheduled_jid: jid }, message);
+  }
+
+  /** No worker of this name here (a rolling deploy, or a name removed for good): retry for a while, then dead. */
+  private async unknownWorker(queue: string, jid: string, job: JobPayload): Promise<void> {
+    const now = this.deps.now();
+    const plan = planUnknownWorker(job, new UnknownWorkerError(job.class), now, this.deps.unknownWorkerRetryMs ?? DEFAULT_UNKNOWN_WORKER_RETRY_MS);
+    // The strategy is the unknown worker's; the store settles the cookie only if this job owns it, whichever it is.
+    const cookie = job.idempotency_key ? { dedupKey: job.idempotency_key } : {};
+    const params = { queue, jid, token: this.deps.token, raw: encodePayload(plan.job), nowMs: now, ...cookie };
+    if (plan.dead) await this.deps.store.jobDead({ ...params, runAtMs: now });
+    else await this.deps.store.jobRetry({ ...params, runAtMs: plan.runAtMs, kind: 'retry' });
+    this.deps.metrics.completed.inc({ queue, worker: 'unknown', status: plan.dead ? 'dead' : 'retry' });
+    const fields = { ...jobLogFields(plan.job), job_status: 'fail', error_class: plan.job.error_class, error_message: plan.job.error_message, unknown_worker_since: plan.job.unknown_worker_since, dead: plan.dead };
+    if (plan.dead) this.deps.logger.error(fields, 'worker still not defined after unknownWorkerRetryMs; moved to the dead set');
+    else this.deps.logger.warn({ ...fields, retry_at: new Date(plan.runAtMs).toISOString() }, 'worker not defined in this process (a rolling deploy?); will retry');
   }
 
   private async bury(queue: string, jid: string, raw: string, error: Error): Promise<void> {
@@ -184,6 +206,7 @@ function deadMessage(dead: JobDeadResult): string {
 function failed(job: JobPayload, error: Error, nowMs: number): JobPayload {
   const count = (job.retry_count ?? 0) + 1;
   const next: JobPayload = { ...job, retry_count: count, error_class: error instanceof LaglessError ? error.name : error.constructor.name, error_message: error.message };
+  delete next.error_backtrace; // the last failure's, if this one keeps any
   if (count === 1) next.failed_at = nowMs / 1000;
   else next.retried_at = nowMs / 1000;
   delete next.load_balancing_strategy;

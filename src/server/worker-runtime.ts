@@ -20,6 +20,11 @@ export interface WorkerRuntimeOptions extends Partial<MaintenanceOptions> {
   prefetch?: number;
   /** How long a job stays leased without a heartbeat before another worker may take it. */
   leaseMs?: number;
+  /**
+   * How long a job whose worker this process does not define (a rolling deploy) is retried with backoff before
+   * it goes to the dead set; default 1 h, 0 = dead at once.
+   */
+  unknownWorkerRetryMs?: number;
 }
 
 /**
@@ -70,9 +75,13 @@ export class WorkerRuntime {
     if (!Number.isInteger(this.concurrency) || this.concurrency < 1) throw new InvalidOptionError(`worker({ concurrency }) must be an integer >= 1; got ${options.concurrency}.`);
     if (!Number.isInteger(this.prefetch) || this.prefetch < 0) throw new InvalidOptionError(`worker({ prefetch }) must be an integer >= 0; got ${options.prefetch}.`);
     if (!Number.isInteger(this.leaseMs) || this.leaseMs < 100) throw new InvalidOptionError(`worker({ leaseMs }) must be an integer >= 100; got ${options.leaseMs}.`);
+    const { unknownWorkerRetryMs } = options;
+    if (unknownWorkerRetryMs !== undefined && !(Number.isInteger(unknownWorkerRetryMs) && unknownWorkerRetryMs >= 0)) {
+      throw new InvalidOptionError(`worker({ unknownWorkerRetryMs }) must be an integer >= 0 (ms; 0 = dead at once); got ${unknownWorkerRetryMs}.`);
+    }
     this.now = deps.now;
     this.acks = new AckBatcher(store, this.token, deps.now);
-    this.executor = new JobExecutor({ ...deps, store, logger, token: this.token, ack: (queue, item) => this.acks.ack(queue, item) });
+    this.executor = new JobExecutor({ ...deps, store, logger, token: this.token, unknownWorkerRetryMs, ack: (queue, item) => this.acks.ack(queue, item) });
     this.maintenance = new Maintenance(store, logger, this.token, this.queues, deps.now, options);
   }
 

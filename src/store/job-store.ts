@@ -25,14 +25,21 @@ export interface JobStore {
   jobDead(params: JobDeadParams): Promise<JobDeadResult>;
   /** Put leased jobs back at the front of the ready list now (graceful shutdown). */
   jobRequeue(params: { queue: string; token: string; jids: string[] }): Promise<number>;
-  /** Extend the leases of these jobs (one call per queue per heartbeat). The token is not checked: a lease taken over by another worker is only extended, never lost. */
-  leaseRenew(params: { queue: string; token: string; jids: string[]; leaseMs: number; nowMs: number }): Promise<void>;
+  /**
+   * Extend the leases of these jobs (one call per queue per heartbeat), in one atomic step. Only leases still held
+   * under `token` are extended: a job whose lease expired and was handed to another worker keeps that worker's
+   * lease. Returns the jids whose lease this token no longer holds.
+   */
+  leaseRenew(params: { queue: string; token: string; jids: string[]; leaseMs: number; nowMs: number }): Promise<LeaseRenewResult>;
   /** Promote due scheduled/retry jobs, recover expired leases, cap the dead set. At most one caller at a time. */
   queueMaintain(params: QueueMaintainParams): Promise<QueueMaintainResult | undefined>;
   queueSizes(queue: string): Promise<QueueSizes>;
   /** Running totals of a queue, shared by every process on the store (the dashboard's rates come from these). */
   queueCounters(queue: string): Promise<QueueCounters>;
+  /** Queues registered by a successful write (push, retry-now); a read or a failed write registers nothing. */
   queueList(): Promise<string[]>;
+  /** Forget a registered queue; refused while it holds jobs (ready, scheduled, retrying, dead or in flight). */
+  queueRemove(queue: string): Promise<QueueRemoveResult>;
   /** Jobs of one state: next to run first (ready list, schedule, retry, leases), newest first for the dead set. */
   jobList(params: { queue: string; state: JobState; offset: number; limit: number }): Promise<StoredJob[]>;
   /** Move a dead or retrying job back to the ready list. */
@@ -119,6 +126,11 @@ export interface JobAckItem {
   rescheduleTtlMs?: number;
 }
 
+export interface LeaseRenewResult {
+  /** Jids not held by the token any more (recovered, settled, or leased to another worker): not extended. */
+  lost: string[];
+}
+
 export interface JobAckResult {
   jid: string;
   acked: boolean;
@@ -174,6 +186,16 @@ export interface QueueSizes {
   dead: number;
   inFlight: number;
   dedupKeys: number;
+}
+
+export type QueueRemoveResult =
+  | { removed: true }
+  | { removed: false; reason: 'unknown' }
+  | { removed: false; reason: 'not_empty'; sizes: QueueSizes };
+
+/** Whether a queue holds any job (dedup cookies alone are not jobs). */
+export function holdsJobs(sizes: QueueSizes): boolean {
+  return sizes.ready + sizes.scheduled + sizes.retry + sizes.dead + sizes.inFlight > 0;
 }
 
 /** Cumulative counts since the queue was first used; a rate is the difference of two readings. */

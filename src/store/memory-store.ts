@@ -4,6 +4,7 @@ import { CookieJar, raiseWal, type MemoryCookie } from './memory-cookies.js';
 import { Deque } from './deque.js';
 import {
   FETCH_MAX,
+  holdsJobs,
   type DedupCookie,
   type FetchedJob,
   type JobAckItem,
@@ -16,6 +17,8 @@ import {
   type JobPushResult,
   type JobState,
   type JobStore,
+  type QueueRemoveResult,
+  type LeaseRenewResult,
   type QueueMaintainParams,
   type QueueCounters,
   type QueueMaintainResult,
@@ -69,6 +72,8 @@ function byScore(set: Map<string, Entry>): [string, Entry][] {
  */
 export class MemoryJobStore implements JobStore {
   private readonly queues = new Map<string, MemoryQueue>();
+  /** Queues a successful write registered (queueList); reading a queue only creates its empty state. */
+  private readonly registered = new Set<string>();
 
   private q(name: string): MemoryQueue {
     let queue = this.queues.get(name);
@@ -88,6 +93,7 @@ export class MemoryJobStore implements JobStore {
 
   async jobPush(p: JobPushParams): Promise<JobPushResult> {
     const queue = this.q(p.queue);
+    this.registered.add(p.queue);
     const push = (raw: string): void => {
       if (p.runAtMs && p.runAtMs > p.nowMs) queue.schedule.set(p.jid, { raw, score: p.runAtMs });
       else this.makeReady(queue, raw);
@@ -234,12 +240,15 @@ export class MemoryJobStore implements JobStore {
     return count;
   }
 
-  async leaseRenew(params: { queue: string; token: string; jids: string[]; leaseMs: number; nowMs: number }): Promise<void> {
+  async leaseRenew(params: { queue: string; token: string; jids: string[]; leaseMs: number; nowMs: number }): Promise<LeaseRenewResult> {
     const queue = this.q(params.queue);
+    const lost: string[] = [];
     for (const jid of params.jids) {
       const held = queue.active.get(jid);
-      if (held) held.score = params.nowMs + params.leaseMs;
+      if (held?.token === params.token) held.score = params.nowMs + params.leaseMs;
+      else lost.push(jid);
     }
+    return { lost };
   }
 
   async queueMaintain(p: QueueMaintainParams): Promise<QueueMaintainResult | undefined> {
@@ -280,7 +289,15 @@ export class MemoryJobStore implements JobStore {
   }
 
   async queueList(): Promise<string[]> {
-    return [...this.queues.keys()].sort();
+    return [...this.registered].sort();
+  }
+
+  async queueRemove(name: string): Promise<QueueRemoveResult> {
+    if (!this.registered.has(name)) return { removed: false, reason: 'unknown' };
+    const sizes = await this.queueSizes(name);
+    if (holdsJobs(sizes)) return { removed: false, reason: 'not_empty', sizes };
+    this.registered.delete(name);
+    return { removed: true };
   }
 
   async jobList(p: { queue: string; state: JobState; offset: number; limit: number }): Promise<StoredJob[]> {
@@ -299,6 +316,7 @@ export class MemoryJobStore implements JobStore {
     if (!entry) return false;
     set.delete(p.jid);
     this.makeReady(queue, entry.raw);
+    this.registered.add(p.queue);
     return true;
   }
 

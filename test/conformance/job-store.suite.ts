@@ -66,6 +66,44 @@ export function jobStoreConformance(name: string, open: () => Promise<{ store: J
         expect(await fetchJids(q)).toEqual(['a', 'b', 'c', 'd', 'e']);
       });
 
+      it('registers a queue only on a successful write: reads and failed writes leave no ghost queue', async () => {
+        const q = queue();
+        await store.queueSizes(q);
+        await store.jobList({ queue: q, state: 'dead', offset: 0, limit: 10 });
+        await store.jobFetch({ queue: q, count: 1, ...lease });
+        await store.jobWait({ queues: [q], timeoutMs: 1 });
+        expect(await store.jobRetryNow({ queue: q, jid: 'xyz', from: 'dead', nowMs: T0 })).toBe(false);
+        expect(await store.jobDelete({ queue: q, jid: 'xyz', from: 'dead' })).toBe(false);
+        expect(await store.jobAck({ queue: q, token, nowMs: T0, jobs: [{ jid: 'xyz' }] })).toEqual([{ jid: 'xyz', acked: false }]);
+        expect(await store.jobRetry({ queue: q, jid: 'xyz', token, raw: raw('xyz'), nowMs: T0, runAtMs: T0, kind: 'retry' })).toBe(false);
+        expect(await store.jobDead({ queue: q, jid: 'xyz', token, raw: raw('xyz'), nowMs: T0, runAtMs: T0 })).toMatchObject({ moved: false });
+        await store.leaseRenew({ queue: q, token, jids: ['xyz'], leaseMs: 1000, nowMs: T0 });
+        expect(await store.queueList()).not.toContain(q);
+        await push(q, 'a');
+        const [batch, scheduled] = [queue(), queue()];
+        await store.jobPushMany([{ queue: batch, jid: 'b', raw: raw('b'), nowMs: T0 }]);
+        await push(scheduled, 's', { runAtMs: T0 + 5000, dedup: dedup() });
+        expect(await store.queueList()).toEqual(expect.arrayContaining([q, batch, scheduled]));
+      });
+
+      it('removes a queue only while it holds no job, and registers it again on the next push', async () => {
+        const q = queue();
+        expect(await store.queueRemove(q)).toEqual({ removed: false, reason: 'unknown' });
+        await push(q, 'a', { dedup: dedup({ strategy: 'until_executed' }) });
+        expect(await store.queueRemove(q)).toEqual({ removed: false, reason: 'not_empty', sizes: { ready: 1, scheduled: 0, retry: 0, dead: 0, inFlight: 0, dedupKeys: 1 } });
+        await fetchJids(q);
+        expect(await store.queueRemove(q)).toMatchObject({ removed: false, reason: 'not_empty', sizes: { ready: 0, inFlight: 1 } });
+        expect(await store.jobDead({ queue: q, jid: 'a', token, raw: raw('a'), nowMs: T0, runAtMs: T0 })).toMatchObject({ moved: true });
+        expect(await store.queueRemove(q)).toMatchObject({ removed: false, reason: 'not_empty', sizes: { dead: 1 } });
+        expect(await store.queueList()).toContain(q);
+        expect(await store.jobDelete({ queue: q, jid: 'a', from: 'dead' })).toBe(true);
+        expect(await store.queueRemove(q)).toEqual({ removed: true });
+        expect(await store.queueList()).not.toContain(q);
+        expect(await store.queueRemove(q)).toEqual({ removed: false, reason: 'unknown' });
+        await push(q, 'b');
+        expect(await store.queueList()).toContain(q);
+      });
+
       it('lists known queues and jobs by state', async () => {
         const q = queue();
         await push(q, 'a');
@@ -112,6 +150,23 @@ export function jobStoreConformance(name: string, open: () => Promise<{ store: J
         expect(await store.jobAck({ queue: q, token, nowMs: T0, jobs: [{ jid: 'a' }] })).toEqual([{ jid: 'a', acked: false }]);
         expect(await fetchJids(q)).toEqual(['a', 'c']);
         expect(await maintain(q, T0 + 5501)).toMatchObject({ recovered: 1 });
+      });
+
+      it('renews only leases held under its own token: a worker that lost a job cannot extend its new holder\'s lease', async () => {
+        const q = queue();
+        await push(q, 'a');
+        await store.jobFetch({ queue: q, count: 1, token: 'old', leaseMs: 1000, nowMs: T0 });
+        expect(await maintain(q, T0 + 1000)).toMatchObject({ recovered: 1 });
+        await store.jobFetch({ queue: q, count: 1, token: 'new', leaseMs: 1000, nowMs: T0 + 1000 });
+        const leaseOf = async () => (await store.jobList({ queue: q, state: 'active', offset: 0, limit: 10 })).map((j) => [j.jid, j.score]);
+        expect(await store.leaseRenew({ queue: q, token: 'old', jids: ['a', 'never-fetched'], leaseMs: 60_000, nowMs: T0 + 1500 })).toEqual({ lost: ['a', 'never-fetched'] });
+        expect(await leaseOf()).toEqual([['a', T0 + 2000]]);
+        // The new holder dies: its lease expires on time and the job is recovered, not kept alive by the old worker.
+        expect(await maintain(q, T0 + 2000)).toMatchObject({ recovered: 1 });
+        await store.jobFetch({ queue: q, count: 1, token: 'new', leaseMs: 1000, nowMs: T0 + 2000 });
+        expect(await store.leaseRenew({ queue: q, token: 'new', jids: ['a'], leaseMs: 5000, nowMs: T0 + 2500 })).toEqual({ lost: [] });
+        expect(await leaseOf()).toEqual([['a', T0 + 7500]]);
+        expect(await store.leaseRenew({ queue: q, token: 'new', jids: [], leaseMs: 5000, nowMs: T0 + 2500 })).toEqual({ lost: [] });
       });
 
       it('hands jobs back at the front at once on requeue', async () => {

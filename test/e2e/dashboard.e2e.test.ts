@@ -155,6 +155,8 @@ describe.skipIf(!existsSync(CHROMIUM))('dashboard in a real browser', () => {
     expect(await page.evaluate(() => (window as { __xss?: number }).__xss)).toBeUndefined();
     await row.locator('td button.link').click();
     await expect.poll(() => page.locator('.details dl').textContent()).toMatch(/wal_locations\{"main":"[0-9A-F]+\/[0-9A-F]+"\}/);
+    // The dead job keeps the stack of its error: the first frame is the worker's perform in this file.
+    expect(await page.locator('.details pre.backtrace').textContent()).toMatch(/^at (Object\.)?perform \(.*dashboard\.e2e\.test\.ts:\d+:\d+\)/);
     await shot('jobs');
 
     mailHealthy.value = true; // the mailbox exists now: the retried job succeeds

@@ -36,7 +36,7 @@ describe('lagless CLI', () => {
   }
 
   it('has --help on every command', async () => {
-    for (const command of [[], ['worker'], ['enqueue'], ['queues'], ['dead'], ['dead', 'list'], ['dead', 'retry'], ['dead', 'retry-all'], ['dedup', 'show']]) {
+    for (const command of [[], ['worker'], ['enqueue'], ['queues'], ['queues', 'remove'], ['dead'], ['dead', 'list'], ['dead', 'retry'], ['dead', 'retry-all'], ['dedup', 'show']]) {
       const { code, stdout } = await cli(...command, '--help');
       expect(code).toBe(0);
       expect(stdout).toMatch(/^Usage: lagless/);
@@ -58,6 +58,9 @@ describe('lagless CLI', () => {
     const badPrefetch = await cli('worker', '--app', APP, '--prefetch', '-1');
     expect(badPrefetch.code).toBe(1);
     expect(badPrefetch.stderr).toMatch(/--prefetch must be a whole number >= 0; got '-1'/);
+    const badWindow = await cli('worker', '--app', APP, '--unknown-worker-retry-ms', '1h');
+    expect(badWindow.code).toBe(1);
+    expect(badWindow.stderr).toMatch(/--unknown-worker-retry-ms must be a whole number >= 0; got '1h'/);
     expect(await app.store.queueSizes('cli')).toMatchObject({ ready: 1 });
     const sizes = await cli('queues', '--redis', redis.url, '--prefix', prefix, '--json');
     expect(JSON.parse(sizes.stdout)).toEqual([{ queue: 'cli', ready: 1, scheduled: 0, retry: 0, dead: 0, inFlight: 0, dedupKeys: 0 }]);
@@ -80,6 +83,41 @@ describe('lagless CLI', () => {
     await app.store.jobFetch({ queue: 'cli', count: 1, token: 't', leaseMs: 1000, nowMs: Date.now() });
     await app.store.jobDead({ queue: 'cli', jid: 'broken1', token: 't', raw: '{}', nowMs: Date.now(), runAtMs: Date.now() });
     expect((await cli('dead', 'retry-all', '--queue', 'cli', '--redis', redis.url, '--prefix', prefix)).stdout).toMatch(/Retrying 1 job/);
+  }, 60_000);
+
+  it('registers no queue on a failed call, and removes a queue only once it holds no job', async () => {
+    const on = ['--redis', redis.url, '--prefix', prefix];
+    const listed = async () => (JSON.parse((await cli('queues', ...on, '--json')).stdout) as { queue: string }[]).map((row) => row.queue);
+    const typo = await cli('dead', 'retry', 'xyz', '--queue', 'typo', ...on);
+    expect(typo.code).toBe(1);
+    expect(await listed()).not.toContain('typo');
+
+    await app.store.jobPush({ queue: 'drained', jid: 'd1', raw: '{"jid":"d1","class":"W","args":{},"created_at":1}', nowMs: Date.now() });
+    const refused = await cli('queues', 'remove', 'drained', ...on);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/Queue 'drained' still holds 1 ready job\(s\); nothing was removed/);
+    expect(await listed()).toContain('drained');
+    await app.store.jobFetch({ queue: 'drained', count: 1, token: 't', leaseMs: 1000, nowMs: Date.now() });
+    await app.store.jobAck({ queue: 'drained', token: 't', nowMs: Date.now(), jobs: [{ jid: 'd1' }] });
+    const removed = await cli('queues', 'remove', 'drained', ...on);
+    expect(removed).toMatchObject({ code: 0, stdout: "Removed queue 'drained'.\n" });
+    expect(await listed()).not.toContain('drained');
+    const unknown = await cli('queues', 'remove', 'drained', ...on);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toMatch(/No queue 'drained'. Known queues: /);
+  }, 60_000);
+
+  it('lists dead jobs as JSON with the backtrace of their error', async () => {
+    const Doomed = app.defineWorker({ name: 'DoomedWorker', queue: 'doomed', retry: false, perform: () => Promise.reject(new RangeError('out of range')) });
+    const { jid } = await Doomed.enqueue({ n: 1 });
+    const worker = app.worker({ queues: ['doomed'] });
+    await worker.start();
+    await waitFor(async () => (await app.store.queueSizes('doomed')).dead === 1);
+    await worker.stop();
+    const list = await cli('dead', 'list', '--queue', 'doomed', '--json', '--redis', redis.url, '--prefix', prefix);
+    const [dead] = JSON.parse(list.stdout) as { jid: string; died_at: string; payload: Record<string, unknown>; raw: string | null }[];
+    expect(dead).toMatchObject({ jid, died_at: expect.stringMatching(/^\d{4}-\d\d-\d\dT/), raw: null, payload: { class: 'DoomedWorker', error_class: 'RangeError', error_message: 'out of range' } });
+    expect((dead!.payload.error_backtrace as string[])[0]).toMatch(/^at (Object\.)?perform \(.*cli\.test\.ts:\d+:\d+\)$/);
   }, 60_000);
 
   it('shows a dedup key with its owner, TTL and absorbed count', async () => {

@@ -66,6 +66,41 @@ describe.each(stores)('worker runtime on the %s store', (_name, redisConfig) => 
     await app.close();
   });
 
+  it('keeps a bounded backtrace in the fail log line and the dead payload; a retrying payload keeps none unless the worker asks', async () => {
+    const { app, lines, queue } = setup();
+    const failing = (name: string, backtrace?: boolean | number) =>
+      app.defineWorker({ name, queue, backtrace, retry: { max: 1, backoffMs: () => 60_000 }, perform: () => Promise.reject(new RangeError(`${name} failed`)) });
+    const jids = {
+      byDefault: (await failing('DefaultTrace').enqueue({})).jid,
+      two: (await failing('TwoLines', 2).enqueue({})).jid,
+      none: (await failing('NoTrace', false).enqueue({})).jid,
+    };
+    await app.worker({ queues: [queue], maintenanceIntervalMs: 10 }).start();
+    await waitFor(async () => (await app.store.queueSizes(queue)).retry === 3);
+    const payloads = async (state: 'retry' | 'dead') => new Map((await app.store.jobList({ queue, state, offset: 0, limit: 10 })).map((j) => [j.jid, JSON.parse(j.raw)]));
+    const retrying = await payloads('retry');
+    expect(retrying.get(jids.byDefault).error_backtrace).toBeUndefined();
+    expect(retrying.get(jids.two).error_backtrace).toHaveLength(2);
+    expect(retrying.get(jids.none).error_backtrace).toBeUndefined();
+    for (const jid of Object.values(jids)) await app.store.jobRetryNow({ queue, jid, from: 'retry', nowMs: Date.now() });
+    await waitFor(async () => (await app.store.queueSizes(queue)).dead === 3);
+    const dead = await payloads('dead');
+    await app.close();
+    const frame = /^at (Object\.)?perform \(.*worker-runtime\.test\.ts:\d+:\d+\)$/;
+    const trace = dead.get(jids.byDefault).error_backtrace as string[];
+    expect(trace[0]).toMatch(frame);
+    expect(trace.length).toBeGreaterThan(2);
+    expect(trace.length).toBeLessThanOrEqual(20);
+    expect(dead.get(jids.byDefault)).toMatchObject({ error_class: 'RangeError', error_message: 'DefaultTrace failed' });
+    expect(dead.get(jids.two).error_backtrace).toHaveLength(2);
+    expect(dead.get(jids.none).error_backtrace).toBeUndefined();
+    const logged = (jid: string) => lines.filter((l) => l.jid === jid && l.job_status === 'fail').map((l) => (l.error_backtrace as string[] | undefined)?.length);
+    expect(logged(jids.byDefault)).toEqual([trace.length, trace.length]);
+    expect(logged(jids.two)).toEqual([2, 2]);
+    expect(logged(jids.none)).toEqual([undefined, undefined]);
+    expect((lines.find((l) => l.jid === jids.two && l.job_status === 'fail')!.error_backtrace as string[])[0]).toMatch(frame);
+  });
+
   it('snoozes without counting a failure, and runs scheduled jobs when due', async () => {
     const { app, lines, queue } = setup();
     const runs: number[] = [];
@@ -162,17 +197,62 @@ describe.each(stores)('worker runtime on the %s store', (_name, redisConfig) => 
     await app.close();
   });
 
-  it('moves an unknown worker class to the dead set and keeps going', async () => {
+  it('retries a job whose worker is not defined (a rolling deploy) with backoff, then moves it to the dead set with the reason in both log lines', async () => {
     const { app, lines, queue } = setup();
     let ran = 0;
     const Known = app.defineWorker({ name: 'KnownWorker', queue, perform: () => void ran++ });
     await app.store.jobPush({ queue, jid: 'ghost1', raw: JSON.stringify({ jid: 'ghost1', class: 'GoneWorker', args: {}, created_at: 1 }), nowMs: Date.now() });
     await Known.enqueue({});
-    await app.worker({ queues: [queue] }).start();
+    await app.worker({ queues: [queue], unknownWorkerRetryMs: 300, maintenanceIntervalMs: 10 }).start();
     await waitFor(async () => ran === 1 && (await app.store.queueSizes(queue)).dead === 1);
+    const [dead] = await app.store.jobList({ queue, state: 'dead', offset: 0, limit: 1 });
+    const counters = await app.store.queueCounters(queue);
     await app.close();
-    const line = lines.find((l) => l.jid === 'ghost1' && l.job_status === 'fail')!;
-    expect(line.error_message).toMatch(/Worker 'GoneWorker' is not registered. Define it with app.defineWorker/);
+    const fails = lines.filter((l) => l.jid === 'ghost1' && l.job_status === 'fail');
+    // One retry, due at the deadline (the first wait of ~15 s is cut to the 300 ms window), then the dead set.
+    expect(fails.map((l) => [l.level, l.dead])).toEqual([[40, false], [50, true]]);
+    expect(fails[0]).toMatchObject({ class: 'GoneWorker', error_class: 'UnknownWorkerError', retry_at: expect.any(String), msg: expect.stringMatching(/rolling deploy/) });
+    expect(fails[0]!.error_message).toMatch(/^Worker 'GoneWorker' is not registered. Define it with app.defineWorker/);
+    expect(fails[1]!.error_message).toMatch(/is not registered.*No worker process defined it within 300 ms \(to wait longer: app\.worker\(\{ unknownWorkerRetryMs \}\) or lagless worker --unknown-worker-retry-ms\); moved to the dead set; retry it with lagless dead retry once the worker is deployed\.$/);
+    const payload = JSON.parse(dead!.raw);
+    expect(payload).toMatchObject({ jid: 'ghost1', error_class: 'UnknownWorkerError', error_message: fails[1]!.error_message, unknown_worker_since: expect.any(Number) });
+    expect(payload.retry_count).toBeUndefined(); // the worker's own retry budget stays whole
+    expect(counters).toMatchObject({ processed: 1, failed: 2 });
+  });
+
+  it('settles the dedup cookie of a job whose worker is not defined: kept while it waits for a retry, released when it dies', async () => {
+    const { app, queue } = setup();
+    const key = 'k'.repeat(64);
+    const raw = JSON.stringify({ jid: 'twin1', idempotency_key: key, class: 'GoneWorker', args: {}, created_at: 1 });
+    const dedup = { key, strategy: 'until_executed' as const, idempotent: true, ttlMs: 60_000, preserveLatestWal: false, rescheduleOnce: false };
+    await app.store.jobPush({ queue, jid: 'twin1', raw, nowMs: Date.now(), dedup });
+    await app.worker({ queues: [queue], unknownWorkerRetryMs: 400, maintenanceIntervalMs: 10 }).start();
+    await waitFor(async () => (await app.store.queueSizes(queue)).retry === 1);
+    expect(await app.store.dedupShow({ queue, key, nowMs: Date.now() })).toMatchObject({ ownerJid: 'twin1', executing: false });
+    await waitFor(async () => (await app.store.queueSizes(queue)).dead === 1);
+    expect(await app.store.dedupShow({ queue, key, nowMs: Date.now() })).toBeUndefined();
+    await app.close();
+  });
+
+  it('runs a job whose worker gets defined while it waits for a retry, and forgets the unknown-worker window', async () => {
+    const { logger, lines } = captureLogs();
+    let offsetMs = 0;
+    const app = createLagless({ redis: redisConfig(), logger, clock: { now: () => Date.now() + offsetMs } });
+    const queue = `q${randomBytes(3).toString('hex')}`;
+    await app.store.jobPush({ queue, jid: 'early1', raw: JSON.stringify({ jid: 'early1', class: 'NewWorker', args: { n: 1 }, created_at: 1 }), nowMs: Date.now() });
+    await app.worker({ queues: [queue], maintenanceIntervalMs: 10 }).start();
+    await waitFor(() => lines.some((l) => l.jid === 'early1' && l.job_status === 'fail'));
+    const [waiting] = await app.store.jobList({ queue, state: 'retry', offset: 0, limit: 1 });
+    // The first retry comes after about 15 s (Sidekiq's first delay), well inside the default hour.
+    expect(waiting!.score! - Date.now()).toBeGreaterThan(14_000);
+    expect(waiting!.score! - Date.now()).toBeLessThan(18_100);
+    const seen: unknown[] = [];
+    app.defineWorker({ name: 'NewWorker', queue, perform: (args: { n: number }, ctx) => void seen.push({ args, since: ctx.job.unknown_worker_since }) }); // the deploy reaches this process
+    offsetMs = 20_000;
+    await waitFor(() => seen.length === 1);
+    await app.close();
+    expect(seen).toEqual([{ args: { n: 1 }, since: undefined }]);
+    expect(lines.filter((l) => l.jid === 'early1').map((l) => l.job_status)).toEqual(['fail', 'start', 'done']);
   });
 });
 
@@ -217,6 +297,8 @@ describe('bad input', () => {
     [{ name: 'X4', perform, deduplicate: { strategy: 'sometimes' } }, /deduplicate\.strategy/],
     [{ name: 'X5', perform, deduplicate: { ttlMs: 0 } }, /deduplicate\.ttlMs/],
     [{ name: 'X6', perform, deduplicate: { strategy: 'until_executing', ifDeduplicated: 'reschedule_once' } }, /only works with strategy 'until_executed'/],
+    [{ name: 'X7', perform, backtrace: -1 }, /option backtrace for 'X7': use true, false or a number of lines from 0 to 100/],
+    [{ name: 'X8', perform, backtrace: 'all' }, /option backtrace for 'X8'/],
   ])('rejects invalid worker options %#', (options, message) => {
     expect(() => app.defineWorker(options as never)).toThrow(message);
   });
@@ -226,6 +308,7 @@ describe('bad input', () => {
     expect(() => app.worker({ queues: ['default'], concurrency: 0 })).toThrow(/concurrency/);
     expect(() => app.worker({ queues: ['default'], prefetch: -1 })).toThrow(/prefetch }\) must be an integer >= 0/);
     expect(() => app.worker({ queues: ['a b'] })).toThrow(/queues/);
+    expect(() => app.worker({ queues: ['default'], unknownWorkerRetryMs: -1 })).toThrow(/unknownWorkerRetryMs }\) must be an integer >= 0/);
     expect(() => W.enqueueIn(-5, {})).toThrow(/>= 0/);
     await expect(W.enqueueAt(new Date('nope'), {})).rejects.toThrow(/not a valid date/);
     await expect(app.enqueue('NoSuchWorker', {})).rejects.toMatchObject({ code: 'UNKNOWN_WORKER' });
