@@ -148,7 +148,11 @@ export class RedisJobStore implements JobStore {
   /** Whether each job is already queued (one check script per queue, one round trip): only resends ask. */
   private async alreadyQueued(params: JobPushParams[]): Promise<boolean[]> {
     const byQueue = new Map<string, number[]>();
-    params.forEach((p, i) => byQueue.set(p.queue, [...(byQueue.get(p.queue) ?? []), i]));
+    params.forEach((p, i) => {
+      const indexes = byQueue.get(p.queue);
+      if (indexes) indexes.push(i);
+      else byQueue.set(p.queue, [i]);
+    });
     const pipeline = this.redis.pipeline();
     for (const [queue, indexes] of byQueue) {
       const k = this.keys.queue(queue);
