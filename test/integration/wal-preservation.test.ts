@@ -153,12 +153,13 @@ describe(`${PRESERVE_LATEST_WAL_FLAG}: a deduplicated job carries the latest WAL
     const first = nextUser;
     nextUser += 1000;
     const workers = [app.worker({ queues: [queue], concurrency: 25, maintenanceIntervalMs: 50 }), app.worker({ queues: [queue], concurrency: 25, maintenanceIntervalMs: 50 })];
-    await Promise.all(workers.map((w) => w.start()));
     // Every enqueue is covered by the job it created or the job that absorbed it; that job must read at least
     // the version written just before the enqueue.
     const required = new Map<string, number>();
     let enqueues = 0;
     for (let burst = 1; burst <= 3; burst++) {
+      // The second burst meets every job of the first still waiting (absorbed for sure); the third races the workers.
+      if (burst === 3) await Promise.all(workers.map((w) => w.start()));
       await Promise.all(
         Array.from({ length: 10 }, async (_, lane) => {
           for (let i = lane; i < 1000; i += 10) {
@@ -176,6 +177,6 @@ describe(`${PRESERVE_LATEST_WAL_FLAG}: a deduplicated job carries the latest WAL
     expect(stale).toEqual([]);
     const onReplica = reads.filter((r) => r.onReplica).length;
     console.log(`1,000 users, ${enqueues} enqueues, ${reads.length} jobs ran (${enqueues - reads.length} absorbed), ${stale.length} stale reads, ${((100 * onReplica) / reads.length).toFixed(1)} % on the replica`);
-    expect(enqueues - reads.length).toBeGreaterThan(0);
+    expect(enqueues - reads.length).toBeGreaterThanOrEqual(1000);
   }, 120_000);
 });
