@@ -7,6 +7,14 @@ export interface Timed {
   seconds: number;
   perSecond: number;
   cpu: CpuPerJob;
+  /** Set on a median of several runs: the slowest and fastest throughput among them. */
+  range?: Range;
+}
+
+export interface Range {
+  min: number;
+  max: number;
+  runs: number;
 }
 
 /** Time `run` (and account its CPU); setup and teardown stay outside. */

@@ -1,6 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import type { CpuPerJob } from './cpu.js';
-import { met, ratio, type Check, type Row, type Target } from './results.js';
+import type { Range } from './measure.js';
+import { met, ratio, type Check, type Measured, type Row, type Target } from './results.js';
 
 export interface RunInfo {
   startedAt: string;
@@ -10,24 +11,36 @@ export interface RunInfo {
   counts: Record<string, number>;
   versions: Record<string, string>;
   cpus: number;
+  /** CPU model, memory and OS, so a table pasted elsewhere says what it was measured on. */
+  machine: string;
   /** 1-minute load average: other processes compete for the same CPUs and slow runs down. */
   loadAverage: { atStart: number; atEnd: number };
 }
 
 const RESULTS_DIR = new URL('./results/', import.meta.url);
 
-/** Markdown tables on stdout, so the output pastes into an issue or a note as is. */
+/**
+ * Markdown on stdout and in bench/results/latest.md, so a full run pastes into the README (or an issue) as is:
+ * the machine and date first, then the tables.
+ */
 export function printReport(info: RunInfo, rows: Row[], checks: Check[]): void {
+  const text = renderReport(info, rows, checks);
+  writeFileSync(new URL('latest.md', RESULTS_DIR), `${text}\n`);
+  console.log(text);
+}
+
+export function renderReport(info: RunInfo, rows: Row[], checks: Check[]): string {
   const lines: string[] = [];
-  lines.push(`lagless vs BullMQ ${info.versions.bullmq} on redis-server ${info.versions.redis}, Node ${info.versions.node}, ${info.cpus} CPUs${info.quick ? ' (--quick: 1/10 of the job counts)' : ''}`);
-  lines.push(`best of ${info.repeats} interleaved runs per side; load average (1 min) ${info.loadAverage.atStart.toFixed(2)} at start, ${info.loadAverage.atEnd.toFixed(2)} at end`);
-  lines.push('ratio = lagless / BullMQ; "better" says which direction wins; a target is on the ratio.');
+  lines.push(`Measured ${info.startedAt.slice(0, 10)} on ${info.machine} (${info.cpus} CPUs).`);
+  lines.push(`lagless vs BullMQ ${info.versions.bullmq} on redis-server ${info.versions.redis}, Node ${info.versions.node}${info.quick ? ' (--quick: 1/10 of the job counts)' : ''}.`);
+  lines.push(`Each figure is the median of ${info.repeats} interleaved runs per side, (slowest–fastest) beside it; load average (1 min) ${info.loadAverage.atStart.toFixed(2)} at start, ${info.loadAverage.atEnd.toFixed(2)} at end.`);
+  lines.push('ratio = lagless / BullMQ (of the medians); "better" says which direction wins; a target is on the ratio.');
   lines.push('');
   lines.push(...table(
     ['scenario', 'unit', 'better', 'lagless', 'BullMQ', 'lagless/BullMQ', 'target', 'met?'],
     rows.map((r) => {
       const value = ratio(r.lagless, r.bullmq);
-      return [r.label, r.unit, r.better, num(r.lagless, r.unit), num(r.bullmq, r.unit), times(value), targetText(r.target), r.target ? yesNo(met(value, r.target)) : '—'];
+      return [r.label, r.unit, r.better, spread(r.lagless, r.range?.lagless, r.unit), spread(r.bullmq, r.range?.bullmq, r.unit), times(value), targetText(r.target), r.target ? yesNo(met(value, r.target)) : '—'];
     }),
   ));
   lines.push('');
@@ -50,8 +63,8 @@ export function printReport(info: RunInfo, rows: Row[], checks: Check[]): void {
       const cpu = (x: CpuPerJob | undefined): string => (x ? `${us(x.nodeUs)} + ${us(x.redisUs)}` : '—');
       return [
         c.label,
-        `${c.subject.label}: ${num(c.subject.value, c.unit)}`,
-        `${c.reference.label}: ${num(c.reference.value, c.unit)}`,
+        measured(c.subject, c.unit),
+        measured(c.reference, c.unit),
         times(value),
         targetText(c.target),
         yesNo(met(value, c.target)),
@@ -61,8 +74,8 @@ export function printReport(info: RunInfo, rows: Row[], checks: Check[]): void {
     }),
   ));
   lines.push('');
-  lines.push(`total ${info.seconds.toFixed(0)} s; results in bench/results/latest.json`);
-  console.log(lines.join('\n'));
+  lines.push(`total ${info.seconds.toFixed(0)} s; results in bench/results/latest.json and latest.md`);
+  return lines.join('\n');
 }
 
 export function writeReport(info: RunInfo, rows: Row[], checks: Check[]): void {
@@ -81,9 +94,16 @@ function table(header: string[], body: string[][]): string[] {
   return [line(header), `|${widths.map((w, i) => (i === 0 ? `:${'-'.repeat(w + 1)}` : `${'-'.repeat(w + 1)}:`)).join('|')}|`, ...body.map(line)];
 }
 
+/** `median (min–max)` when the figure is a median of several runs. */
+function spread(value: number, range: Range | undefined, unit: string): string {
+  return range && range.runs > 1 ? `${num(value, unit)} (${num(range.min, unit)}–${num(range.max, unit)})` : num(value, unit);
+}
+
+const measured = (m: Measured, unit: string): string => `${m.label}: ${spread(m.value, m.range, unit)}`;
+
 function num(value: number, unit: string): string {
   if (unit === 'jobs/s') return Math.round(value).toLocaleString('en-US');
-  if (unit === 'ms') return value.toFixed(3);
+  if (unit === 'ms') return value.toFixed(value < 10 ? 2 : 1);
   return value.toFixed(1);
 }
 

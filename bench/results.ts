@@ -1,5 +1,6 @@
+import type { BenchContext } from './context.js';
 import type { CpuPerJob } from './cpu.js';
-import type { Timed } from './measure.js';
+import type { Range, Timed } from './measure.js';
 
 export type Better = 'higher' | 'lower';
 
@@ -22,6 +23,15 @@ export interface Row {
   bullmq: number;
   target?: Target;
   cpu?: { lagless: CpuPerJob; bullmq: CpuPerJob };
+  /** When the figures are medians of several runs: their slowest and fastest (in `unit`). */
+  range?: { lagless?: Range; bullmq?: Range };
+}
+
+/** One figure of a check; `range` when it is the median of several runs (in the check's unit). */
+export interface Measured {
+  label: string;
+  value: number;
+  range?: Range;
 }
 
 /** lagless against a reference other than BullMQ (the bare round trip, itself without dedup). */
@@ -29,8 +39,8 @@ export interface Check {
   id: string;
   label: string;
   unit: string;
-  subject: { label: string; value: number };
-  reference: { label: string; value: number };
+  subject: Measured;
+  reference: Measured;
   /** ratio = subject / reference. */
   target: Target;
   cpu?: { subject: CpuPerJob; reference: CpuPerJob };
@@ -46,5 +56,31 @@ export function met(value: number, target: Target): boolean {
 
 /** A throughput row (jobs/s, higher is better) from two timed runs, carrying their CPU per job. */
 export function throughputRow(meta: { id: string; label: string; target?: Target }, lagless: Timed, bullmq: Timed): Row {
-  return { ...meta, unit: 'jobs/s', better: 'higher', lagless: lagless.perSecond, bullmq: bullmq.perSecond, cpu: { lagless: lagless.cpu, bullmq: bullmq.cpu } };
+  return {
+    ...meta,
+    unit: 'jobs/s',
+    better: 'higher',
+    lagless: lagless.perSecond,
+    bullmq: bullmq.perSecond,
+    cpu: { lagless: lagless.cpu, bullmq: bullmq.cpu },
+    range: { ...(lagless.range ? { lagless: lagless.range } : {}), ...(bullmq.range ? { bullmq: bullmq.range } : {}) },
+  };
+}
+
+/** A throughput figure of a check (jobs/s), with its range when it is a median. */
+export function throughput(label: string, run: Timed): Measured {
+  return { label, value: run.perSecond, ...(run.range ? { range: run.range } : {}) };
+}
+
+/** What a scenario adds to the report: rows against BullMQ, and checks against lagless's own references. */
+export interface ScenarioResult {
+  rows: Row[];
+  checks: Check[];
+}
+
+/** One entry of `npm run bench`: its `--only` name, a progress title, and the run. */
+export interface Scenario {
+  name: string;
+  title: string;
+  run(ctx: BenchContext): Promise<ScenarioResult>;
 }

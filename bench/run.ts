@@ -1,46 +1,37 @@
 import { createRequire } from 'node:module';
-import { cpus, loadavg } from 'node:os';
-import { parseArgs, type ScenarioName } from './config.js';
+import { cpus, loadavg, release, totalmem, type } from 'node:os';
+import { parseArgs } from './config.js';
 import { BenchContext } from './context.js';
 import { infoSection } from './redis-info.js';
 import { printReport, writeReport, type RunInfo } from './report.js';
-import type { Check, Row } from './results.js';
-import { dedupScenarios } from './scenarios/dedup.js';
-import { enqueueScenarios } from './scenarios/enqueue.js';
+import type { Check, Row, Scenario } from './results.js';
+import { dedupScenario } from './scenarios/dedup.js';
+import { enqueueScenario } from './scenarios/enqueue.js';
 import { latencyScenario } from './scenarios/latency.js';
 import { liveLoadBalancingScenario } from './scenarios/live-load-balancing.js';
 import { loadBalancingScenario } from './scenarios/load-balancing.js';
 import { memoryScenario } from './scenarios/memory.js';
-import { processScenarios } from './scenarios/process.js';
+import { processScenario } from './scenarios/process.js';
+import { twoWorkersScenario } from './scenarios/two-workers.js';
 
-type Scenario = (ctx: BenchContext) => Promise<{ rows: Row[]; checks: Check[] }>;
+/**
+ * Every scenario of `npm run bench`, in table order; `--only` takes their names. A new scenario is one file in
+ * scenarios/ exporting a `Scenario`, and one line here.
+ */
+const SCENARIOS: Scenario[] = [
+  enqueueScenario,
+  processScenario,
+  twoWorkersScenario,
+  latencyScenario,
+  memoryScenario,
+  dedupScenario,
+  loadBalancingScenario,
+  liveLoadBalancingScenario,
+];
 
-/** In table order. Each scenario runs lagless and BullMQ against the same private redis-server. */
-const SCENARIOS: Record<ScenarioName, { title: string; run: Scenario }> = {
-  enqueue: {
-    title: 'enqueue: sequential (with the bare round-trip floor) and bulk',
-    run: async (ctx) => {
-      const { rows, floor } = await enqueueScenarios(ctx);
-      return { rows, checks: [floor] };
-    },
-  },
-  process: { title: 'process: pre-filled no-op jobs', run: async (ctx) => ({ rows: await processScenarios(ctx), checks: [] }) },
-  latency: { title: 'enqueue-to-start latency', run: async (ctx) => ({ rows: await latencyScenario(ctx), checks: [] }) },
-  memory: { title: 'memory per waiting job', run: async (ctx) => ({ rows: [await memoryScenario(ctx)], checks: [] }) },
-  dedup: {
-    title: 'dedup: same args and distinct args',
-    run: async (ctx) => {
-      const { rows, overhead } = await dedupScenarios(ctx);
-      return { rows, checks: [overhead] };
-    },
-  },
-  'load-balancing': { title: 'load balancing: sticky vs always against a primary + replica', run: async (ctx) => ({ rows: [], checks: await loadBalancingScenario(ctx) }) },
-  'live-load-balancing': { title: 'load balancing, live: write → enqueue → run at 200, 1,000 and 5,000 jobs/s', run: async (ctx) => ({ rows: [], checks: await liveLoadBalancingScenario(ctx) }) },
-};
-
-/** `npm run bench [-- --quick]`: a table on stdout and bench/results/latest.json. Progress goes to stderr. */
+/** `npm run bench [-- --quick]`: markdown tables on stdout and in bench/results/. Progress goes to stderr. */
 async function main(): Promise<void> {
-  const config = parseArgs(process.argv.slice(2));
+  const config = parseArgs(process.argv.slice(2), SCENARIOS.map((s) => s.name));
   const startedAt = new Date();
   const started = performance.now();
   const loadAtStart = loadavg()[0]!;
@@ -48,8 +39,8 @@ async function main(): Promise<void> {
   const rows: Row[] = [];
   const checks: Check[] = [];
   try {
-    for (const [name, scenario] of Object.entries(SCENARIOS) as [ScenarioName, (typeof SCENARIOS)[ScenarioName]][]) {
-      if (!config.only.includes(name)) continue;
+    for (const scenario of SCENARIOS) {
+      if (!config.only.includes(scenario.name)) continue;
       console.error(`[bench ${((performance.now() - started) / 1000).toFixed(0).padStart(3)} s] ${scenario.title}`);
       const result = await scenario.run(ctx);
       rows.push(...result.rows);
@@ -63,6 +54,7 @@ async function main(): Promise<void> {
       counts: { ...config.counts },
       versions: await versions(ctx),
       cpus: cpus().length,
+      machine: machine(),
       loadAverage: { atStart: loadAtStart, atEnd: loadavg()[0]! },
     };
     writeReport(info, rows, checks);
@@ -77,6 +69,11 @@ async function versions(ctx: BenchContext): Promise<Record<string, string>> {
   const version = (name: string): string => (require(`${name}/package.json`) as { version: string }).version;
   const server = await infoSection(ctx.admin, 'server');
   return { node: process.versions.node, redis: server.get('redis_version') ?? '?', bullmq: version('bullmq'), ioredis: version('ioredis') };
+}
+
+function machine(): string {
+  const model = cpus()[0]?.model.trim() ?? 'unknown CPU';
+  return `${model}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB RAM, ${type()} ${release()}`;
 }
 
 main().catch((error: unknown) => {

@@ -1,22 +1,28 @@
 import type { BenchContext } from '../context.js';
 import { expectCount, sleep } from '../measure.js';
 import { redisUsedMemory } from '../redis-info.js';
-import { atMost, type Row } from '../results.js';
+import { atMost, type Row, type Scenario } from '../results.js';
 import { argBatches } from '../systems/args.js';
 import { bullQueue, bullSetup, bulkJobs, type BullSetup } from '../systems/bullmq.js';
 import { laglessApp, QUEUE } from '../systems/lagless.js';
+
+export const memoryScenario: Scenario = {
+  name: 'memory',
+  title: 'memory per waiting job',
+  run: async (ctx) => ({ rows: [await memoryRow(ctx)], checks: [] }),
+};
 
 /**
  * Scenario e: used_memory delta per waiting small job. One job is pushed first from a connection closed before
  * the first reading, so scripts and queue metadata are outside the delta; the fill comes from a second connection
  * on the same keys, closed before the second reading so its client buffers are outside it too.
  */
-export async function memoryScenario(ctx: BenchContext): Promise<Row> {
+async function memoryRow(ctx: BenchContext): Promise<Row> {
   const count = ctx.config.counts.memoryJobs;
   await ctx.reset();
   const prefix = ctx.prefix('lagless-memory');
   const lagless = await perJob(ctx, count, async (n) => {
-    const { app } = laglessApp(ctx, 'memory', prefix);
+    const { app } = laglessApp(ctx, 'memory', { prefix });
     const W = app.defineWorker({ name: 'NoopWorker', queue: QUEUE, perform: () => undefined });
     return {
       fill: async () => {
@@ -40,7 +46,7 @@ export async function memoryScenario(ctx: BenchContext): Promise<Row> {
       close: () => queue.close(),
     };
   });
-  return { id: 'memory.waiting', label: 'Redis memory per waiting small job', unit: 'bytes', better: 'lower', lagless, bullmq, target: atMost(0.5) };
+  return { id: 'memory.waiting', label: `Redis memory per waiting small job (${count.toLocaleString('en-US')} jobs)`, unit: 'bytes', better: 'lower', lagless, bullmq, target: atMost(0.5) };
 }
 
 interface Filler {

@@ -1,26 +1,49 @@
 import { Worker } from 'bullmq';
-import { bestOf } from '../compare.js';
+import { interleaved } from '../compare.js';
 import type { BenchContext } from '../context.js';
 import { countdown, sleep, timed, within, type Timed } from '../measure.js';
-import { atLeast, throughputRow, type Row } from '../results.js';
+import { atLeast, atMost, throughputRow, type Check, type Row, type Scenario } from '../results.js';
 import { argBatches } from '../systems/args.js';
 import { BULL_QUEUE, bullQueue, bullSetup, bulkJobs } from '../systems/bullmq.js';
-import { laglessApp, QUEUE } from '../systems/lagless.js';
+import { laglessApp, logFile, QUEUE } from '../systems/lagless.js';
 
 const TIMEOUT_MS = 120_000;
 
-/** Scenario c: drain pre-filled no-op jobs with one worker, timed from worker start until every job is settled. */
-export async function processScenarios(ctx: BenchContext): Promise<Row[]> {
-  const rows: Row[] = [];
-  for (const concurrency of ctx.config.concurrencies) {
-    const best = await bestOf(ctx, { lagless: (n) => laglessProcess(ctx, n, concurrency), bullmq: (n) => bullProcess(ctx, n, concurrency) });
-    rows.push(throughputRow({ id: `process.c${concurrency}`, label: `process no-op jobs, concurrency ${concurrency}`, target: atLeast(2) }, best.lagless, best.bullmq));
-  }
-  return rows;
-}
+/**
+ * Scenario c: drain pre-filled no-op jobs with one worker, timed from worker start until every job is settled;
+ * lagless runs silent and with its default logging written to a file, interleaved with BullMQ.
+ */
+export const processScenario: Scenario = {
+  name: 'process',
+  title: 'process: pre-filled no-op jobs, lagless logs off and default logs to a file',
+  run: async (ctx) => {
+    const rows: Row[] = [];
+    const checks: Check[] = [];
+    for (const concurrency of ctx.config.concurrencies) {
+      const runs = await interleaved(ctx, {
+        lagless: (n) => laglessProcess(ctx, n, concurrency, false),
+        laglessLogged: (n) => laglessProcess(ctx, n, concurrency, true),
+        bullmq: (n) => bullProcess(ctx, n, concurrency),
+      });
+      rows.push(throughputRow({ id: `process.c${concurrency}`, label: `process no-op jobs, concurrency ${concurrency}, lagless logs off`, target: atLeast(2) }, runs.lagless, runs.bullmq));
+      rows.push(throughputRow({ id: `process.c${concurrency}.logged`, label: `process no-op jobs, concurrency ${concurrency}, lagless default logs to a file`, target: atLeast(2.5) }, runs.laglessLogged, runs.bullmq));
+      checks.push({
+        id: `process.c${concurrency}.logging-cpu`,
+        label: `concurrency ${concurrency}: lagless Node CPU per job, default logs to a file vs logs off (µs)`,
+        unit: 'µs',
+        subject: { label: 'logs to a file', value: runs.laglessLogged.cpu.nodeUs },
+        reference: { label: 'logs off', value: runs.lagless.cpu.nodeUs },
+        target: atMost(1.5),
+        cpu: { subject: runs.laglessLogged.cpu, reference: runs.lagless.cpu },
+      });
+    }
+    return { rows, checks };
+  },
+};
 
-async function laglessProcess(ctx: BenchContext, count: number, concurrency: number): Promise<Timed> {
-  const { app, store } = laglessApp(ctx, `process-c${concurrency}`);
+async function laglessProcess(ctx: BenchContext, count: number, concurrency: number, logged: boolean): Promise<Timed> {
+  const log = logged ? logFile(`process-c${concurrency}`) : undefined;
+  const { app, store, close } = laglessApp(ctx, `process-c${concurrency}`, log ? { logFile: log.path } : {});
   const performed = countdown(count);
   const W = app.defineWorker({ name: 'NoopWorker', queue: QUEUE, perform: () => performed.tick() });
   for (const args of argBatches(count, ctx.config.counts.batch)) await W.enqueueMany(args);
@@ -34,7 +57,8 @@ async function laglessProcess(ctx: BenchContext, count: number, concurrency: num
   });
   const sizes = await store.queueSizes(QUEUE);
   if (sizes.ready + sizes.inFlight + sizes.retry + sizes.dead > 0) throw new Error(`lagless processing left jobs behind: ${JSON.stringify(sizes)}`);
-  await app.close();
+  await close();
+  log?.remove();
   return result;
 }
 

@@ -1,3 +1,7 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino, type Logger } from 'pino';
 import { createLagless, RedisJobStore, type LaglessApp } from '../../dist/index.js';
 import type { BenchContext } from '../context.js';
 
@@ -6,11 +10,41 @@ export const QUEUE = 'bench';
 export interface LaglessSetup {
   app: LaglessApp;
   store: RedisJobStore;
+  /** Close the app, then the log file if there is one. */
+  close(): Promise<void>;
 }
 
-/** A silent lagless app on its own key prefix of the private server (or on `prefix`, to reopen one). */
-export function laglessApp(ctx: BenchContext, label: string, prefix = ctx.prefix(`lagless-${label}`)): LaglessSetup {
-  const app = createLagless({ redis: { url: ctx.url, prefix }, logger: false });
+export interface LaglessOptions {
+  /** A key prefix of an earlier app, to reopen its keys; a fresh one by default. */
+  prefix?: string;
+  /** lagless's default logger (JSON lines, info level) writing to this file instead of stdout; silent when absent. */
+  logFile?: string;
+}
+
+/** A lagless app on its own key prefix of the private server: silent, or with its default logging to a file. */
+export function laglessApp(ctx: BenchContext, label: string, options: LaglessOptions = {}): LaglessSetup {
+  const prefix = options.prefix ?? ctx.prefix(`lagless-${label}`);
+  const log = options.logFile ? defaultLoggerTo(options.logFile) : undefined;
+  const app = createLagless({ redis: { url: ctx.url, prefix }, logger: log?.logger ?? false });
   if (!(app.store instanceof RedisJobStore)) throw new Error('createLagless({ redis }) did not build a RedisJobStore');
-  return { app, store: app.store };
+  return {
+    app,
+    store: app.store,
+    close: async () => {
+      await app.close();
+      log?.close();
+    },
+  };
+}
+
+/** The logger lagless builds when `logger` is left out, pointed at a file (users redirect stdout to one). */
+function defaultLoggerTo(file: string): { logger: Logger; close: () => void } {
+  const destination = pino.destination({ dest: file, sync: true });
+  return { logger: pino({ base: undefined, timestamp: pino.stdTimeFunctions.isoTime }, destination), close: () => destination.end() };
+}
+
+/** A fresh log file in a directory of its own, and a way to remove it (logs of 50,000 jobs are ~40 MB). */
+export function logFile(label: string): { path: string; remove: () => void } {
+  const dir = mkdtempSync(join(tmpdir(), `lagless-bench-${label}-`));
+  return { path: join(dir, 'lagless.log'), remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
