@@ -17,6 +17,8 @@ export interface QueueKeys {
   stats: string;
   signal: string;
   lock: string;
+  /** Exists while the queue is paused (value: epoch ms of the pause); fetch passes over a paused queue. */
+  paused: string;
 }
 
 export class RedisKeys {
@@ -36,6 +38,7 @@ export class RedisKeys {
       stats: `${base}stats`,
       signal: `${base}signal`,
       lock: `${base}lock`,
+      paused: `${base}paused`,
     };
   }
 
