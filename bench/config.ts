@@ -12,7 +12,7 @@ export interface BenchCounts {
   warmup: number;
 }
 
-export const SCENARIOS = ['enqueue', 'process', 'latency', 'memory', 'dedup', 'load-balancing', 'live-load-balancing'] as const;
+export const SCENARIOS = ['enqueue', 'process', 'latency', 'memory', 'dedup', 'load-balancing', 'live-load-balancing', 'multi-queue'] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
 export interface BenchConfig {
@@ -28,7 +28,7 @@ export interface BenchConfig {
 const FULL: BenchCounts = { jobs: 50_000, batch: 1_000, latencySamples: 1_000, memoryJobs: 10_000, warmup: 2_000 };
 const QUICK: BenchCounts = { jobs: 5_000, batch: 1_000, latencySamples: 100, memoryJobs: 1_000, warmup: 500 };
 
-const USAGE = 'usage: npm run bench [-- --quick] [-- --only enqueue,process,latency,memory,dedup,load-balancing,live-load-balancing] [-- --repeats N]';
+const USAGE = 'usage: npm run bench [-- --quick] [-- --only enqueue,process,latency,memory,dedup,load-balancing,live-load-balancing,multi-queue] [-- --repeats N]';
 
 export function parseArgs(argv: string[]): BenchConfig {
   const config: BenchConfig = { quick: false, counts: FULL, repeats: 5, concurrencies: [10, 50], only: [...SCENARIOS] };

@@ -11,6 +11,7 @@ import { latencyScenario } from './scenarios/latency.js';
 import { liveLoadBalancingScenario } from './scenarios/live-load-balancing.js';
 import { loadBalancingScenario } from './scenarios/load-balancing.js';
 import { memoryScenario } from './scenarios/memory.js';
+import { multiQueueScenario } from './scenarios/multi-queue.js';
 import { processScenarios } from './scenarios/process.js';
 
 type Scenario = (ctx: BenchContext) => Promise<{ rows: Row[]; checks: Check[] }>;
@@ -35,6 +36,7 @@ const SCENARIOS: Record<ScenarioName, { title: string; run: Scenario }> = {
     },
   },
   'load-balancing': { title: 'load balancing: sticky vs always against a primary + replica', run: async (ctx) => ({ rows: [], checks: await loadBalancingScenario(ctx) }) },
+  'multi-queue': { title: 'multi-queue fetch: a worker on 50 queues, one busy', run: (ctx) => multiQueueScenario(ctx) },
   'live-load-balancing': { title: 'load balancing, live: write → enqueue → run at 200, 1,000 and 5,000 jobs/s', run: async (ctx) => ({ rows: [], checks: await liveLoadBalancingScenario(ctx) }) },
 };
 

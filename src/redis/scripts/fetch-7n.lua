@@ -50,7 +50,8 @@ for q = 1, #KEYS / 7 do
   if left <= 0 then break end
   local k = (q - 1) * 7
   local ready, leases, active, dedup = KEYS[k + 1], KEYS[k + 2], KEYS[k + 3], KEYS[k + 5]
-  local popped = redis.call('EXISTS', KEYS[k + 7]) == 0 and redis.call('RPOP', ready, left)
+  -- An empty queue (most of them, for a worker on many queues) costs one LLEN.
+  local popped = redis.call('LLEN', ready) > 0 and redis.call('EXISTS', KEYS[k + 7]) == 0 and redis.call('RPOP', ready, left)
   if popped then
     left = left - #popped
     local jids = {}
