@@ -3,7 +3,7 @@ import { FETCH_MAX, type FetchedQueueJob, type JobFetchManyParams } from '../sto
 import type { QueueKeys, RedisKeys } from './keys.js';
 import { runScript } from './scripts.js';
 
-export interface FetchJobsDeps {
+export interface JobFetcherDeps {
   redis: Redis;
   keys: RedisKeys;
   queueKeys: (queue: string) => QueueKeys;
@@ -17,20 +17,34 @@ export interface FetchJobsDeps {
  * fetch is one round trip however many queues are empty. (On Redis Cluster a script may only touch one hash slot:
  * there the groups are the queues of one slot, in priority order of their first queue.)
  */
-export async function fetchJobs(deps: FetchJobsDeps, p: JobFetchManyParams & { fetchId: string }): Promise<FetchedQueueJob[]> {
-  const jobs: FetchedQueueJob[] = [];
-  for (const group of scriptGroups(p.queues)) {
-    const count = Math.min(p.count, FETCH_MAX) - jobs.length;
-    if (count <= 0) break;
-    const keys = group.flatMap((queue) => {
-      const k = deps.queueKeys(queue);
-      return [k.ready, k.leases, k.active, k.signal, k.dedup, deps.keys.lastFetch(queue, p.token), k.paused];
-    });
-    const args = [count, p.token, p.nowMs + p.leaseMs, p.nowMs, p.fetchId, p.leaseMs];
-    const flat = await deps.call(() => runScript<(number | string)[]>(deps.redis, 'fetch', keys, args));
-    for (let i = 0; i < flat.length; i += 3) jobs.push({ queue: group[Number(flat[i]) - 1]!, jid: String(flat[i + 1]), raw: String(flat[i + 2]) });
+export class JobFetcher {
+  /** The 6 keys of a queue in the fetch script: every fetch sends them all. */
+  private readonly scriptKeys = new Map<string, string[]>();
+
+  constructor(private readonly deps: JobFetcherDeps) {}
+
+  async fetch(p: JobFetchManyParams & { fetchId: string }): Promise<FetchedQueueJob[]> {
+    const jobs: FetchedQueueJob[] = [];
+    for (const group of scriptGroups(p.queues)) {
+      const count = Math.min(p.count, FETCH_MAX) - jobs.length;
+      if (count <= 0) break;
+      // The resend memo lives in the slot of the group's first queue; a resend comes with the same order.
+      const keys = [this.deps.keys.lastFetch(group[0]!, p.token), ...group.flatMap((queue) => this.keysOf(queue))];
+      const args = [count, p.token, p.nowMs + p.leaseMs, p.nowMs, p.fetchId, p.leaseMs];
+      const flat = await this.deps.call(() => runScript<(number | string)[]>(this.deps.redis, 'fetch', keys, args));
+      for (let i = 0; i < flat.length; i += 3) jobs.push({ queue: group[Number(flat[i]) - 1]!, jid: String(flat[i + 1]), raw: String(flat[i + 2]) });
+    }
+    return jobs;
   }
-  return jobs;
+
+  private keysOf(queue: string): string[] {
+    let keys = this.scriptKeys.get(queue);
+    if (!keys) {
+      const k = this.deps.queueKeys(queue);
+      this.scriptKeys.set(queue, (keys = [k.ready, k.leases, k.active, k.signal, k.dedup, k.paused]));
+    }
+    return keys;
+  }
 }
 
 /** Queues that one fetch script may take together, in order: all of them on a single Redis. */

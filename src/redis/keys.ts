@@ -42,7 +42,10 @@ export class RedisKeys {
     };
   }
 
-  /** A worker's last fetch from a queue (fetch id and the jids it leased), so a resent fetch leases nothing twice. */
+  /**
+   * A worker's last fetch whose first queue was this one (fetch id and the jobs it leased from every queue of the
+   * fetch), so a resent fetch leases nothing twice.
+   */
   lastFetch(queue: string, token: string): string {
     return `${this.prefix}:{${queue}}:fetch:${token}`;
   }

@@ -5,7 +5,7 @@ import { DEADLINE_CONNECTION_OPTIONS, DeadlineCalls, type DeadlineCallOptions } 
 import { newCookie, parseCookie } from './dedup-cookie.js';
 import { RedisKeys, type QueueKeys } from './keys.js';
 import { QueueRegistry } from './queue-registry.js';
-import { fetchJobs } from './fetch-jobs.js';
+import { JobFetcher } from './fetch-jobs.js';
 import { defineScripts, runScript } from './scripts.js';
 import { SignalWaiter } from './signal-waiter.js';
 import {
@@ -59,6 +59,7 @@ export class RedisJobStore implements JobStore {
   private readonly enqueueTimeoutMs: number;
   private fetches = 0;
   private readonly queues: QueueRegistry;
+  private readonly fetcher: JobFetcher;
 
   constructor(private readonly options: RedisJobStoreOptions) {
     this.keys = new RedisKeys(options.prefix ?? 'lagless');
@@ -69,6 +70,7 @@ export class RedisJobStore implements JobStore {
     this.redis = this.connect('commands', DEADLINE_CONNECTION_OPTIONS);
     this.calls = new DeadlineCalls(this.redis);
     this.queues = new QueueRegistry({ redis: this.redis, key: this.keys.queues(), call: (send) => this.command(send), sizes: (queue) => this.queueSizes(queue) });
+    this.fetcher = new JobFetcher({ redis: this.redis, keys: this.keys, queueKeys: (queue) => this.q(queue), call: (send) => this.command(send) });
     // A blocking wake-up wait may be queued and resent by ioredis: it writes nothing and its caller has a timeout.
     this.waiter = new SignalWaiter(() => this.connect('wake-up', { maxRetriesPerRequest: null }));
   }
@@ -207,8 +209,7 @@ export class RedisJobStore implements JobStore {
   }
 
   jobFetchMany(p: JobFetchManyParams): Promise<FetchedQueueJob[]> {
-    const deps = { redis: this.redis, keys: this.keys, queueKeys: (queue: string) => this.q(queue), call: <T>(send: () => Promise<T>) => this.command(send) };
-    return fetchJobs(deps, { ...p, fetchId: p.fetchId ?? String(++this.fetches) });
+    return this.fetcher.fetch({ ...p, fetchId: p.fetchId ?? String(++this.fetches) });
   }
 
   async queuePause(p: { queue: string; nowMs: number }): Promise<boolean> {

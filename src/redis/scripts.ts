@@ -5,20 +5,28 @@ const DIR = new URL('./scripts/', import.meta.url);
 
 export type ScriptName = 'push' | 'pushReady' | 'fetch' | 'ack' | 'later' | 'requeue' | 'maintain' | 'retryNow' | 'delete' | 'dedupOrphans' | 'queued' | 'renew' | 'resume';
 
+interface ScriptSource {
+  lua: string;
+  /** Keys every call passes. */
+  numberOfKeys: number;
+  /** Keys per queue after those, for a script over any number of queues (0: a fixed key count). */
+  perQueue: number;
+}
+
 /**
- * Script sources: the `lib.lua` helpers each one calls + `<name>-<number of keys>.lua`, or `<name>-<k>n.lua` for a
- * script that takes any multiple of k keys (k per queue). Read once per process.
+ * Script sources: the `lib.lua` helpers each one calls + `<name>-<number of keys>.lua`, or `<name>-<f>+<k>n.lua`
+ * for a script over any number of queues: f keys, then k per queue. Read once per process.
  */
-const SOURCES: ReadonlyMap<ScriptName, { lua: string; numberOfKeys: number; perQueue: boolean }> = (() => {
+const SOURCES: ReadonlyMap<ScriptName, ScriptSource> = (() => {
   const helpers = libHelpers(readFileSync(new URL('lib.lua', DIR), 'utf8'));
-  const sources = new Map<ScriptName, { lua: string; numberOfKeys: number; perQueue: boolean }>();
+  const sources = new Map<ScriptName, ScriptSource>();
   for (const file of readdirSync(DIR)) {
-    const match = /^([a-z-]+)-(\d+)(n?)\.lua$/.exec(file);
+    const match = /^([a-z-]+)-(\d+)(?:\+(\d+)n)?\.lua$/.exec(file);
     if (!match) continue;
     const name = match[1]!.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase()) as ScriptName;
     if (sources.has(name)) throw new Error(`two Lua files define the script '${name}' in ${DIR.pathname}; remove the stale one`);
     const body = readFileSync(new URL(file, DIR), 'utf8');
-    sources.set(name, { lua: [...usedHelpers(helpers, body), body].join('\n'), numberOfKeys: Number(match[2]), perQueue: match[3] === 'n' });
+    sources.set(name, { lua: [...usedHelpers(helpers, body), body].join('\n'), numberOfKeys: Number(match[2]), perQueue: Number(match[3] ?? 0) });
   }
   return sources;
 })();
@@ -56,13 +64,14 @@ export function defineScripts(redis: Redis): void {
 
 type ScriptTarget = Redis | ChainableCommander;
 
-/** Run a registered script; `keys` must have exactly the count in the file name (`-<k>n`: a non-zero multiple of k). */
+/** Run a registered script; `keys` must have exactly the count in the file name (`-<f>+<k>n`: f + a non-zero multiple of k). */
 export function runScript<T>(target: Redis, name: ScriptName, keys: string[], args: (string | number)[]): Promise<T>;
 export function runScript(target: ChainableCommander, name: ScriptName, keys: string[], args: (string | number)[]): ChainableCommander;
 export function runScript(target: ScriptTarget, name: ScriptName, keys: string[], args: (string | number)[]): unknown {
   const source = SOURCES.get(name);
-  const fits = source && (source.perQueue ? keys.length > 0 && keys.length % source.numberOfKeys === 0 : keys.length === source.numberOfKeys);
-  if (!fits) throw new Error(`script ${name} takes ${source?.perQueue ? 'a multiple of ' : ''}${source?.numberOfKeys} keys, got ${keys.length}`);
+  const queued = source ? keys.length - source.numberOfKeys : 0;
+  const fits = source && (source.perQueue ? queued > 0 && queued % source.perQueue === 0 : queued === 0);
+  if (!fits) throw new Error(`script ${name} takes ${source?.numberOfKeys}${source?.perQueue ? ` + ${source.perQueue} per queue` : ''} keys, got ${keys.length}`);
   const command = (target as unknown as Record<string, (...a: unknown[]) => unknown>)[name]!;
   return source.perQueue ? command.call(target, keys.length, ...keys, ...args) : command.call(target, ...keys, ...args);
 }

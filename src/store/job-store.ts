@@ -58,8 +58,8 @@ export interface JobStore {
   /**
    * jobFetch over several queues in one call: takes the first queue's ready jobs (up to `count`), then the next
    * queue's, and so on, passing over paused queues. One round trip wherever the queues' keys may share a script
-   * (any queues on a single Redis); each job says its queue. A resend (same fetchId) hands back what the first
-   * attempt leased from any of the queues, and leases no more.
+   * (any queues on a single Redis); each job says its queue. A resend (same fetchId, same queues in the same
+   * order) hands back what the first attempt leased from any of the queues, and leases no more.
    */
   jobFetchMany(params: JobFetchManyParams): Promise<FetchedQueueJob[]>;
   /**

@@ -43,8 +43,8 @@ interface MemoryQueue {
   lock?: { token: string; expiresAtMs: number };
   waiters: Set<() => void>;
   counters: QueueCounters;
-  /** Each worker token's last fetch, so a fetch repeated with the same id leases nothing twice. */
-  lastFetch: Map<string, { id: string; jids: string[] }>;
+  /** Each worker token's last fetch with this queue first, so a fetch repeated with the same id leases nothing twice. */
+  lastFetch: Map<string, { id: string; jobs: { queue: string; jid: string }[] }>;
   /** Epoch ms of the pause while the queue is paused. */
   pausedAt?: number;
 }
@@ -140,28 +140,26 @@ export class MemoryJobStore implements JobStore {
 
   async jobFetchMany(p: JobFetchManyParams): Promise<FetchedQueueJob[]> {
     const queues = p.queues.map((name) => [name, this.q(name)] as const);
-    if (p.fetchId !== undefined && queues.some(([, queue]) => queue.lastFetch.get(p.token)?.id === p.fetchId)) {
-      return queues.flatMap(([name, queue]) => {
-        const last = queue.lastFetch.get(p.token);
-        if (!last || last.id !== p.fetchId) return [];
-        return last.jids.flatMap((jid) => {
-          const held = queue.active.get(jid);
-          return held?.token === p.token ? [{ queue: name, jid, raw: held.raw }] : [];
-        });
+    // As in the Lua: the memo is kept with the first queue, and a resend comes with the same queues in the same order.
+    const memos = queues[0]?.[1].lastFetch;
+    const last = memos?.get(p.token);
+    if (p.fetchId !== undefined && last?.id === p.fetchId) {
+      return last.jobs.flatMap(({ queue: name, jid }) => {
+        const held = this.queues.get(name)?.active.get(jid);
+        return held?.token === p.token ? [{ queue: name, jid, raw: held.raw }] : [];
       });
     }
     const jobs: FetchedQueueJob[] = [];
     const max = Math.min(p.count, FETCH_MAX);
     for (const [name, queue] of queues) {
       if (queue.pausedAt !== undefined) continue;
-      const from = jobs.length;
       while (jobs.length < max) {
         const raw = queue.ready.popFront();
         if (raw === undefined) break;
         jobs.push({ queue: name, ...this.lease(queue, raw, p) });
       }
-      if (p.fetchId !== undefined && jobs.length > from) queue.lastFetch.set(p.token, { id: p.fetchId, jids: jobs.slice(from).map((job) => job.jid) });
     }
+    if (p.fetchId !== undefined && jobs.length > 0) memos!.set(p.token, { id: p.fetchId, jobs: jobs.map(({ queue, jid }) => ({ queue, jid })) });
     return jobs;
   }
 
