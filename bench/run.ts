@@ -11,6 +11,7 @@ import { latencyScenario } from './scenarios/latency.js';
 import { liveLoadBalancingScenario } from './scenarios/live-load-balancing.js';
 import { loadBalancingScenario } from './scenarios/load-balancing.js';
 import { memoryScenario } from './scenarios/memory.js';
+import { multiQueueScenario } from './scenarios/multi-queue.js';
 import { processScenario } from './scenarios/process.js';
 import { twoWorkersScenario } from './scenarios/two-workers.js';
 
@@ -27,6 +28,7 @@ const SCENARIOS: Scenario[] = [
   dedupScenario,
   loadBalancingScenario,
   liveLoadBalancingScenario,
+  multiQueueScenario,
 ];
 
 /** `npm run bench [-- --quick]`: markdown tables on stdout and in bench/results/. Progress goes to stderr. */

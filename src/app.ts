@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
 import type { EnqueueContext } from './client/enqueue-context.js';
 import { Enqueuer } from './client/enqueuer.js';
+import { QueueControl } from './client/queue-control.js';
 import type { AppFlagsConfig } from './config/flags-config.js';
 import { validateConfig } from './config/schema.js';
 import { AppDatabases } from './db/app-databases.js';
@@ -74,6 +75,8 @@ export interface LaglessApp {
   readonly dashboard: Dashboard;
   /** Stops every worker started from this app, then closes store connections. */
   close(): Promise<void>;
+  /** Pause and resume queues for every worker process (`lagless queues pause|resume`, the dashboard). */
+  readonly queues: QueueControl;
 }
 
 export function createLagless(config: LaglessConfig = {}): LaglessApp {
@@ -162,5 +165,6 @@ export function createLagless(config: LaglessConfig = {}): LaglessApp {
       await store.close();
       await databases.close();
     },
+    queues: new QueueControl(store, logger, now),
   };
 }

@@ -4,16 +4,28 @@ import { withAppOptions } from './app-options.js';
 import { CliError, loadApp, type AppSource } from './load-app.js';
 
 export function registerQueues(program: Command): void {
-  const queues = withAppOptions(program.command('queues').description('queue sizes: ready, scheduled, retry, dead, in flight, dedup keys'))
+  const queues = withAppOptions(program.command('queues').description('queue sizes (ready, scheduled, retry, dead, in flight, dedup keys) and which queues are paused'))
     .option('--json', 'print JSON')
     .enablePositionalOptions() // see main.ts
     .action(async (options: AppSource & { json?: boolean }) => {
       const app = await loadApp(options);
       try {
         const queues = await app.store.queueList();
-        const rows = await Promise.all(queues.map(async (queue) => ({ queue, ...(await app.store.queueSizes(queue)) })));
+        const pausedAt = await app.store.queuePausedAt(queues);
+        const rows = await Promise.all(queues.map(async (queue, i) => ({ queue, ...(await app.store.queueSizes(queue)), paused: pausedAt[i] !== undefined, pausedAt: pausedAt[i] ?? null })));
         if (options.json) return console.log(JSON.stringify(rows));
-        console.table(rows.map(({ queue, ready, scheduled, retry, dead, inFlight, dedupKeys }) => ({ queue, ready, scheduled, retry, dead, 'in flight': inFlight, 'dedup keys': dedupKeys })));
+        console.table(
+          rows.map(({ queue, ready, scheduled, retry, dead, inFlight, dedupKeys, pausedAt }) => ({
+            queue,
+            ready,
+            scheduled,
+            retry,
+            dead,
+            'in flight': inFlight,
+            'dedup keys': dedupKeys,
+            paused: pausedAt === null ? '' : `since ${new Date(pausedAt).toISOString()}`,
+          })),
+        );
       } finally {
         await app.close();
       }
@@ -33,6 +45,24 @@ export function registerQueues(program: Command): void {
         await app.close();
       }
     });
+  registerPauseCommand(queues, 'pause', 'stop every worker from fetching this queue\'s jobs (enqueues are still accepted) until `queues resume`');
+  registerPauseCommand(queues, 'resume', 'let workers fetch a paused queue\'s jobs again');
+}
+
+/** `queues pause|resume <name>`: refuses a queue the store does not know, so a typo pauses nothing. */
+function registerPauseCommand(queues: Command, verb: 'pause' | 'resume', description: string): void {
+  withAppOptions(queues.command(`${verb} <name>`).description(description)).action(async (name: string, options: AppSource) => {
+    const app = await loadApp(options);
+    try {
+      const known = await app.store.queueList();
+      if (!known.includes(name)) throw new CliError(`No queue '${name}'. Known queues: ${known.join(', ') || '(none)'}. Check the name with \`lagless queues\`.`);
+      const changed = verb === 'pause' ? await app.queues.pause(name, 'cli') : await app.queues.resume(name, 'cli');
+      if (verb === 'pause') console.log(changed ? `Paused queue '${name}': workers stop fetching its jobs; enqueues are still accepted.` : `Queue '${name}' was already paused.`);
+      else console.log(changed ? `Resumed queue '${name}'.` : `Queue '${name}' was not paused.`);
+    } finally {
+      await app.close();
+    }
+  });
 }
 
 function describeJobs(sizes: QueueSizes): string {

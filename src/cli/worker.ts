@@ -2,23 +2,31 @@ import { createServer } from 'node:http';
 import type { Command } from 'commander';
 import type { Logger } from 'pino';
 import { withAppOptions } from './app-options.js';
+import type { QueueSpec } from '../server/queue-order.js';
 import { loadApp, parseWholeNumber } from './load-app.js';
+
+/** `critical=5` → ['critical', 5]; a bare name stays a name (QueueOrder checks both). */
+function queueSpec(item: string): QueueSpec {
+  const [name, weight] = item.split('=');
+  return weight === undefined ? name! : [name!, parseWholeNumber(weight, `--queues weight of '${name}'`)];
+}
 
 export function registerWorker(program: Command): void {
   withAppOptions(program.command('worker').description('run a worker pool until SIGTERM/SIGINT'))
-    .option('--queues <names>', 'comma-separated queues (default: every queue your workers use)')
+    .option('--queues <names>', 'comma-separated queues, name=weight for weighted priority, e.g. critical=5,default=2,low (default: every queue your workers use)')
+    .option('--strict', 'take the queues strictly in the order given')
     .option('--concurrency <n>', 'jobs run at once', '10')
     .option('--prefetch <n>', 'jobs fetched ahead and held for the next free slot (default: the concurrency; 0 for long jobs)')
     .option('--timeout <ms>', 'on shutdown, how long jobs may finish before they are handed back', '25000')
     .option('--unknown-worker-retry-ms <ms>', 'how long jobs of workers the app does not define (a rolling deploy) are retried before the dead set', '3600000')
     .option('--metrics-port <port>', 'serve Prometheus /metrics on this port')
-    .action(async (options: { app?: string; queues?: string; concurrency: string; prefetch?: string; timeout: string; unknownWorkerRetryMs: string; metricsPort?: string }) => {
+    .action(async (options: { app?: string; queues?: string; strict?: boolean; concurrency: string; prefetch?: string; timeout: string; unknownWorkerRetryMs: string; metricsPort?: string }) => {
       const app = await loadApp(options, { needsWorkers: true });
-      const queues = options.queues?.split(',').filter(Boolean) ?? [...new Set(app.workers().map((w) => w.queue))];
+      const queues = options.queues?.split(',').filter(Boolean).map(queueSpec) ?? [...new Set(app.workers().map((w) => w.queue))];
       const concurrency = parseWholeNumber(options.concurrency, '--concurrency');
       const prefetch = options.prefetch === undefined ? concurrency : parseWholeNumber(options.prefetch, '--prefetch', 0);
       const unknownWorkerRetryMs = parseWholeNumber(options.unknownWorkerRetryMs, '--unknown-worker-retry-ms', 0);
-      const worker = app.worker({ queues, concurrency, prefetch, unknownWorkerRetryMs });
+      const worker = app.worker({ queues, strict: options.strict, concurrency, prefetch, unknownWorkerRetryMs });
       const timeoutMs = parseWholeNumber(options.timeout, '--timeout');
       const metrics = options.metricsPort
         ? createServer((req, res) => {

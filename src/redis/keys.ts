@@ -17,6 +17,8 @@ export interface QueueKeys {
   stats: string;
   signal: string;
   lock: string;
+  /** Exists while the queue is paused (value: epoch ms of the pause); fetch passes over a paused queue. */
+  paused: string;
 }
 
 export class RedisKeys {
@@ -36,10 +38,14 @@ export class RedisKeys {
       stats: `${base}stats`,
       signal: `${base}signal`,
       lock: `${base}lock`,
+      paused: `${base}paused`,
     };
   }
 
-  /** A worker's last fetch from a queue (fetch id and the jids it leased), so a resent fetch leases nothing twice. */
+  /**
+   * A worker's last fetch whose first queue was this one (fetch id and the jobs it leased from every queue of the
+   * fetch), so a resent fetch leases nothing twice.
+   */
   lastFetch(queue: string, token: string): string {
     return `${this.prefix}:{${queue}}:fetch:${token}`;
   }

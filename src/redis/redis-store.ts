@@ -5,12 +5,14 @@ import { DEADLINE_CONNECTION_OPTIONS, DeadlineCalls, type DeadlineCallOptions } 
 import { newCookie, parseCookie } from './dedup-cookie.js';
 import { RedisKeys, type QueueKeys } from './keys.js';
 import { QueueRegistry } from './queue-registry.js';
+import { JobFetcher } from './fetch-jobs.js';
 import { defineScripts, runScript } from './scripts.js';
 import { SignalWaiter } from './signal-waiter.js';
 import {
-  FETCH_MAX,
   type DedupCookie,
   type FetchedJob,
+  type FetchedQueueJob,
+  type JobFetchManyParams,
   type JobAckItem,
   type JobAckResult,
   type JobDeadParams,
@@ -57,6 +59,7 @@ export class RedisJobStore implements JobStore {
   private readonly enqueueTimeoutMs: number;
   private fetches = 0;
   private readonly queues: QueueRegistry;
+  private readonly fetcher: JobFetcher;
 
   constructor(private readonly options: RedisJobStoreOptions) {
     this.keys = new RedisKeys(options.prefix ?? 'lagless');
@@ -67,6 +70,7 @@ export class RedisJobStore implements JobStore {
     this.redis = this.connect('commands', DEADLINE_CONNECTION_OPTIONS);
     this.calls = new DeadlineCalls(this.redis);
     this.queues = new QueueRegistry({ redis: this.redis, key: this.keys.queues(), call: (send) => this.command(send), sizes: (queue) => this.queueSizes(queue) });
+    this.fetcher = new JobFetcher({ redis: this.redis, keys: this.keys, queueKeys: (queue) => this.q(queue), call: (send) => this.command(send) });
     // A blocking wake-up wait may be queued and resent by ioredis: it writes nothing and its caller has a timeout.
     this.waiter = new SignalWaiter(() => this.connect('wake-up', { maxRetriesPerRequest: null }));
   }
@@ -200,14 +204,33 @@ export class RedisJobStore implements JobStore {
     });
   }
 
-  async jobFetch(p: JobFetchParams): Promise<FetchedJob[]> {
-    const k = this.q(p.queue);
-    const keys = [k.ready, k.leases, k.active, k.signal, k.dedup, this.keys.lastFetch(p.queue, p.token)];
-    const args = [Math.min(p.count, FETCH_MAX), p.token, p.nowMs + p.leaseMs, p.nowMs, p.fetchId ?? String(++this.fetches), p.leaseMs];
-    const flat = await this.command(() => runScript<string[]>(this.redis, 'fetch', keys, args));
-    const jobs: FetchedJob[] = [];
-    for (let i = 0; i < flat.length; i += 2) jobs.push({ jid: flat[i]!, raw: flat[i + 1]! });
-    return jobs;
+  async jobFetch({ queue, ...p }: JobFetchParams): Promise<FetchedJob[]> {
+    return (await this.jobFetchMany({ ...p, queues: [queue] })).map(({ jid, raw }) => ({ jid, raw }));
+  }
+
+  jobFetchMany(p: JobFetchManyParams): Promise<FetchedQueueJob[]> {
+    return this.fetcher.fetch({ ...p, fetchId: p.fetchId ?? String(++this.fetches) });
+  }
+
+  async queuePause(p: { queue: string; nowMs: number }): Promise<boolean> {
+    const paused = (await this.command(() => this.redis.set(this.q(p.queue).paused, p.nowMs, 'NX'))) === 'OK';
+    this.queues.register(p.queue);
+    return paused;
+  }
+
+  async queueResume(queue: string): Promise<boolean> {
+    const k = this.q(queue);
+    return (await this.command(() => runScript<number>(this.redis, 'resume', [k.paused, k.ready, k.signal], []))) === 1;
+  }
+
+  async queuePausedAt(queues: string[]): Promise<(number | undefined)[]> {
+    if (queues.length === 0) return [];
+    const replies = (await this.command(() => {
+      const pipeline = this.redis.pipeline();
+      for (const queue of queues) pipeline.get(this.keys.queue(queue).paused);
+      return execPipeline(pipeline);
+    })) as (string | null)[];
+    return replies.map((at) => (at === null ? undefined : Number(at)));
   }
 
   jobWait(params: { queues: string[]; timeoutMs: number; signal?: AbortSignal }): Promise<void> {

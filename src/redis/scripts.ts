@@ -3,19 +3,30 @@ import type { ChainableCommander, Redis } from 'ioredis';
 
 const DIR = new URL('./scripts/', import.meta.url);
 
-export type ScriptName = 'push' | 'pushReady' | 'fetch' | 'ack' | 'later' | 'requeue' | 'maintain' | 'retryNow' | 'delete' | 'dedupOrphans' | 'queued' | 'renew';
+export type ScriptName = 'push' | 'pushReady' | 'fetch' | 'ack' | 'later' | 'requeue' | 'maintain' | 'retryNow' | 'delete' | 'dedupOrphans' | 'queued' | 'renew' | 'resume';
 
-/** Script sources: the `lib.lua` helpers each one calls + `<name>-<number of keys>.lua`. Read once per process. */
-const SOURCES: ReadonlyMap<ScriptName, { lua: string; numberOfKeys: number }> = (() => {
+interface ScriptSource {
+  lua: string;
+  /** Keys every call passes. */
+  numberOfKeys: number;
+  /** Keys per queue after those, for a script over any number of queues (0: a fixed key count). */
+  perQueue: number;
+}
+
+/**
+ * Script sources: the `lib.lua` helpers each one calls + `<name>-<number of keys>.lua`, or `<name>-<f>+<k>n.lua`
+ * for a script over any number of queues: f keys, then k per queue. Read once per process.
+ */
+const SOURCES: ReadonlyMap<ScriptName, ScriptSource> = (() => {
   const helpers = libHelpers(readFileSync(new URL('lib.lua', DIR), 'utf8'));
-  const sources = new Map<ScriptName, { lua: string; numberOfKeys: number }>();
+  const sources = new Map<ScriptName, ScriptSource>();
   for (const file of readdirSync(DIR)) {
-    const match = /^([a-z-]+)-(\d+)\.lua$/.exec(file);
+    const match = /^([a-z-]+)-(\d+)(?:\+(\d+)n)?\.lua$/.exec(file);
     if (!match) continue;
     const name = match[1]!.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase()) as ScriptName;
     if (sources.has(name)) throw new Error(`two Lua files define the script '${name}' in ${DIR.pathname}; remove the stale one`);
     const body = readFileSync(new URL(file, DIR), 'utf8');
-    sources.set(name, { lua: [...usedHelpers(helpers, body), body].join('\n'), numberOfKeys: Number(match[2]) });
+    sources.set(name, { lua: [...usedHelpers(helpers, body), body].join('\n'), numberOfKeys: Number(match[2]), perQueue: Number(match[3] ?? 0) });
   }
   return sources;
 })();
@@ -47,17 +58,20 @@ function usedHelpers(helpers: { name: string; source: string }[], body: string):
  * loads the script) on NOSCRIPT, e.g. after a Redis restart or SCRIPT FLUSH; also inside pipelines.
  */
 export function defineScripts(redis: Redis): void {
-  for (const [name, { lua, numberOfKeys }] of SOURCES) redis.defineCommand(name, { lua, numberOfKeys });
+  // Without numberOfKeys, ioredis takes the key count as the command's first argument (see runScript).
+  for (const [name, { lua, numberOfKeys, perQueue }] of SOURCES) redis.defineCommand(name, perQueue ? { lua } : { lua, numberOfKeys });
 }
 
 type ScriptTarget = Redis | ChainableCommander;
 
-/** Run a registered script; `keys` must have exactly the count in the file name. */
+/** Run a registered script; `keys` must have exactly the count in the file name (`-<f>+<k>n`: f + a non-zero multiple of k). */
 export function runScript<T>(target: Redis, name: ScriptName, keys: string[], args: (string | number)[]): Promise<T>;
 export function runScript(target: ChainableCommander, name: ScriptName, keys: string[], args: (string | number)[]): ChainableCommander;
 export function runScript(target: ScriptTarget, name: ScriptName, keys: string[], args: (string | number)[]): unknown {
   const source = SOURCES.get(name);
-  if (!source || keys.length !== source.numberOfKeys) throw new Error(`script ${name} takes ${source?.numberOfKeys} keys, got ${keys.length}`);
+  const queued = source ? keys.length - source.numberOfKeys : 0;
+  const fits = source && (source.perQueue ? queued > 0 && queued % source.perQueue === 0 : queued === 0);
+  if (!fits) throw new Error(`script ${name} takes ${source?.numberOfKeys}${source?.perQueue ? ` + ${source.perQueue} per queue` : ''} keys, got ${keys.length}`);
   const command = (target as unknown as Record<string, (...a: unknown[]) => unknown>)[name]!;
-  return command.call(target, ...keys, ...args);
+  return source.perQueue ? command.call(target, keys.length, ...keys, ...args) : command.call(target, ...keys, ...args);
 }

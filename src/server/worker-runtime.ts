@@ -2,15 +2,19 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import { InvalidOptionError } from '../errors.js';
-import { QUEUE_PATTERN } from '../jobs/worker-options.js';
 import type { JobStore } from '../store/job-store.js';
 import { AckBatcher } from './ack-batcher.js';
 import { JobExecutor, type ExecutorDeps } from './executor.js';
 import { JobLease } from './job-lease.js';
 import { Maintenance, type MaintenanceOptions } from './maintenance.js';
+import { QueueOrder, type QueueSpec } from './queue-order.js';
 
 export interface WorkerRuntimeOptions extends Partial<MaintenanceOptions> {
-  queues: string[];
+  /**
+   * Queue names for fair rotation, or `[name, weight]` pairs for weighted priority (a queue is fetched first with a
+   * chance proportional to its weight); see `strict` and QueueOrder.
+   */
+  queues: readonly QueueSpec[];
   concurrency?: number;
   /**
    * Jobs fetched ahead and held under lease until a slot frees, so short jobs never wait for a fetch round trip
@@ -25,6 +29,8 @@ export interface WorkerRuntimeOptions extends Partial<MaintenanceOptions> {
    * it goes to the dead set; default 1 h, 0 = dead at once.
    */
   unknownWorkerRetryMs?: number;
+  /** Take the queues strictly in the order given: a later queue runs only while every earlier one is empty. */
+  strict?: boolean;
 }
 
 /**
@@ -34,7 +40,8 @@ export interface WorkerRuntimeOptions extends Partial<MaintenanceOptions> {
  */
 export class WorkerRuntime {
   readonly token = `${hostname().replace(/[^\w.-]/g, '')}:${process.pid}:${randomBytes(4).toString('hex')}`;
-  private readonly queues: string[];
+  private readonly queues: readonly string[];
+  private readonly order: QueueOrder;
   private readonly concurrency: number;
   private readonly prefetch: number;
   private readonly leaseMs: number;
@@ -54,8 +61,8 @@ export class WorkerRuntime {
   private readonly wakeUp = new AbortController();
   private slotFreed?: () => void;
   private readonly now: () => number;
-  /** Fetch ids that got no reply, by queue: the next fetch of that queue resends the id, so no job is leased twice. */
-  private readonly unanswered = new Map<string, string>();
+  /** A fetch that got no reply: the next fetch resends its id and queues, so no job is leased twice. */
+  private unanswered?: { fetchId: string; queues: string[] };
   private fetches = 0;
   private renewing = false;
 
@@ -65,13 +72,11 @@ export class WorkerRuntime {
     deps: Omit<ExecutorDeps, 'store' | 'ack' | 'token' | 'logger'>,
     options: WorkerRuntimeOptions,
   ) {
-    this.queues = [...new Set(options.queues)];
+    this.order = new QueueOrder(options.queues, options.strict);
+    this.queues = this.order.queues;
     this.concurrency = options.concurrency ?? 10;
     this.prefetch = options.prefetch ?? this.concurrency;
     this.leaseMs = options.leaseMs ?? 30_000;
-    if (this.queues.length === 0 || this.queues.some((q) => !QUEUE_PATTERN.test(q))) {
-      throw new InvalidOptionError(`worker({ queues }) needs at least one queue name of letters, digits, _ . or -; got ${JSON.stringify(options.queues)}.`);
-    }
     if (!Number.isInteger(this.concurrency) || this.concurrency < 1) throw new InvalidOptionError(`worker({ concurrency }) must be an integer >= 1; got ${options.concurrency}.`);
     if (!Number.isInteger(this.prefetch) || this.prefetch < 0) throw new InvalidOptionError(`worker({ prefetch }) must be an integer >= 0; got ${options.prefetch}.`);
     if (!Number.isInteger(this.leaseMs) || this.leaseMs < 100) throw new InvalidOptionError(`worker({ leaseMs }) must be an integer >= 100; got ${options.leaseMs}.`);
@@ -82,7 +87,7 @@ export class WorkerRuntime {
     this.now = deps.now;
     this.acks = new AckBatcher(store, this.token, deps.now);
     this.executor = new JobExecutor({ ...deps, store, logger, token: this.token, unknownWorkerRetryMs, ack: (queue, item) => this.acks.ack(queue, item) });
-    this.maintenance = new Maintenance(store, logger, this.token, this.queues, deps.now, options);
+    this.maintenance = new Maintenance(store, logger, this.token, [...this.queues], deps.now, options);
   }
 
   async start(): Promise<void> {
@@ -91,7 +96,7 @@ export class WorkerRuntime {
     this.heartbeat = setInterval(() => void this.renewLeases(), Math.max(50, Math.floor(this.leaseMs / 3)));
     this.maintenance.start();
     this.loop = this.fetchLoop();
-    this.logger.info({ queues: this.queues, concurrency: this.concurrency, token: this.token }, 'worker started');
+    this.logger.info({ queues: this.queues, order: this.order.mode, concurrency: this.concurrency, token: this.token }, 'worker started');
   }
 
   /**
@@ -147,7 +152,6 @@ export class WorkerRuntime {
   }
 
   private async fetchLoop(): Promise<void> {
-    let next = 0;
     while (this.state === 'running') {
       const room = this.concurrency + this.prefetch - this.performing - this.held.length;
       if (room === 0) {
@@ -156,19 +160,13 @@ export class WorkerRuntime {
         await new Promise((resolve) => setImmediate(resolve));
         continue;
       }
-      let fetched = 0;
       try {
-        for (let i = 0; i < this.queues.length && fetched < room; i++) {
-          const queue = this.queues[(next + i) % this.queues.length]!;
-          const fetchId = this.unanswered.get(queue) ?? String(++this.fetches);
-          this.unanswered.set(queue, fetchId);
-          const jobs = await this.store.jobFetch({ queue, count: room - fetched, token: this.token, leaseMs: this.leaseMs, nowMs: this.now(), fetchId });
-          this.unanswered.delete(queue);
-          for (const job of jobs) this.hold(queue, job.jid, job.raw);
-          fetched += jobs.length;
-        }
-        next = (next + 1) % this.queues.length;
-        if (fetched === 0) await this.store.jobWait({ queues: this.queues, timeoutMs: 1000, signal: this.wakeUp.signal });
+        // One store call for every queue, in this fetch's priority order.
+        const fetch = (this.unanswered ??= { fetchId: String(++this.fetches), queues: this.order.next() });
+        const jobs = await this.store.jobFetchMany({ ...fetch, count: room, token: this.token, leaseMs: this.leaseMs, nowMs: this.now() });
+        this.unanswered = undefined;
+        for (const job of jobs) this.hold(job.queue, job.jid, job.raw);
+        if (jobs.length === 0) await this.store.jobWait({ queues: [...this.queues], timeoutMs: 1000, signal: this.wakeUp.signal });
       } catch (error) {
         this.logger.error({ err: error }, 'fetch failed; retrying in 1 s');
         await new Promise((resolve) => setTimeout(resolve, 1000));

@@ -55,6 +55,22 @@ export interface JobStore {
    */
   dedupReap(params: { queue: string; token: string; nowMs: number; limit: number; cursor: string }): Promise<{ released: number; cursor: string }>;
   close(): Promise<void>;
+  /**
+   * jobFetch over several queues in one call: takes the first queue's ready jobs (up to `count`), then the next
+   * queue's, and so on, passing over paused queues. One round trip wherever the queues' keys may share a script
+   * (any queues on a single Redis); each job says its queue. A resend (same fetchId, same queues in the same
+   * order) hands back what the first attempt leased from any of the queues, and leases no more.
+   */
+  jobFetchMany(params: JobFetchManyParams): Promise<FetchedQueueJob[]>;
+  /**
+   * Pause a queue: no fetch hands out its jobs until queueResume (jobs fetched before keep running); enqueues,
+   * scheduling and maintenance go on. Persisted; registers the queue. Returns false if it was paused already.
+   */
+  queuePause(params: { queue: string; nowMs: number }): Promise<boolean>;
+  /** Let fetches take a paused queue's jobs again and wake its workers. Returns false if it was not paused. */
+  queueResume(queue: string): Promise<boolean>;
+  /** When each queue was paused (epoch ms), in input order; undefined for a queue that is not paused. */
+  queuePausedAt(queues: string[]): Promise<(number | undefined)[]>;
 }
 
 /** Most jobs one jobFetch hands out, whatever count is asked: bounds a fetch script's run time and reply. */
@@ -102,6 +118,15 @@ export interface JobFetchParams {
    * the first one leased (those still held) and leases no more. Default: a fresh id per call.
    */
   fetchId?: string;
+}
+
+export interface JobFetchManyParams extends Omit<JobFetchParams, 'queue'> {
+  /** Queues in the order to take from (a worker's priority order for this fetch); no repeats. */
+  queues: string[];
+}
+
+export interface FetchedQueueJob extends FetchedJob {
+  queue: string;
 }
 
 export interface FetchedJob {

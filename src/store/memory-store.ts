@@ -12,6 +12,8 @@ import {
   type JobDeadParams,
   type JobDeadResult,
   type JobFetchParams,
+  type JobFetchManyParams,
+  type FetchedQueueJob,
   type JobLaterParams,
   type JobPushParams,
   type JobPushResult,
@@ -41,8 +43,10 @@ interface MemoryQueue {
   lock?: { token: string; expiresAtMs: number };
   waiters: Set<() => void>;
   counters: QueueCounters;
-  /** Each worker token's last fetch, so a fetch repeated with the same id leases nothing twice. */
-  lastFetch: Map<string, { id: string; jids: string[] }>;
+  /** Each worker token's last fetch with this queue first, so a fetch repeated with the same id leases nothing twice. */
+  lastFetch: Map<string, { id: string; jobs: { queue: string; jid: string }[] }>;
+  /** Epoch ms of the pause while the queue is paused. */
+  pausedAt?: number;
 }
 
 /** Like the Lua fetch: write the cookie's WAL into the payload; a payload that is not JSON stays as it is. */
@@ -87,6 +91,10 @@ export class MemoryJobStore implements JobStore {
   private makeReady(queue: MemoryQueue, raw: string, front = false): void {
     if (front) queue.ready.pushFront(raw);
     else queue.ready.pushBack(raw);
+    if (queue.pausedAt === undefined) this.wake(queue);
+  }
+
+  private wake(queue: MemoryQueue): void {
     for (const wake of queue.waiters) wake();
     queue.waiters.clear();
   }
@@ -126,40 +134,56 @@ export class MemoryJobStore implements JobStore {
     return results;
   }
 
-  async jobFetch(p: JobFetchParams): Promise<FetchedJob[]> {
-    const queue = this.q(p.queue);
-    const last = queue.lastFetch.get(p.token);
+  async jobFetch({ queue, ...p }: JobFetchParams): Promise<FetchedJob[]> {
+    return (await this.jobFetchMany({ ...p, queues: [queue] })).map(({ jid, raw }) => ({ jid, raw }));
+  }
+
+  async jobFetchMany(p: JobFetchManyParams): Promise<FetchedQueueJob[]> {
+    const queues = p.queues.map((name) => [name, this.q(name)] as const);
+    // As in the Lua: the memo is kept with the first queue, and a resend comes with the same queues in the same order.
+    const memos = queues[0]?.[1].lastFetch;
+    const last = memos?.get(p.token);
     if (p.fetchId !== undefined && last?.id === p.fetchId) {
-      return last.jids.flatMap((jid) => {
-        const held = queue.active.get(jid);
-        return held?.token === p.token ? [{ jid, raw: held.raw }] : [];
+      return last.jobs.flatMap(({ queue: name, jid }) => {
+        const held = this.queues.get(name)?.active.get(jid);
+        return held?.token === p.token ? [{ queue: name, jid, raw: held.raw }] : [];
       });
     }
-    const jobs: FetchedJob[] = [];
-    while (jobs.length < Math.min(p.count, FETCH_MAX)) {
-      const raw = queue.ready.popFront();
-      if (raw === undefined) break;
-      const ids = payloadIds(raw);
-      let jid = ids.jid ?? `unreadable-${sha1(raw)}`;
-      if (queue.active.has(jid)) jid = `${jid}#${sha1(raw)}`;
-      const key = ids.idempotencyKey;
-      const cookie = key ? queue.cookies.get(key, p.nowMs) : undefined;
-      let handed = raw;
-      if (key && cookie?.owner === jid) {
-        if (Object.keys(cookie.wal).length > 0) handed = withDedupWal(raw, cookie.wal);
-        if (cookie.strategy === 'until_executing') queue.cookies.delete(key);
-        else Object.assign(cookie, { executing: true, absorbedWhileExecuting: 0 });
+    const jobs: FetchedQueueJob[] = [];
+    const max = Math.min(p.count, FETCH_MAX);
+    for (const [name, queue] of queues) {
+      if (queue.pausedAt !== undefined) continue;
+      while (jobs.length < max) {
+        const raw = queue.ready.popFront();
+        if (raw === undefined) break;
+        jobs.push({ queue: name, ...this.lease(queue, raw, p) });
       }
-      queue.active.set(jid, { raw: handed, score: p.nowMs + p.leaseMs, token: p.token });
-      jobs.push({ jid, raw: handed });
     }
-    if (p.fetchId !== undefined && jobs.length > 0) queue.lastFetch.set(p.token, { id: p.fetchId, jids: jobs.map((job) => job.jid) });
+    if (p.fetchId !== undefined && jobs.length > 0) memos!.set(p.token, { id: p.fetchId, jobs: jobs.map(({ queue, jid }) => ({ queue, jid })) });
     return jobs;
+  }
+
+  /** Like the Lua fetch, for one job just taken off the ready list. */
+  private lease(queue: MemoryQueue, raw: string, p: { token: string; leaseMs: number; nowMs: number }): FetchedJob {
+    const ids = payloadIds(raw);
+    let jid = ids.jid ?? `unreadable-${sha1(raw)}`;
+    if (queue.active.has(jid)) jid = `${jid}#${sha1(raw)}`;
+    const key = ids.idempotencyKey;
+    const cookie = key ? queue.cookies.get(key, p.nowMs) : undefined;
+    let handed = raw;
+    if (key && cookie?.owner === jid) {
+      if (Object.keys(cookie.wal).length > 0) handed = withDedupWal(raw, cookie.wal);
+      if (cookie.strategy === 'until_executing') queue.cookies.delete(key);
+      else Object.assign(cookie, { executing: true, absorbedWhileExecuting: 0 });
+    }
+    queue.active.set(jid, { raw: handed, score: p.nowMs + p.leaseMs, token: p.token });
+    return { jid, raw: handed };
   }
 
   async jobWait(params: { queues: string[]; timeoutMs: number; signal?: AbortSignal }): Promise<void> {
     const queues = params.queues.map((name) => this.q(name));
-    if (params.signal?.aborted || queues.some((queue) => queue.ready.length > 0)) return;
+    // A paused queue's jobs wake nobody: queueResume does.
+    if (params.signal?.aborted || queues.some((queue) => queue.ready.length > 0 && queue.pausedAt === undefined)) return;
     await new Promise<void>((resolve) => {
       const done = (): void => {
         clearTimeout(timer);
@@ -362,5 +386,25 @@ export class MemoryJobStore implements JobStore {
 
   async close(): Promise<void> {
     for (const queue of this.queues.values()) for (const wake of queue.waiters) wake();
+  }
+
+  async queuePause(p: { queue: string; nowMs: number }): Promise<boolean> {
+    const queue = this.q(p.queue);
+    this.registered.add(p.queue);
+    if (queue.pausedAt !== undefined) return false;
+    queue.pausedAt = p.nowMs;
+    return true;
+  }
+
+  async queueResume(name: string): Promise<boolean> {
+    const queue = this.q(name);
+    if (queue.pausedAt === undefined) return false;
+    queue.pausedAt = undefined;
+    if (queue.ready.length > 0) this.wake(queue);
+    return true;
+  }
+
+  async queuePausedAt(queues: string[]): Promise<(number | undefined)[]> {
+    return queues.map((name) => this.queues.get(name)?.pausedAt);
   }
 }

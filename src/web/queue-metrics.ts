@@ -42,6 +42,16 @@ export function queueMetricsRegistry(store: JobStore, now: () => number): Regist
     },
   });
   new Gauge({
+    name: 'lagless_queue_paused',
+    help: 'Whether each queue is paused (1) or fetched from (0)',
+    labelNames: ['queue'],
+    registers: [registry],
+    async collect() {
+      this.reset();
+      for (const q of await read()) this.set({ queue: q.queue }, q.pausedAt === null ? 0 : 1);
+    },
+  });
+  new Gauge({
     name: 'lagless_dedup_keys',
     help: 'Live deduplication cookies per queue',
     labelNames: ['queue'],

@@ -5,6 +5,8 @@ export type QueueReading = { queue: string } & QueueSizes &
   QueueCounters & {
     /** Seconds the oldest ready job has waited since it was due (0 when none waits): queue latency as the store sees it. */
     latencyS: number;
+    /** Epoch ms of the pause while the queue is paused, else null. */
+    pausedAt: number | null;
   };
 
 export interface HostReading {
@@ -29,8 +31,8 @@ export async function readQueues(store: JobStore, nowMs: number): Promise<QueueR
 }
 
 export async function readQueue(store: JobStore, queue: string, nowMs: number): Promise<QueueReading> {
-  const [sizes, counters, head] = await Promise.all([store.queueSizes(queue), store.queueCounters(queue), store.jobList({ queue, state: 'ready', offset: 0, limit: 1 })]);
-  return { queue, ...sizes, ...counters, latencyS: head[0] ? waitedSeconds(head[0].raw, nowMs) : 0 };
+  const [sizes, counters, head, [pausedAt]] = await Promise.all([store.queueSizes(queue), store.queueCounters(queue), store.jobList({ queue, state: 'ready', offset: 0, limit: 1 }), store.queuePausedAt([queue])]);
+  return { queue, ...sizes, ...counters, latencyS: head[0] ? waitedSeconds(head[0].raw, nowMs) : 0, pausedAt: pausedAt ?? null };
 }
 
 /** Due time is `at` (scheduled) or `enqueued_at`, in epoch seconds, as the executor measures latency. */

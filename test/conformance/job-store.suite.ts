@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FETCH_MAX, type DedupPushParams, type JobStore } from '../../src/store/job-store.js';
+import { queueFetchConformance } from './queue-fetch.suite.js';
 
 /**
  * The JobStore contract. Every store runs this suite; a behaviour not pinned here is not promised.
@@ -514,5 +515,7 @@ export function jobStoreConformance(name: string, open: () => Promise<{ store: J
         for (const key of ['aa', 'bb', 'cc']) expect(await store.dedupShow({ queue: q, key, nowMs: T0 })).toBeDefined();
       });
     });
+
+    queueFetchConformance(() => store);
   });
 }

@@ -233,4 +233,35 @@ describe.skipIf(!existsSync(CHROMIUM))('dashboard in a real browser', () => {
       await bare.close();
     }
   });
+
+  it('pauses a queue with its button, shows the pause on every page, and resumes it', async () => {
+    await page.goto(base);
+    if ((await page.locator('#sign-in').textContent()) === 'Sign in') {
+      await page.locator('#sign-in').click();
+      await page.locator('#sign-in-dialog input[name=token]').fill(TOKEN);
+      await page.locator('#sign-in-dialog [data-action=confirm]').click();
+      await expect.poll(() => page.locator('#sign-in').textContent()).toBe('Sign out');
+    }
+    const row = page.locator('#queues tr[data-queue="mail"]');
+    await row.locator('[data-action=pause]').waitFor();
+    await row.locator('[data-action=pause]').click();
+    expect(await page.locator('dialog#confirm').textContent()).toMatch(/Pause queue mail\?.*Every worker stops fetching its jobs within a second/);
+    await page.locator('dialog#confirm [data-action=confirm]').click();
+    await expect.poll(() => page.locator('.toast').last().textContent()).toBe('Paused mail.');
+    await waitFor(async () => (await app.store.queuePausedAt(['mail']))[0] !== undefined, 5_000, 'the pause to be stored');
+    await expect.poll(() => row.locator('.tag.paused').count()).toBe(1);
+    for (const path of ['', 'jobs?queue=media', 'dedup', 'databases', 'flags']) {
+      await page.goto(base + path);
+      await expect.poll(() => page.locator('#paused-queues').textContent(), { message: `banner on /${path}` }).toMatch(/^Paused: mail\. Workers fetch none of their jobs/);
+    }
+    // Enqueues go on (the feed) while the worker leaves mail alone.
+    const ready = (await app.store.queueSizes('mail')).ready;
+    await waitFor(async () => (await app.store.queueSizes('mail')).ready > ready + 3, 5_000, 'mail jobs to pile up while paused');
+    await page.goto(base);
+    await shot('overview-paused');
+    await row.locator('[data-action=resume]').click();
+    await page.locator('dialog#confirm [data-action=confirm]').click();
+    await expect.poll(() => page.locator('#paused-queues').isHidden()).toBe(true);
+    await waitFor(async () => (await app.store.queueSizes('mail')).ready < 5, 10_000, 'mail to drain once resumed');
+  });
 });

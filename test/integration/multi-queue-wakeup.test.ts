@@ -1,0 +1,73 @@
+import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLagless } from '../../src/index.js';
+import { RedisJobStore } from '../../src/redis/redis-store.js';
+import { startRedisServer, type RedisServerHandle } from '../../src/sandbox/redis-server.js';
+import { waitFor } from '../helpers/log-capture.js';
+
+let redis: RedisServerHandle;
+let admin: Redis;
+beforeAll(async () => {
+  redis = await startRedisServer();
+  admin = new Redis(redis.url);
+});
+afterAll(async () => {
+  admin.disconnect();
+  await redis.stop();
+});
+
+const clients = async (): Promise<number> => String(await admin.client('LIST')).trim().split('\n').length;
+const blocked = async (): Promise<number> => Number(/blocked_clients:(\d+)/.exec(await admin.info('clients'))![1]);
+
+describe('wake-ups on a single Redis', () => {
+  it('one blocking connection per process however many queues it waits on, and a push to any of them wakes it', async () => {
+    const prefix = `w${randomBytes(3).toString('hex')}`;
+    const queues = Array.from({ length: 50 }, (_, i) => `q${i}`);
+    const baseline = await clients();
+    const store = new RedisJobStore({ url: redis.url, prefix });
+    await store.queueSizes('q0'); // the command connection is up
+    const waiting = store.jobWait({ queues, timeoutMs: 10_000 });
+    await waitFor(async () => (await blocked()) === 1);
+    expect(await clients()).toBe(baseline + 2);
+    // A second wait on other queues from the same process shares the connection.
+    const other = store.jobWait({ queues: ['elsewhere'], timeoutMs: 1500 });
+    const before = Date.now();
+    await store.jobPush({ queue: 'q37', jid: 'j', raw: '{"jid":"j","class":"W","args":{},"created_at":1}', nowMs: 1 });
+    await waiting;
+    expect(Date.now() - before).toBeLessThan(1000);
+    await other;
+    expect(await clients()).toBe(baseline + 2);
+    await store.close();
+  });
+
+  it('a wake-up token popped while no wait is on its queue is kept for the next wait', async () => {
+    const store = new RedisJobStore({ url: redis.url, prefix: `w${randomBytes(3).toString('hex')}` });
+    const abort = new AbortController();
+    const first = store.jobWait({ queues: ['a', 'b'], timeoutMs: 10_000, signal: abort.signal });
+    await waitFor(async () => (await blocked()) === 1);
+    abort.abort();
+    await first;
+    // The BLPOP is still pending, with nobody waiting: the token it pops must not be lost.
+    await store.jobPush({ queue: 'b', jid: 'j', raw: '{"jid":"j","class":"W","args":{},"created_at":1}', nowMs: 1 });
+    await waitFor(async () => (await store.client.llen(store.keys.queue('b').signal)) === 0);
+    const before = Date.now();
+    await store.jobWait({ queues: ['b'], timeoutMs: 3000 });
+    expect(Date.now() - before).toBeLessThan(500);
+    await store.close();
+  });
+
+  it('a worker on 50 queues runs the jobs of whichever is busy on two connections in all', async () => {
+    const prefix = `w${randomBytes(3).toString('hex')}`;
+    const baseline = await clients();
+    const app = createLagless({ redis: { url: redis.url, prefix }, logger: false });
+    const queues = Array.from({ length: 50 }, (_, i) => `q${i}`);
+    let ran = 0;
+    const Busy = app.defineWorker({ name: 'Busy', queue: 'q49', perform: async () => void ran++ });
+    await app.worker({ queues, concurrency: 4 }).start();
+    await Busy.enqueueMany(Array.from({ length: 200 }, (_, i) => ({ i })));
+    await waitFor(() => ran === 200);
+    expect(await clients()).toBe(baseline + 2);
+    await app.close();
+  });
+});
