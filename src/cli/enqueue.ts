@@ -1,9 +1,9 @@
 import type { Command } from 'commander';
-import { withAppOptions } from './app-options.js';
+import { withAppModule } from './app-options.js';
 import { loadApp, parseJsonArgument } from './load-app.js';
 
 export function registerEnqueue(program: Command): void {
-  withAppOptions(program.command('enqueue <worker> <args>').description("enqueue a job: lagless enqueue EchoWorker '{\"n\":1}' --app ./app.js")).action(
+  withAppModule(program.command('enqueue <worker> <args>').description("enqueue a job: lagless enqueue EchoWorker '{\"n\":1}' --app ./app.js")).action(
     async (workerName: string, argsText: string, options: { app?: string }) => {
       const args = parseJsonArgument(argsText, 'Job arguments');
       const app = await loadApp(options, { needsWorkers: true });
