@@ -28,15 +28,16 @@ export async function importAppModule(path: string): Promise<unknown> {
  * then import again. Registering is per process, which is what a CLI run is.
  */
 async function importThroughTsx(path: string, file: string): Promise<unknown> {
-  let tsx: { register(): unknown };
+  let loader: string;
   try {
-    tsx = createRequire(file)('tsx/esm/api') as typeof tsx;
+    loader = createRequire(file).resolve('tsx'); // what `node --import tsx` loads: it registers tsx's hooks
   } catch {
     throw new CliError(`--app ${path} is TypeScript, which this Node (${process.version}) cannot load by itself: install tsx in your project (npm install --save-dev tsx) and lagless loads it through tsx, or pass the compiled .js file.`);
   }
-  tsx.register();
+  await import(pathToFileURL(loader).href);
   try {
-    return await import(pathToFileURL(file).href);
+    // Another URL for the same file: Node keeps the failed first import under the plain one.
+    return await import(`${pathToFileURL(file).href}?tsx`);
   } catch (error) {
     throw explainLoadFailure(path, error) ?? error;
   }

@@ -13,7 +13,7 @@ import { registerWorker } from './worker.js';
 
 // stdout carries a command's result only (`lagless enqueue … | jq`): the default logger of the app a command
 // loads writes to stderr. A logger the app passes itself is used as is.
-process.env.LAGLESS_LOG_TO ??= 'stderr';
+process.env.LAGLESS_LOG_TO ||= 'stderr';
 
 const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 

@@ -57,6 +57,6 @@ function parseOrExplain(argv: string[]) {
     });
   } catch (error) {
     // parseArgs says "Unknown option '--x'. To specify a positional argument starting with a '-', …": keep its first sentence.
-    throw new Error(`${(error as Error).message.split('. ')[0]}. ${USAGE}`);
+    throw new Error(`${(error as Error).message.split('. ')[0]}. ${USAGE}`, { cause: error });
   }
 }
