@@ -71,7 +71,7 @@ describe('lagless CLI as a Unix tool', () => {
 
   it('keeps stdout for the result: the default logger of an --app writes to stderr', async () => {
     const first = await cli('enqueue', 'RefreshWorker', '{"userId":1}', '--app', LOGGING_APP);
-    const second = await cli('enqueue', 'RefreshWorker', '{"userId":1}', '--app', LOGGING_APP);
+    const second = await cli('enqueue', 'RefreshWorker', '{"userId":1}', '--app', LOGGING_APP, '--json');
     expect(first.code).toBe(0);
     expect(second.code).toBe(0);
     // stdout is exactly the result, one JSON document, as `| jq` needs.
