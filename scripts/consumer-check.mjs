@@ -28,7 +28,7 @@ function step(name) {
 }
 
 function check(condition, message, output = '') {
-  if (!condition) throw new Error(`${message}${output ? `\n--- output ---\n${output}` : ''}`);
+  if (!condition) throw new Error(`${message}${output ? `\n--- output (first 4000 characters) ---\n${output.slice(0, 4000)}` : ''}`);
 }
 
 /** Run a command to completion; returns { code, stdout, stderr } (never throws on a non-zero exit). */
