@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { serveDashboard } from '../web/serve.js';
 import { withAppOptions } from './app-options.js';
+import { explainListenError } from './cli-error.js';
 import { CliError, loadApp, parseWholeNumber, type AppSource } from './load-app.js';
 
 interface DashboardCliOptions extends AppSource {
@@ -34,6 +35,8 @@ export function registerDashboard(program: Command): void {
           metrics: options.metrics && own.metrics,
           sampleIntervalMs: own.sampleIntervalMs,
           historyMs: own.historyMs,
+        }).catch((error: unknown) => {
+          throw explainListenError(error, '--port', port, options.host);
         });
         console.log(served.banner);
         await new Promise<void>((resolve) => {

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import type { LaglessApp } from '../app.js';
 import type { StoredJob } from '../store/job-store.js';
 import { withAppOptions } from './app-options.js';
 import { CliError, loadApp, parseWholeNumber, type AppSource } from './load-app.js';
@@ -12,7 +13,9 @@ export function registerDead(program: Command): void {
     .action(async (options: AppSource & { queue: string; limit: string; json?: boolean }) => {
       const app = await loadApp(options);
       try {
-        const jobs = await app.store.jobList({ queue: options.queue, state: 'dead', offset: 0, limit: parseWholeNumber(options.limit, '--limit') });
+        const limit = parseWholeNumber(options.limit, '--limit');
+        await requireKnownQueue(app, options.queue);
+        const jobs = await app.store.jobList({ queue: options.queue, state: 'dead', offset: 0, limit });
         if (options.json) return console.log(JSON.stringify(jobs.map(present)));
         for (const job of jobs) console.log(job.raw);
         if (jobs.length === 0) console.error(`No dead jobs in queue '${options.queue}'.`);
@@ -38,6 +41,7 @@ export function registerDead(program: Command): void {
     .action(async (options: AppSource & { queue: string }) => {
       const app = await loadApp(options);
       try {
+        await requireKnownQueue(app, options.queue);
         // Take the dead set's jids first: a job that fails again while we work returns to the dead set, and
         // re-reading the set until it is empty would then never end.
         const { dead } = await app.store.queueSizes(options.queue);
@@ -52,6 +56,12 @@ export function registerDead(program: Command): void {
         await app.close();
       }
     });
+}
+
+/** As the dashboard's API answers: a queue the store never registered is named as unknown, not shown empty. */
+async function requireKnownQueue(app: LaglessApp, queue: string): Promise<void> {
+  const known = await app.store.queueList();
+  if (!known.includes(queue)) throw new CliError(`No queue '${queue}'. Known queues: ${known.join(', ') || '(none yet)'}.`);
 }
 
 /** A dead job for --json: the payload parsed; one that is not JSON (an unreadable job) stays raw. */

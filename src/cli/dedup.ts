@@ -2,12 +2,12 @@ import type { Command } from 'commander';
 import { jobIdempotency } from '../dedup/job-idempotency.js';
 import { dedupPlan } from '../dedup/plan.js';
 import { UnknownWorkerError } from '../errors.js';
-import { withAppOptions } from './app-options.js';
+import { withAppModule } from './app-options.js';
 import { CliError, loadApp, parseJsonArgument } from './load-app.js';
 
 export function registerDedup(program: Command): void {
   const dedup = program.command('dedup').description('deduplication diagnostics');
-  withAppOptions(dedup.command('show <worker> <args>').description("the dedup key of a job and its owner: lagless dedup show W '{\"id\":7}' --app ./app.js")).action(
+  withAppModule(dedup.command('show <worker> <args>').description("the dedup key of a job and its owner: lagless dedup show W '{\"id\":7}' --app ./app.js")).action(
     async (workerName: string, argsText: string, options: { app?: string }) => {
       const args = parseJsonArgument(argsText, 'Job arguments');
       const app = await loadApp(options, { needsWorkers: true });

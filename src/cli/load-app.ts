@@ -1,14 +1,9 @@
-import { resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import type { LaglessApp } from '../app.js';
 import { createLagless } from '../app.js';
-import { LaglessError } from '../errors.js';
+import { importAppModule } from './app-module.js';
+import { CliError } from './cli-error.js';
 
-export class CliError extends LaglessError {
-  constructor(message: string) {
-    super('CLI', message);
-  }
-}
+export { CliError };
 
 const CLI_REDIS_TIMEOUT_MS = 2000;
 
@@ -21,18 +16,22 @@ export interface AppSource {
 /** The app a command works on: the default export of `--app`, or a bare app on `--redis` for read-only commands. */
 export async function loadApp(source: AppSource, options: { needsWorkers?: boolean } = {}): Promise<LaglessApp> {
   if (source.app) {
-    const module = (await import(pathToFileURL(resolve(source.app)).href)) as { default?: Partial<LaglessApp> };
-    const app = module.default;
-    if (!app || typeof app.defineWorker !== 'function' || typeof app.worker !== 'function') {
-      throw new CliError(`${source.app} must export a lagless app as its default export: export default createLagless({ ... }).`);
-    }
-    return app as LaglessApp;
+    const { default: exported } = (await importAppModule(source.app)) as { default?: unknown };
+    // CommonJS compiled from `export default app` (TypeScript, Babel) holds the app under exports.default.
+    const app = [exported, (exported as { default?: unknown } | undefined)?.default].find(isApp);
+    if (!app) throw new CliError(`${source.app} must export a lagless app as its default export: export default createLagless({ ... }) (in CommonJS: module.exports = app).`);
+    return app;
   }
   if (options.needsWorkers) throw new CliError('This command needs your workers: pass --app ./path/to/app.js (its default export is the app).');
   const url = source.redis ?? process.env.LAGLESS_REDIS_URL;
   if (!url) throw new CliError('Pass --app ./app.js, or --redis redis://host:port (or set LAGLESS_REDIS_URL).');
   // A command run by hand fails fast, as one against an unreachable PostgreSQL does.
   return createLagless({ redis: { url, prefix: source.prefix ?? 'lagless', commandTimeoutMs: CLI_REDIS_TIMEOUT_MS }, logger: false });
+}
+
+function isApp(value: unknown): value is LaglessApp {
+  const app = value as Partial<LaglessApp> | null | undefined;
+  return typeof app?.defineWorker === 'function' && typeof app.worker === 'function';
 }
 
 export function parseJsonArgument(text: string, what: string): unknown {

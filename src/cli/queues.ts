@@ -2,6 +2,21 @@ import type { Command } from 'commander';
 import type { QueueSizes } from '../store/job-store.js';
 import { withAppOptions } from './app-options.js';
 import { CliError, loadApp, type AppSource } from './load-app.js';
+import { formatTable, type Column } from './table.js';
+
+type QueueRow = QueueSizes & { queue: string; paused: boolean; pausedAt: number | null };
+
+/** The columns of `lagless queues`, in order; a new per-queue figure is one more entry. */
+const QUEUE_COLUMNS: readonly Column<QueueRow>[] = [
+  { header: 'queue', cell: (row) => row.queue },
+  { header: 'ready', cell: (row) => row.ready },
+  { header: 'scheduled', cell: (row) => row.scheduled },
+  { header: 'retry', cell: (row) => row.retry },
+  { header: 'dead', cell: (row) => row.dead },
+  { header: 'in-flight', cell: (row) => row.inFlight },
+  { header: 'dedup-keys', cell: (row) => row.dedupKeys },
+  { header: 'paused', cell: (row) => (row.pausedAt === null ? '' : `since ${new Date(row.pausedAt).toISOString()}`) },
+];
 
 export function registerQueues(program: Command): void {
   const queues = withAppOptions(program.command('queues').description('queue sizes (ready, scheduled, retry, dead, in flight, dedup keys) and which queues are paused'))
@@ -12,20 +27,10 @@ export function registerQueues(program: Command): void {
       try {
         const queues = await app.store.queueList();
         const pausedAt = await app.store.queuePausedAt(queues);
-        const rows = await Promise.all(queues.map(async (queue, i) => ({ queue, ...(await app.store.queueSizes(queue)), paused: pausedAt[i] !== undefined, pausedAt: pausedAt[i] ?? null })));
+        const rows: QueueRow[] = await Promise.all(queues.map(async (queue, i) => ({ queue, ...(await app.store.queueSizes(queue)), paused: pausedAt[i] !== undefined, pausedAt: pausedAt[i] ?? null })));
         if (options.json) return console.log(JSON.stringify(rows));
-        console.table(
-          rows.map(({ queue, ready, scheduled, retry, dead, inFlight, dedupKeys, pausedAt }) => ({
-            queue,
-            ready,
-            scheduled,
-            retry,
-            dead,
-            'in flight': inFlight,
-            'dedup keys': dedupKeys,
-            paused: pausedAt === null ? '' : `since ${new Date(pausedAt).toISOString()}`,
-          })),
-        );
+        if (rows.length === 0) return console.error('No queues yet: enqueue a job and its queue appears here.');
+        console.log(formatTable(QUEUE_COLUMNS, rows));
       } finally {
         await app.close();
       }

@@ -1,8 +1,10 @@
-import { createServer } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { Command } from 'commander';
 import type { Logger } from 'pino';
-import { withAppOptions } from './app-options.js';
+import type { LaglessApp } from '../app.js';
 import type { QueueSpec } from '../server/queue-order.js';
+import { withAppModule } from './app-options.js';
+import { explainListenError } from './cli-error.js';
 import { loadApp, parseWholeNumber } from './load-app.js';
 
 /** `critical=5` → ['critical', 5]; a bare name stays a name (QueueOrder checks both). */
@@ -12,7 +14,7 @@ function queueSpec(item: string): QueueSpec {
 }
 
 export function registerWorker(program: Command): void {
-  withAppOptions(program.command('worker').description('run a worker pool until SIGTERM/SIGINT'))
+  withAppModule(program.command('worker').description('run a worker pool until SIGTERM/SIGINT'))
     .option('--queues <names>', 'comma-separated queues, name=weight for weighted priority, e.g. critical=5,default=2,low (default: every queue your workers use)')
     .option('--strict', 'take the queues strictly in the order given')
     .option('--concurrency <n>', 'jobs run at once', '10')
@@ -28,12 +30,7 @@ export function registerWorker(program: Command): void {
       const unknownWorkerRetryMs = parseWholeNumber(options.unknownWorkerRetryMs, '--unknown-worker-retry-ms', 0);
       const worker = app.worker({ queues, strict: options.strict, concurrency, prefetch, unknownWorkerRetryMs });
       const timeoutMs = parseWholeNumber(options.timeout, '--timeout');
-      const metrics = options.metricsPort
-        ? createServer((req, res) => {
-            if (req.url !== '/metrics') return void res.writeHead(404).end('not found; try /metrics\n');
-            void app.metrics.metrics().then((text) => res.writeHead(200, { 'content-type': app.metrics.contentType }).end(text));
-          }).listen(parseWholeNumber(options.metricsPort, '--metrics-port'))
-        : undefined;
+      const metrics = options.metricsPort === undefined ? undefined : await serveMetrics(app, parseWholeNumber(options.metricsPort, '--metrics-port'));
       await worker.start();
       await stopOnSignal(app.logger, timeoutMs);
       await worker.stop({ timeoutMs });
@@ -46,6 +43,18 @@ export function registerWorker(program: Command): void {
 }
 
 const CLOSE_GRACE_MS = 2000;
+
+/** Prometheus /metrics on every interface, as scrapers expect; a port in use is one line, not a crash. */
+function serveMetrics(app: LaglessApp, port: number): Promise<Server> {
+  const server = createServer((req, res) => {
+    if (req.url !== '/metrics') return void res.writeHead(404).end('not found; try /metrics\n');
+    void app.metrics.metrics().then((text) => res.writeHead(200, { 'content-type': app.metrics.contentType }).end(text));
+  });
+  return new Promise((resolve, reject) => {
+    server.once('error', (error) => reject(explainListenError(error, '--metrics-port', port, '0.0.0.0')));
+    server.listen(port, () => resolve(server));
+  });
+}
 
 /** Resolves at the first SIGTERM or SIGINT; logs every signal, so operators see that it was received. */
 function stopOnSignal(logger: Logger, timeoutMs: number): Promise<void> {

