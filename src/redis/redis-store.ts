@@ -1,4 +1,4 @@
-import { Redis, type ChainableCommander, type RedisOptions } from 'ioredis';
+import { Redis, ReplyError, type ChainableCommander, type RedisOptions } from 'ioredis';
 import { EnqueueOutcomeUnknownError, StoreUnavailableError } from '../errors.js';
 import { payloadIds } from '../jobs/payload.js';
 import { DEADLINE_CONNECTION_OPTIONS, DeadlineCalls, type DeadlineCallOptions } from './deadline-calls.js';
@@ -137,6 +137,12 @@ export class RedisJobStore implements JobStore {
   }
 
   async jobPushMany(params: JobPushParams[]): Promise<JobPushResult[]> {
+    const outcomes = await this.jobPushEach(params);
+    for (const outcome of outcomes) if (outcome instanceof Error) throw outcome;
+    return outcomes as JobPushResult[];
+  }
+
+  async jobPushEach(params: JobPushParams[]): Promise<(JobPushResult | Error)[]> {
     return this.enqueueCall(
       params.map((p) => p.jid),
       async (resent) => {
@@ -169,11 +175,13 @@ export class RedisJobStore implements JobStore {
   }
 
   /** In input order: a run of plain jobs for one queue goes out as one pushReady call (chunked), every other job
-   * as its own push script; all of it in one pipeline, so one round trip. */
-  private async pushBatch(params: JobPushParams[]): Promise<JobPushResult[]> {
+   * as its own push script; all of it in one pipeline, so one round trip. A call that Redis refused is the error
+   * of each job it carried. */
+  private async pushBatch(params: JobPushParams[]): Promise<(JobPushResult | Error)[]> {
     if (params.length === 0) return [];
     const calls: { script: 'push' | 'pushReady'; keys: string[]; args: (string | number)[] }[] = [];
-    const replyIndex: (number | undefined)[] = [];
+    /** The call that carries each job. */
+    const callIndex: number[] = [];
     let run: { queue: string; raws: string[] } | undefined;
     const flushRun = (): void => {
       if (!run) return;
@@ -185,10 +193,10 @@ export class RedisJobStore implements JobStore {
       if (isPlain(p)) {
         if (run?.queue !== p.queue) flushRun();
         (run ??= { queue: p.queue, raws: [] }).raws.push(p.raw);
-        replyIndex.push(undefined);
+        callIndex.push(calls.length + Math.floor((run.raws.length - 1) / PUSH_READY_CHUNK));
       } else {
         flushRun();
-        replyIndex.push(calls.length);
+        callIndex.push(calls.length);
         const [keys, args] = this.pushArgs(p);
         calls.push({ script: 'push', keys, args });
       }
@@ -196,11 +204,16 @@ export class RedisJobStore implements JobStore {
     flushRun();
     const pipeline = this.redis.pipeline();
     for (const call of calls) runScript(pipeline, call.script, call.keys, call.args);
-    const replies = await execPipeline(pipeline);
+    const replies = (await pipeline.exec()) ?? [];
+    // Only Redis's own answer (a script error) belongs to the jobs of one call; a lost connection or an unsent
+    // pipeline is the whole attempt's, for DeadlineCalls to wait, resend or report.
+    for (const [error] of replies) if (error && !(error instanceof (ReplyError as ErrorConstructor))) throw error;
     for (const queue of new Set(params.map((p) => p.queue))) this.queues.register(queue);
     return params.map((p, i) => {
-      const index = replyIndex[i];
-      return index === undefined ? { pushed: true, jid: p.jid } : pushResult(replies[index] as number | string, p.jid);
+      const index = callIndex[i]!;
+      const [error, reply] = replies[index] ?? [new Error('no reply to this push in the pipeline')];
+      if (error) return error;
+      return calls[index]!.script === 'pushReady' ? { pushed: true, jid: p.jid } : pushResult(reply as number | string, p.jid);
     });
   }
 
