@@ -97,6 +97,22 @@ describe.each(bothStores(() => redis))('enqueues of the same tick share one stor
   });
 });
 
+describe('a coalesced push of which Redis refuses one job', () => {
+  it('rejects that job alone: the jobs before and after it in the same call keep their results', async () => {
+    const app = createLagless({ redis: { url: redis.url, prefix: `r${randomBytes(3).toString('hex')}` }, logger: false });
+    const store = app.store as RedisJobStore;
+    const W = app.defineWorker({ name: 'RefusedTwinWorker', queue: 'refused', idempotent: true, perform: () => undefined });
+    // Only an absorbed twin counts itself in the stats hash: a string there makes Redis refuse that job alone.
+    await store.queueList(); // connected: the store's own connection never queues a command
+    await store.client.set(store.keys.queue('refused').stats, 'not a hash');
+    const [first, twin, other] = await Promise.allSettled([W.enqueue({ id: 1 }), W.enqueue({ id: 1 }), W.enqueue({ id: 2 })]);
+    expect(first).toMatchObject({ status: 'fulfilled', value: { deduplicated: false } });
+    expect(twin).toMatchObject({ status: 'rejected', reason: { message: expect.stringContaining('WRONGTYPE') } });
+    expect(other).toMatchObject({ status: 'fulfilled', value: { deduplicated: false } });
+    await app.close();
+  });
+});
+
 describe('a coalesced push whose reply is lost', () => {
   it('rejects each caller with EnqueueOutcomeUnknownError naming its own job only', async () => {
     const server = await startRedisServer();
