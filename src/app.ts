@@ -20,7 +20,7 @@ import { retryPolicy } from './jobs/retry.js';
 import type { EnqueueResult, Worker, WorkerDefinition, WorkerOptions } from './jobs/worker.js';
 import { validateWorkerOptions } from './jobs/worker-options.js';
 import { MiddlewareChain } from './middleware/chain.js';
-import { resolveLogger } from './observability/logger.js';
+import { flushLogger, resolveLogger } from './observability/logger.js';
 import { JobMetrics } from './observability/metrics.js';
 import { RedisJobStore } from './redis/redis-store.js';
 import type { ExecutionContext } from './server/execution-context.js';
@@ -43,12 +43,20 @@ export interface LaglessConfig {
   databases?: Record<string, DatabaseConfig>;
   /** Feature flags (DESIGN §7): stored in `databases[flags.database ?? 'main']`, in memory without `databases`. */
   flags?: AppFlagsConfig;
-  /** A pino logger; default JSON lines on stdout; `false` silences lagless. */
+  /**
+   * A pino logger; by default `laglessLogger()`: JSON lines on stdout, written in buffered chunks and flushed on
+   * stop, exit and SIGTERM/SIGINT/SIGHUP; `false` silences lagless.
+   */
   logger?: Logger | false;
   /** Injectable clock: wall time for stored timestamps, monotonic time for durations and leases. */
   clock?: { now(): number; monotonic?(): number };
   /** `app.dashboard` options: token or authorize function for changes, read-only, /metrics (README, Dashboard). */
   dashboard?: DashboardOptions;
+  /**
+   * Log a `start` line when each job starts, besides the line when it ends (`done`, `fail`, `snoozed`), which
+   * carries every field of the start line plus the duration. Default false: see README, Logs.
+   */
+  logJobStart?: boolean;
 }
 
 export interface LaglessApp {
@@ -133,7 +141,8 @@ export function createLagless(config: LaglessConfig = {}): LaglessApp {
   return {
     defineWorker,
     worker(options) {
-      const runtime = new WorkerRuntime(store, logger, { chain: serverMiddleware, metrics, findWorker: (name) => definitions.get(name), now, monotonic, db: (name) => databases.db(name) }, options);
+      const deps = { chain: serverMiddleware, metrics, findWorker: (name: string) => definitions.get(name), now, monotonic, db: (name: string) => databases.db(name), logJobStart: config.logJobStart ?? false };
+      const runtime = new WorkerRuntime(store, logger, deps, options);
       runtimes.add(runtime);
       return runtime;
     },
@@ -164,6 +173,7 @@ export function createLagless(config: LaglessConfig = {}): LaglessApp {
       await appFlags.close();
       await store.close();
       await databases.close();
+      await flushLogger(logger);
     },
     queues: new QueueControl(store, logger, now),
   };

@@ -1,5 +1,7 @@
 // The public surface of lagless. Every export is listed by name; nothing else is part of the contract.
 export { createLagless } from './app.js';
+export { laglessLogger } from './observability/logger.js';
+export type { LaglessLoggerOptions } from './observability/logger.js';
 export type { LaglessApp, LaglessConfig } from './app.js';
 export type { EnqueueResult, JobContext, Worker, WorkerOptions, WorkerDefinition, DeduplicateOptions } from './jobs/worker.js';
 export type { JobPayload, WalLocations, DataConsistency, LoadBalancingStrategy } from './jobs/payload.js';

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino, type Logger } from 'pino';
-import { createLagless, RedisJobStore, type LaglessApp } from '../../dist/index.js';
+import { createLagless, laglessLogger, RedisJobStore, type LaglessApp } from '../../dist/index.js';
 import type { BenchContext } from '../context.js';
 
 export const QUEUE = 'bench';
@@ -39,8 +39,10 @@ export function laglessApp(ctx: BenchContext, label: string, options: LaglessOpt
 
 /** The logger lagless builds when `logger` is left out, pointed at a file (users redirect stdout to one). */
 function defaultLoggerTo(file: string): { logger: Logger; close: () => void } {
-  const destination = pino.destination({ dest: file, sync: true });
-  return { logger: pino({ base: undefined, timestamp: pino.stdTimeFunctions.isoTime }, destination), close: () => destination.end() };
+  const logger = laglessLogger({ destination: file });
+  // app.close() has flushed it; close the file too (the logger exposes its destination under pino's symbol).
+  const destination = (logger as unknown as Record<symbol, { end(): void }>)[pino.symbols.streamSym]!;
+  return { logger, close: () => destination.end() };
 }
 
 /** A fresh log file in a directory of its own, and a way to remove it (logs of 50,000 jobs are ~40 MB). */

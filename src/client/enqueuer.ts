@@ -6,6 +6,7 @@ import type { EnqueueResult, WorkerDefinition } from '../jobs/worker.js';
 import type { JobMetrics } from '../observability/metrics.js';
 import type { JobPushParams, JobPushResult, JobStore } from '../store/job-store.js';
 import type { ClientChain, EnqueueContext } from './enqueue-context.js';
+import { PushCoalescer } from './push-coalescer.js';
 
 export interface Clock {
   /** Wall time, epoch ms: stored timestamps and due times. */
@@ -13,16 +14,21 @@ export interface Clock {
 }
 
 /**
- * The enqueue path: validate → client chain → one store round trip. A batch runs every job through the chain,
- * then pushes all that reached the end of it in one pipelined round trip.
+ * The enqueue path: validate → client chain → one store round trip, shared by the enqueues of the same tick
+ * (push-coalescer.ts). A batch runs every job through the chain, then pushes all that reached the end of it in
+ * one pipelined round trip.
  */
 export class Enqueuer {
+  private readonly pushes: PushCoalescer;
+
   constructor(
     private readonly store: JobStore,
     private readonly chain: ClientChain,
     private readonly clock: Clock,
     private readonly metrics: JobMetrics,
-  ) {}
+  ) {
+    this.pushes = new PushCoalescer(store);
+  }
 
   async enqueue(worker: WorkerDefinition, args: unknown, runAtMs?: number): Promise<EnqueueResult> {
     const context = this.context(worker, args, runAtMs);
@@ -73,7 +79,7 @@ export class Enqueuer {
   }
 
   private async pushOne(context: EnqueueContext): Promise<EnqueueResult> {
-    return this.result(context, await this.store.jobPush(this.pushParams(context)));
+    return this.result(context, await this.pushes.push(this.pushParams(context)));
   }
 
   private context(worker: WorkerDefinition, args: unknown, runAtMs?: number): EnqueueContext {

@@ -18,6 +18,7 @@ const configSchema = z
     flags: flagsConfigSchema.optional(),
     logger: z.any().optional(),
     clock: z.any().optional(),
+    logJobStart: z.boolean().optional(),
   })
   .passthrough();
 

@@ -1,17 +1,54 @@
-import { pino, type Logger } from 'pino';
+import { pino, type DestinationStream, type Logger } from 'pino';
 import { InvalidOptionError } from '../errors.js';
 
 export type { Logger };
 
+/** How long a line may wait in the buffer when few are written: a quiet worker's lines still show up promptly. */
+const FLUSH_EVERY_MS = 200;
+/** Lines are written in chunks of at least this many bytes (about ten job lines) while the worker is busy. */
+const BUFFER_BYTES = 4096;
+
+export interface LaglessLoggerOptions {
+  /** A file path or a file descriptor; by default stdout, or stderr with LAGLESS_LOG_TO=stderr. */
+  destination?: string | number;
+}
+
+type BufferedDestination = ReturnType<typeof pino.destination>;
+
 /**
- * `undefined` → JSON lines on stdout, or on stderr with LAGLESS_LOG_TO=stderr (`lagless` commands set it, so
- * their stdout carries only their result); `false` → silent; a pino logger → used as is.
+ * The logger lagless uses when `logger` is left out: JSON lines at info level, written asynchronously in
+ * chunks, so a busy worker does not make a write system call per line. Nothing is lost on a graceful stop
+ * (`worker.stop()` and `app.close()` flush), on `process.exit()` or an uncaught exception (pino writes the buffer
+ * out on exit), or on SIGTERM / SIGINT / SIGHUP (written out before the signal takes its course). A SIGKILL can
+ * lose the last unwritten lines (at most BUFFER_BYTES, or FLUSH_EVERY_MS of them).
+ */
+export function laglessLogger(options: LaglessLoggerOptions = {}): Logger {
+  const dest = options.destination ?? (defaultLogStream() === 'stderr' ? 2 : 1);
+  const destination = pino.destination({ dest, sync: false, minLength: BUFFER_BYTES, periodicFlush: FLUSH_EVERY_MS });
+  writeOutOnSignals(destination);
+  return pino({ base: undefined, timestamp: isoTime }, destination);
+}
+
+let lastMs = Number.NaN;
+let lastTime = '';
+
+/** pino's isoTime, formatted once per millisecond: a busy worker writes many lines within one. */
+function isoTime(): string {
+  const ms = Date.now();
+  if (ms !== lastMs) {
+    lastMs = ms;
+    lastTime = `,"time":"${new Date(ms).toISOString()}"`;
+  }
+  return lastTime;
+}
+
+/**
+ * `undefined` → laglessLogger(): JSON lines on stdout, or on stderr with LAGLESS_LOG_TO=stderr (`lagless` commands
+ * set it, so their stdout carries only their result); `false` → silent; a pino logger → used as is.
  */
 export function resolveLogger(option: Logger | false | undefined): Logger {
   if (option === false) return pino({ enabled: false });
-  if (option) return option;
-  const options = { base: undefined, timestamp: pino.stdTimeFunctions.isoTime };
-  return defaultLogStream() === 'stderr' ? pino(options, pino.destination(2)) : pino(options);
+  return option ?? laglessLogger();
 }
 
 function defaultLogStream(): 'stdout' | 'stderr' {
@@ -19,4 +56,54 @@ function defaultLogStream(): 'stdout' | 'stderr' {
   if (value === undefined || value === '' || value === 'stdout') return 'stdout';
   if (value === 'stderr') return 'stderr';
   throw new InvalidOptionError(`LAGLESS_LOG_TO must be stdout or stderr; got '${value}'.`);
+}
+
+/**
+ * Resolves once the lines logged so far are written to the logger's destination, or after `withinMs` (a
+ * destination that cannot take them, such as a full pipe, must not hold a stop). Buffered destinations (lagless's
+ * own, pino.destination({ sync: false })) are flushed; one without buffering resolves at once.
+ */
+export function flushLogger(logger: Logger, withinMs = 2000): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, withinMs).unref();
+    const done = (): void => {
+      clearTimeout(timer);
+      resolve();
+    };
+    try {
+      logger.flush(done); // an error (fsync of a pipe) still means the lines were written
+    } catch {
+      done(); // a destination without flush, or already closed: nothing of ours to wait for
+    }
+  });
+}
+
+const live = new Set<BufferedDestination>();
+const SIGNALS = ['SIGTERM', 'SIGINT', 'SIGHUP'] as const;
+
+/**
+ * On a signal, write every live lagless destination out synchronously. When nothing else listens for the signal,
+ * re-raise it without our listener, so the process ends as it would have without lagless (Node's default).
+ */
+function writeOutOnSignals(destination: BufferedDestination): void {
+  if (live.size === 0) for (const signal of SIGNALS) process.on(signal, onSignal);
+  live.add(destination);
+  (destination as DestinationStream & NodeJS.EventEmitter).once('close', () => {
+    live.delete(destination);
+    if (live.size === 0) for (const signal of SIGNALS) process.off(signal, onSignal);
+  });
+}
+
+function onSignal(signal: NodeJS.Signals): void {
+  for (const destination of live) {
+    try {
+      destination.flushSync();
+    } catch {
+      // not open yet, or already closed: nothing buffered to lose
+    }
+  }
+  if (process.listenerCount(signal) === 1) {
+    for (const s of SIGNALS) process.off(s, onSignal);
+    process.kill(process.pid, signal);
+  }
 }

@@ -1,4 +1,4 @@
-import { Redis, type ChainableCommander, type RedisOptions } from 'ioredis';
+import { Redis, ReplyError, type ChainableCommander, type RedisOptions } from 'ioredis';
 import { EnqueueOutcomeUnknownError, StoreUnavailableError } from '../errors.js';
 import { payloadIds } from '../jobs/payload.js';
 import { DEADLINE_CONNECTION_OPTIONS, DeadlineCalls, type DeadlineCallOptions } from './deadline-calls.js';
@@ -137,6 +137,12 @@ export class RedisJobStore implements JobStore {
   }
 
   async jobPushMany(params: JobPushParams[]): Promise<JobPushResult[]> {
+    const outcomes = await this.jobPushEach(params);
+    for (const outcome of outcomes) if (outcome instanceof Error) throw outcome;
+    return outcomes as JobPushResult[];
+  }
+
+  async jobPushEach(params: JobPushParams[]): Promise<(JobPushResult | Error)[]> {
     return this.enqueueCall(
       params.map((p) => p.jid),
       async (resent) => {
@@ -168,39 +174,59 @@ export class RedisJobStore implements JobStore {
     return queued;
   }
 
-  /** In input order: a run of plain jobs for one queue goes out as one pushReady call (chunked), every other job
-   * as its own push script; all of it in one pipeline, so one round trip. */
-  private async pushBatch(params: JobPushParams[]): Promise<JobPushResult[]> {
+  /**
+   * In input order, all in one pipeline (one round trip): a run of plain jobs for one queue goes out as one
+   * pushReady call, a run of deduplicated jobs due now for one queue as one pushMany call (both chunked), a job due
+   * later as its own push. A call Redis refused is the error of each job it carried; pushMany reports its jobs'
+   * errors one by one.
+   */
+  private async pushBatch(params: JobPushParams[]): Promise<(JobPushResult | Error)[]> {
     if (params.length === 0) return [];
-    const calls: { script: 'push' | 'pushReady'; keys: string[]; args: (string | number)[] }[] = [];
-    const replyIndex: (number | undefined)[] = [];
-    let run: { queue: string; raws: string[] } | undefined;
+    const calls: { script: 'push' | 'pushMany' | 'pushReady'; keys: string[]; args: (string | number)[] }[] = [];
+    /** The call that carries each job, and its place in that call. */
+    const carriedBy: { call: number; at: number }[] = [];
+    let run: { queue: string; script: 'pushMany' | 'pushReady'; jobs: JobPushParams[] } | undefined;
     const flushRun = (): void => {
       if (!run) return;
       const k = this.q(run.queue);
-      for (let i = 0; i < run.raws.length; i += PUSH_READY_CHUNK) calls.push({ script: 'pushReady', keys: [k.ready, k.signal], args: run.raws.slice(i, i + PUSH_READY_CHUNK) });
+      for (let i = 0; i < run.jobs.length; i += PUSH_READY_CHUNK) {
+        const chunk = run.jobs.slice(i, i + PUSH_READY_CHUNK);
+        if (run.script === 'pushReady') calls.push({ script: 'pushReady', keys: [k.ready, k.signal], args: chunk.map((p) => p.raw) });
+        else calls.push({ script: 'pushMany', keys: [k.dedup, k.stats, k.ready, k.signal], args: chunk.flatMap((p) => this.pushArgs(p)[1]) });
+      }
       run = undefined;
     };
     for (const p of params) {
-      if (isPlain(p)) {
-        if (run?.queue !== p.queue) flushRun();
-        (run ??= { queue: p.queue, raws: [] }).raws.push(p.raw);
-        replyIndex.push(undefined);
-      } else {
+      const script = isPlain(p) ? 'pushReady' : isDueNow(p) ? 'pushMany' : 'push';
+      if (script === 'push') {
         flushRun();
-        replyIndex.push(calls.length);
+        carriedBy.push({ call: calls.length, at: 0 });
         const [keys, args] = this.pushArgs(p);
-        calls.push({ script: 'push', keys, args });
+        calls.push({ script, keys, args });
+        continue;
       }
+      if (run?.queue !== p.queue || run.script !== script) flushRun();
+      run ??= { queue: p.queue, script, jobs: [] };
+      const index = run.jobs.push(p) - 1;
+      carriedBy.push({ call: calls.length + Math.floor(index / PUSH_READY_CHUNK), at: index % PUSH_READY_CHUNK });
     }
     flushRun();
     const pipeline = this.redis.pipeline();
     for (const call of calls) runScript(pipeline, call.script, call.keys, call.args);
-    const replies = await execPipeline(pipeline);
+    const replies = (await pipeline.exec()) ?? [];
+    // Only Redis's own answer (a script error) belongs to the jobs of one call; a lost connection or an unsent
+    // pipeline is the whole attempt's, for DeadlineCalls to wait, resend or report.
+    for (const [error] of replies) if (error && !(error instanceof (ReplyError as ErrorConstructor))) throw error;
     for (const queue of new Set(params.map((p) => p.queue))) this.queues.register(queue);
     return params.map((p, i) => {
-      const index = replyIndex[i];
-      return index === undefined ? { pushed: true, jid: p.jid } : pushResult(replies[index] as number | string, p.jid);
+      const { call, at } = carriedBy[i]!;
+      const [error, reply] = replies[call] ?? [new Error('no reply to this push in the pipeline')];
+      if (error) return error;
+      const script = calls[call]!.script;
+      if (script === 'pushReady') return { pushed: true, jid: p.jid };
+      const own = script === 'pushMany' ? (reply as (number | string)[])[at]! : (reply as number | string);
+      if (typeof own === 'string' && own.startsWith('E|')) return new Error(`Redis refused the push of job ${p.jid}: ${own.slice(2)}`);
+      return pushResult(own, p.jid);
     });
   }
 

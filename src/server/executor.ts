@@ -29,6 +29,8 @@ export interface ExecutorDeps {
   db?: (name: string) => Database;
   /** How long a job whose worker is not defined here is retried before the dead set (see unknown-worker.ts). */
   unknownWorkerRetryMs?: number;
+  /** Log a `start` line when a job starts, besides the line when it ends (off by default: see README, Logs). */
+  logJobStart?: boolean;
 }
 
 type Outcome = { kind: 'done' } | { kind: 'snooze'; delayMs: number } | { kind: 'fail'; error: Error };
@@ -57,7 +59,7 @@ export class JobExecutor {
     metrics.latency.observe({ queue }, latencyS);
     // Building a log object costs more than the rest of a no-op job; skip it when the level is off.
     const logging = logger.isLevelEnabled('info');
-    if (logging) logger.info({ ...jobLogFields(job), job_status: 'start', scheduling_latency_s: round(latencyS) }, 'start');
+    if (logging && this.deps.logJobStart) logger.info(Object.assign(jobLogFields(job), { job_status: 'start', scheduling_latency_s: round(latencyS) }), 'start');
 
     const context: ExecutionContext = { worker, job, ctx: jobContext(job, logger, lease, this.deps.db), logFields: {} };
     const started = this.deps.monotonic();
@@ -70,7 +72,7 @@ export class JobExecutor {
       logger.warn({ ...jobLogFields(job), job_status: 'interrupted', duration_s: round(durationS) }, 'interrupted by shutdown; job requeued');
       return;
     }
-    const line = logging || outcome.kind !== 'done' ? { ...jobLogFields(job), ...context.logFields, dedup_wal_locations: job.dedup_wal_locations, duration_s: round(durationS), scheduling_latency_s: round(latencyS) } : {};
+    const line = logging || outcome.kind !== 'done' ? endLine(job, context.logFields, durationS, latencyS) : {};
     if (outcome.kind === 'done') return this.finish(worker, job, line);
     if (outcome.kind === 'snooze') return this.snooze(worker, job, outcome.delayMs, line);
     return this.fail(worker, job, outcome.error, line);
@@ -96,7 +98,7 @@ export class JobExecutor {
     }
     const result = await this.deps.ack(job.queue, item);
     this.deps.metrics.completed.inc({ queue: job.queue, worker: worker.name, status: 'done' });
-    if (this.deps.logger.isLevelEnabled('info')) this.deps.logger.info({ ...line, job_status: 'done' }, 'done');
+    if (this.deps.logger.isLevelEnabled('info')) this.deps.logger.info(Object.assign(line, { job_status: 'done' }), 'done');
     if (!result.acked) this.deps.logger.warn({ ...jobLogFields(job) }, 'job finished after its lease was lost; it may run again (at-least-once)');
     if (result.rescheduled) this.rescheduled(worker, job, result.rescheduled, 'rescheduled once: a duplicate arrived while it ran');
   }
@@ -216,6 +218,15 @@ function failed(job: JobPayload, error: Error, nowMs: number): JobPayload {
 /** A payload we cannot read still goes to the dead set whole, wrapped so it carries a clear error. */
 function unreadablePayload(fetched: FetchedJob, error: Error): string {
   return JSON.stringify({ jid: fetched.jid, class: '(unreadable)', args: null, created_at: 0, error_class: error.name, error_message: error.message, raw_payload: fetched.raw });
+}
+
+/** The fields of a job's last line (done, snoozed, fail), the job's own first. */
+function endLine(job: JobPayload, logFields: Record<string, unknown>, durationS: number, latencyS: number): Record<string, unknown> {
+  const line = Object.assign(jobLogFields(job), logFields);
+  if (job.dedup_wal_locations !== undefined) line.dedup_wal_locations = job.dedup_wal_locations;
+  line.duration_s = round(durationS);
+  line.scheduling_latency_s = round(latencyS);
+  return line;
 }
 
 function round(seconds: number): number {

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import { InvalidOptionError } from '../errors.js';
+import { flushLogger } from '../observability/logger.js';
 import type { JobStore } from '../store/job-store.js';
 import { AckBatcher } from './ack-batcher.js';
 import { JobExecutor, type ExecutorDeps } from './executor.js';
@@ -127,6 +128,8 @@ export class WorkerRuntime {
     await settleBy(this.maintenance.stop(), graceUntil);
     this.state = 'stopped';
     this.logger.info({ token: this.token, duration_s: Math.round(performance.now() - started) / 1000 }, 'worker stopped');
+    // Every job line of this worker reaches the destination before stop() returns (the default one is buffered).
+    await flushLogger(this.logger);
   }
 
   /** Jobs currently held by this worker. */

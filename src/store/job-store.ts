@@ -71,6 +71,12 @@ export interface JobStore {
   queueResume(queue: string): Promise<boolean>;
   /** When each queue was paused (epoch ms), in input order; undefined for a queue that is not paused. */
   queuePausedAt(queues: string[]): Promise<(number | undefined)[]>;
+  /**
+   * jobPushMany with each job's own outcome: its result, or the error that refused it alone (a script error).
+   * One round trip; jobs go in input order, so twins of one key meet each other as sequential pushes would. A
+   * deadline error (StoreUnavailableError, EnqueueOutcomeUnknownError) is the whole call's, and rejects it.
+   */
+  jobPushEach(params: JobPushParams[]): Promise<(JobPushResult | Error)[]>;
 }
 
 /** Most jobs one jobFetch hands out, whatever count is asked: bounds a fetch script's run time and reply. */

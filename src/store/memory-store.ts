@@ -134,6 +134,12 @@ export class MemoryJobStore implements JobStore {
     return results;
   }
 
+  async jobPushEach(params: JobPushParams[]): Promise<(JobPushResult | Error)[]> {
+    const results: (JobPushResult | Error)[] = [];
+    for (const p of params) results.push(await this.jobPush(p).catch((error: unknown) => (error instanceof Error ? error : new Error(String(error)))));
+    return results;
+  }
+
   async jobFetch({ queue, ...p }: JobFetchParams): Promise<FetchedJob[]> {
     return (await this.jobFetchMany({ ...p, queues: [queue] })).map(({ jid, raw }) => ({ jid, raw }));
   }

@@ -17,8 +17,10 @@ describe.each(stores)('worker runtime on the %s store', (_name, redisConfig) => 
     return { app: createLagless({ redis: redisConfig(), logger }), lines, queue: `q${randomBytes(3).toString('hex')}` };
   }
 
-  it('runs enqueued jobs with their args and logs a start and a done line with the job fields', async () => {
-    const { app, lines, queue } = setup();
+  it('runs enqueued jobs with their args and logs a start (logJobStart) and a done line with the job fields', async () => {
+    const { logger, lines } = captureLogs();
+    const app = createLagless({ redis: redisConfig(), logger, logJobStart: true });
+    const queue = `q${randomBytes(3).toString('hex')}`;
     const seen: { n: number; jid: string }[] = [];
     const Echo = app.defineWorker({ name: 'EchoWorker', queue, perform: async (args: { n: number }, ctx) => void seen.push({ n: args.n, jid: ctx.jid }) });
     const first = await Echo.enqueue({ n: 1 });
@@ -237,7 +239,7 @@ describe.each(stores)('worker runtime on the %s store', (_name, redisConfig) => 
   it('runs a job whose worker gets defined while it waits for a retry, and forgets the unknown-worker window', async () => {
     const { logger, lines } = captureLogs();
     let offsetMs = 0;
-    const app = createLagless({ redis: redisConfig(), logger, clock: { now: () => Date.now() + offsetMs } });
+    const app = createLagless({ redis: redisConfig(), logger, logJobStart: true, clock: { now: () => Date.now() + offsetMs } });
     const queue = `q${randomBytes(3).toString('hex')}`;
     await app.store.jobPush({ queue, jid: 'early1', raw: JSON.stringify({ jid: 'early1', class: 'NewWorker', args: { n: 1 }, created_at: 1 }), nowMs: Date.now() });
     await app.worker({ queues: [queue], maintenanceIntervalMs: 10 }).start();

@@ -103,3 +103,50 @@ local function payload_ids(raw)
   if type(job.jid) ~= 'string' or job.jid == '' then return nil, key end
   return job.jid, key
 end
+
+-- Put a payload where a push sends it: the ready list (waking a blocked worker) when run_at is nil, else the
+-- schedule (by jid) and jobs hash.
+local function push_payload(k_at, k_wake, payload, run_at, jid)
+  if run_at then
+    redis.call('ZADD', k_at, run_at, jid)
+    redis.call('HSET', k_wake, jid, payload)
+  elseif redis.call('LPUSH', k_at, payload) == 1 then
+    wake_empty(k_wake)
+  end
+end
+
+-- Push one job, deduplicating against the queue's cookie when a key is given: the body of push-4.lua (its
+-- header says what the arguments and the reply are), shared with push-many-4.lua.
+local function push_job(k_dedup, k_stats, k_at, k_wake, raw, key, fresh, now, options, run_at, jid)
+  if key == '' then
+    push_payload(k_at, k_wake, raw, run_at, jid)
+    return 1
+  end
+  -- Claim the key first: a new key costs one command instead of a read and a write; a twin pays one more.
+  if redis.call('HSETNX', k_dedup, key, fresh) == 1 then
+    push_payload(k_at, k_wake, raw, run_at, jid)
+    return 1
+  end
+  local c = cookie_get(k_dedup, key, tonumber(now))
+  if not c then
+    -- The cookie there had expired (cookie_get removed it).
+    redis.call('HSET', k_dedup, key, fresh)
+    push_payload(k_at, k_wake, raw, run_at, jid)
+    return 1
+  end
+  if string.sub(options, 1, 1) ~= '1' then
+    push_payload(k_at, k_wake, '{"duplicate-of":"' .. c.owner .. '",' .. string.sub(raw, 2), run_at, jid)
+    return '1|' .. c.owner
+  end
+  c.absorbed = c.absorbed + 1
+  if c.executing == '1' then c.dx = c.dx + 1 end
+  local raised = {}
+  if string.sub(options, 2, 2) == '1' then
+    local wal = string.match(fresh, '[^|]*$')
+    if wal ~= '' then c.wal, raised = wal_merge(c.wal, wal) end
+  end
+  -- The rewrite copies the expiry unchanged, so a stream of twins never extends it.
+  redis.call('HSET', k_dedup, key, cookie_format(c))
+  redis.call('HINCRBY', k_stats, 'deduplicated', 1)
+  return '0|' .. c.owner .. '|' .. table.concat(raised, ',')
+end

@@ -1,0 +1,61 @@
+import { EnqueueOutcomeUnknownError } from '../errors.js';
+import type { JobPushParams, JobPushResult, JobStore } from '../store/job-store.js';
+
+/** Most jobs in one coalesced store call: bounds its reply, and how long its scripts hold Redis. */
+const MAX_BATCH = 1000;
+
+interface Pending {
+  params: JobPushParams;
+  resolve: (result: JobPushResult) => void;
+  reject: (error: unknown) => void;
+}
+
+/**
+ * Single enqueues issued in the same tick go to the store as one call: one round trip for all of them. "The same
+ * tick" is everything that runs before the event loop next waits (process.nextTick fires once the promise jobs
+ * queued so far, and those they queue, have run): the callers woken by one reply from Redis, or a loop of calls
+ * not awaited one by one. Nothing waits for a timer, so an enqueue alone in its tick goes out as it always did,
+ * through jobPush, at no cost. Each caller gets its own job's outcome, exactly as if pushed alone in this order:
+ * jobPushEach pushes in order, so a twin of a job pushed earlier in the batch is absorbed by it (or, not
+ * idempotent, pushed as its duplicate), and raises the cookie's WAL positions to the highest of both.
+ */
+export class PushCoalescer {
+  private waiting: Pending[] = [];
+
+  constructor(private readonly store: JobStore) {}
+
+  push(params: JobPushParams): Promise<JobPushResult> {
+    return new Promise((resolve, reject) => {
+      if (this.waiting.push({ params, resolve, reject }) === 1) process.nextTick(() => this.flush());
+    });
+  }
+
+  private flush(): void {
+    const batch = this.waiting.splice(0, MAX_BATCH);
+    if (this.waiting.length > 0) process.nextTick(() => this.flush());
+    void this.send(batch);
+  }
+
+  /** The one place where single enqueues reach the store. */
+  private async send(batch: Pending[]): Promise<void> {
+    if (batch.length === 1) {
+      const [only] = batch as [Pending];
+      return this.store.jobPush(only.params).then(only.resolve, only.reject);
+    }
+    try {
+      const outcomes = await this.store.jobPushEach(batch.map((entry) => entry.params));
+      batch.forEach((entry, i) => {
+        const outcome = outcomes[i]!;
+        if (outcome instanceof Error) entry.reject(outcome);
+        else entry.resolve(outcome);
+      });
+    } catch (error) {
+      for (const entry of batch) entry.reject(ownError(error, entry.params.jid));
+    }
+  }
+}
+
+/** A lost reply is about every job of the call; each caller is told about its own job (the jid it can look up). */
+function ownError(error: unknown, jid: string): unknown {
+  return error instanceof EnqueueOutcomeUnknownError && error.jids.length > 1 ? new EnqueueOutcomeUnknownError([jid], error.host, error.timeoutMs) : error;
+}

@@ -1,0 +1,23 @@
+--[[
+  Push many jobs due now into one queue, in order, each exactly as push-4.lua would push it alone: the enqueues of
+  one tick in one call. A twin of a job earlier in the call meets its cookie, so it is absorbed (or pushed with
+  duplicate-of) and raises the cookie's WAL positions, as if it came in its own call right after.
+  KEYS[1] dedup hash  KEYS[2] stats hash  KEYS[3] ready list  KEYS[4] signal list
+  ARGV groups of 5, one per job: payload json, dedup key ('' = none), cookie if new, now ms, options (see push-4.lua)
+  Returns one reply per job, in order, as push-4.lua's; "E|<error>" for a job Redis refused (each job is pushed
+  under pcall: Redis does not undo a script's earlier writes, so one job's error must not become the others')
+]]
+local function push_at(i)
+  return push_job(KEYS[1], KEYS[2], KEYS[3], KEYS[4], ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4])
+end
+
+local out = {}
+for i = 1, #ARGV, 5 do
+  local ok, reply = pcall(push_at, i)
+  if ok then
+    out[#out + 1] = reply
+  else
+    out[#out + 1] = 'E|' .. tostring(type(reply) == 'table' and reply.err or reply)
+  end
+end
+return out

@@ -1,0 +1,138 @@
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLagless, EnqueueOutcomeUnknownError, PRESERVE_LATEST_WAL_FLAG, type LaglessApp } from '../../src/index.js';
+import { idempotencyKey } from '../../src/dedup/idempotency-key.js';
+import { RedisJobStore } from '../../src/redis/redis-store.js';
+import { startRedisServer, type RedisServerHandle } from '../../src/sandbox/redis-server.js';
+import type { JobPushParams } from '../../src/store/job-store.js';
+import { bothStores } from '../helpers/stores.js';
+
+let redis: RedisServerHandle;
+beforeAll(async () => (redis = await startRedisServer()));
+afterAll(async () => redis.stop());
+
+/** Count the store calls the enqueues make: the real store, observed (every call still goes through). */
+function observeStore(app: LaglessApp): { single: number; batches: number[] } {
+  const seen = { single: 0, batches: [] as number[] };
+  const store = app.store;
+  const push = store.jobPush.bind(store);
+  const each = store.jobPushEach.bind(store);
+  store.jobPush = (params: JobPushParams) => (seen.single++, push(params));
+  store.jobPushEach = (params: JobPushParams[]) => (seen.batches.push(params.length), each(params));
+  return seen;
+}
+
+describe.each(bothStores(() => redis))('enqueues of the same tick share one store call on the %s store', (_name, redisConfig) => {
+  const queue = (): string => `q${randomBytes(3).toString('hex')}`;
+
+  it('pushes 20 concurrent enqueues in one call, each with its own result; an enqueue alone goes out alone', async () => {
+    const app = createLagless({ redis: redisConfig(), logger: false });
+    const q = queue();
+    const W = app.defineWorker({ name: 'PlainWorker', queue: q, perform: () => undefined });
+    const seen = observeStore(app);
+    const results = await Promise.all(Array.from({ length: 20 }, (_, n) => W.enqueue({ n })));
+    expect(seen.batches).toEqual([20]);
+    expect(results.every((r) => r.deduplicated === false)).toBe(true);
+    expect(new Set(results.map((r) => r.jid)).size).toBe(20);
+    const ready = await app.store.jobList({ queue: q, state: 'ready', offset: 0, limit: 50 });
+    expect(ready.map((job) => job.jid).sort()).toEqual(results.map((r) => r.jid).sort());
+    const singles = seen.single; // the memory store's jobPushEach pushes through its own jobPush
+    await W.enqueue({ n: 20 });
+    expect(seen).toEqual({ single: singles + 1, batches: [20] });
+    await app.close();
+  });
+
+  it('absorbs twins of one key issued in the same tick into the first, and pushes the distinct ones', async () => {
+    const app = createLagless({ redis: redisConfig(), logger: false });
+    const q = queue();
+    const W = app.defineWorker({ name: 'TwinWorker', queue: q, idempotent: true, perform: () => undefined });
+    const seen = observeStore(app);
+    const results = await Promise.all([W.enqueue({ id: 1 }), W.enqueue({ id: 2 }), W.enqueue({ id: 1 }), W.enqueue({ id: 1 }), W.enqueue({ id: 2 })]);
+    expect(seen.batches).toEqual([5]);
+    const [one, two] = [results[0]!, results[1]!];
+    expect(one).toEqual({ jid: one.jid, deduplicated: false });
+    expect(two).toEqual({ jid: two.jid, deduplicated: false });
+    expect(results.slice(2)).toEqual([
+      { jid: expect.any(String), deduplicated: true, duplicateOf: one.jid },
+      { jid: expect.any(String), deduplicated: true, duplicateOf: one.jid },
+      { jid: expect.any(String), deduplicated: true, duplicateOf: two.jid },
+    ]);
+    expect(await app.store.queueSizes(q)).toMatchObject({ ready: 2 });
+    const cookie = await app.store.dedupShow({ queue: q, key: idempotencyKey('TwinWorker', { id: 1 }), nowMs: Date.now() });
+    expect(cookie).toMatchObject({ ownerJid: one.jid, absorbed: 2 });
+    await app.close();
+  });
+
+  it('pushes twins of a non-idempotent worker in the same tick with duplicate-of the first', async () => {
+    const app = createLagless({ redis: redisConfig(), logger: false });
+    const W = app.defineWorker({ name: 'LooseTwinWorker', queue: queue(), deduplicate: { strategy: 'until_executing' }, perform: () => undefined });
+    const [first, second] = await Promise.all([W.enqueue({ id: 1 }), W.enqueue({ id: 1 })]);
+    expect(first).toEqual({ jid: first!.jid, deduplicated: false });
+    expect(second).toEqual({ jid: second!.jid, deduplicated: false, duplicateOf: first!.jid });
+    await app.close();
+  });
+
+  // DESIGN §4-5: the cookie carries the highest WAL position of everything it absorbed, per database.
+  it.each([
+    ['the lower LSN first', ['0/16B3748', '0/16B37A0']],
+    ['the higher LSN first', ['0/16B37A0', '0/16B3748']],
+  ])('keeps the highest WAL position of twins issued in the same tick, %s', async (_order, lsns) => {
+    const app = createLagless({ redis: redisConfig(), logger: false });
+    await app.flags.set(PRESERVE_LATEST_WAL_FLAG, true, { by: 'test' });
+    const q = queue();
+    const W = app.defineWorker({ name: 'WalTwinWorker', queue: q, idempotent: true, idempotencyArgs: (args: { id: number; lsn: string }) => ({ id: args.id }), perform: () => undefined });
+    // Stands in for the load-balancing middleware: each enqueue is stamped with the position its write reached.
+    app.clientMiddleware.insertBefore('deduplication', 'stamp', (context, next) => {
+      context.job.wal_locations = { main: (context.job.args as { lsn: string }).lsn, other: '0/10' };
+      return next();
+    });
+    const seen = observeStore(app);
+    const [first, twin] = await Promise.all(lsns.map((lsn) => W.enqueue({ id: 7, lsn })));
+    expect(seen.batches).toEqual([2]);
+    expect(first).toEqual({ jid: first!.jid, deduplicated: false });
+    expect(twin).toEqual({ jid: twin!.jid, deduplicated: true, duplicateOf: first!.jid });
+    const cookie = await app.store.dedupShow({ queue: q, key: idempotencyKey('WalTwinWorker', { id: 7 }), nowMs: Date.now() });
+    expect(cookie).toMatchObject({ ownerJid: first!.jid, absorbed: 1, wal: { main: '0/16B37A0', other: '0/10' } });
+    await app.close();
+  });
+});
+
+describe('a coalesced push of which Redis refuses one job', () => {
+  it('rejects that job alone: the jobs before and after it in the same call keep their results', async () => {
+    const app = createLagless({ redis: { url: redis.url, prefix: `r${randomBytes(3).toString('hex')}` }, logger: false });
+    const store = app.store as RedisJobStore;
+    const W = app.defineWorker({ name: 'RefusedTwinWorker', queue: 'refused', idempotent: true, perform: () => undefined });
+    // Only an absorbed twin counts itself in the stats hash: a string there makes Redis refuse that job alone.
+    await store.queueList(); // connected: the store's own connection never queues a command
+    await store.client.set(store.keys.queue('refused').stats, 'not a hash');
+    const [first, twin, other] = await Promise.allSettled([W.enqueue({ id: 1 }), W.enqueue({ id: 1 }), W.enqueue({ id: 2 })]);
+    expect(first).toMatchObject({ status: 'fulfilled', value: { deduplicated: false } });
+    expect(twin).toMatchObject({ status: 'rejected', reason: { message: expect.stringContaining('WRONGTYPE') } });
+    expect(other).toMatchObject({ status: 'fulfilled', value: { deduplicated: false } });
+    await app.close();
+  });
+});
+
+describe('a coalesced push whose reply is lost', () => {
+  it('rejects each caller with EnqueueOutcomeUnknownError naming its own job only', async () => {
+    const server = await startRedisServer();
+    const app = createLagless({ redis: { url: server.url, prefix: 'lost', enqueueTimeoutMs: 400 }, logger: false });
+    const W = app.defineWorker({ name: 'HungWorker', queue: 'hung', perform: () => undefined });
+    await W.enqueue({ n: 0 });
+    const pid = Number(/process_id:(\d+)/.exec(await (app.store as RedisJobStore).client.info('server'))![1]);
+    process.kill(pid, 'SIGSTOP');
+    let errors: unknown[];
+    try {
+      errors = await Promise.all([1, 2, 3].map((n) => W.enqueue({ n }).catch((error: unknown) => error)));
+    } finally {
+      process.kill(pid, 'SIGCONT');
+    }
+    for (const error of errors) {
+      expect(error).toBeInstanceOf(EnqueueOutcomeUnknownError);
+      expect((error as EnqueueOutcomeUnknownError).jids).toHaveLength(1);
+    }
+    expect(new Set(errors.map((error) => (error as EnqueueOutcomeUnknownError).jids[0])).size).toBe(3);
+    await app.close();
+    await server.stop();
+  });
+});
