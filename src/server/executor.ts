@@ -12,6 +12,7 @@ import type { FetchedJob, JobAckItem, JobAckResult, JobDeadResult, JobStore } fr
 import type { ExecutionContext, ServerChain } from './execution-context.js';
 import type { JobLease } from './job-lease.js';
 import { jobLogFields } from './job-log.js';
+import type { LimitGate } from './limit-gate.js';
 import { DEFAULT_UNKNOWN_WORKER_RETRY_MS, planUnknownWorker } from './unknown-worker.js';
 
 export interface ExecutorDeps {
@@ -29,6 +30,8 @@ export interface ExecutorDeps {
   db?: (name: string) => Database;
   /** How long a job whose worker is not defined here is retried before the dead set (see unknown-worker.ts). */
   unknownWorkerRetryMs?: number;
+  /** Concurrency and rate limits of worker classes, checked before perform. */
+  limits?: LimitGate;
 }
 
 type Outcome = { kind: 'done' } | { kind: 'snooze'; delayMs: number } | { kind: 'fail'; error: Error };
@@ -51,6 +54,18 @@ export class JobExecutor {
     if (!worker) return this.unknownWorker(queue, fetched.jid, job);
     delete job.unknown_worker_since; // defined now: a later deploy gets a fresh window
 
+    const limits = this.deps.limits;
+    if (!limits?.applies(worker)) return this.perform(queue, worker, job, lease);
+    if (!(await limits.admit(queue, worker, job, dedupKey(worker, job).dedupKey))) return;
+    try {
+      return await this.perform(queue, worker, job, lease);
+    } finally {
+      // A job handed back at shutdown keeps its slot for the worker that fetches it next.
+      if (!lease.aborted) await limits.release(queue, worker, job.jid);
+    }
+  }
+
+  private async perform(queue: string, worker: WorkerDefinition, job: JobPayload, lease: JobLease): Promise<void> {
     const { logger, metrics } = this.deps;
     const dueAt = job.at ?? job.enqueued_at;
     const latencyS = Math.max(0, this.deps.now() / 1000 - dueAt);
