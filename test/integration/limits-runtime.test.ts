@@ -38,9 +38,10 @@ describe.each(bothStores(() => redis))('limits in the worker runtime on the %s s
     await waitFor(() => startedAt.length === 6, 5_000, 'six starts');
     const t0 = startedAt[0]!;
     const offsets = startedAt.map((t) => t - t0);
-    // Two per 400 ms window: the third and fourth start when the first starts leave the window, and so on.
-    expect(offsets.slice(2, 4).every((ms) => ms >= 390 && ms < 700)).toBe(true);
-    expect(offsets.slice(4).every((ms) => ms >= 790 && ms < 1300)).toBe(true);
+    // Two per 400 ms window: the third and fourth start when the first starts leave the window, and so on. The store
+    // counts a start when it grants it; perform records it a little later, hence 50 ms of slack below.
+    expect(offsets.slice(2, 4).every((ms) => ms >= 350 && ms < 700), `offsets ${offsets.join(', ')}`).toBe(true);
+    expect(offsets.slice(4).every((ms) => ms >= 750 && ms < 1300), `offsets ${offsets.join(', ')}`).toBe(true);
     // Each job is checked once when fetched and, if parked, once more when its turn came: never re-parked in a loop.
     expect(calls.limitAcquire).toBeLessThanOrEqual(10);
     expect(calls.limitList).toBe(0);
