@@ -8,6 +8,7 @@ import type { Check, Row, Scenario } from './results.js';
 import { dedupScenario } from './scenarios/dedup.js';
 import { enqueueScenario } from './scenarios/enqueue.js';
 import { latencyScenario } from './scenarios/latency.js';
+import { limitsScenario } from './scenarios/limits.js';
 import { liveLoadBalancingScenario } from './scenarios/live-load-balancing.js';
 import { loadBalancingScenario } from './scenarios/load-balancing.js';
 import { memoryScenario } from './scenarios/memory.js';
@@ -29,6 +30,7 @@ const SCENARIOS: Scenario[] = [
   loadBalancingScenario,
   liveLoadBalancingScenario,
   multiQueueScenario,
+  limitsScenario,
 ];
 
 /** `npm run bench [-- --quick]`: markdown tables on stdout and in bench/results/. Progress goes to stderr. */

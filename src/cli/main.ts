@@ -7,6 +7,7 @@ import { registerDead } from './dead.js';
 import { registerDedup } from './dedup.js';
 import { registerEnqueue } from './enqueue.js';
 import { registerFeature } from './feature.js';
+import { registerLimits } from './limits.js';
 import { registerMigrate } from './migrate.js';
 import { registerQueues } from './queues.js';
 import { registerWorker } from './worker.js';
@@ -30,6 +31,7 @@ registerDedup(program);
 registerDashboard(program);
 registerMigrate(program);
 registerFeature(program);
+registerLimits(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -35,6 +35,11 @@ const optionsSchema = z
     idempotencyArgs: fn.optional(),
     dataConsistency: z.enum(['always', 'sticky', 'delayed']).optional(),
     dataConsistencyFlag: z.string().min(1).optional(),
+    concurrencyLimit: z.number().int('use a whole number of jobs').min(1).optional(),
+    rateLimit: z
+      .object({ max: z.number().int('use a whole number of starts').min(1), perMs: z.number().int('use a whole number of ms').min(1) })
+      .strict()
+      .optional(),
   })
   .strict();
 

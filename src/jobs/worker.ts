@@ -51,6 +51,13 @@ export interface WorkerOptions<Args> {
   dataConsistency?: DataConsistency;
   /** Feature flag gating dataConsistency; while it is off the worker behaves as 'always'. */
   dataConsistencyFlag?: string;
+  /**
+   * At most this many jobs of this worker run at once across all processes. Jobs over the limit wait (deferred,
+   * no attempt used) and run as slots free, oldest first; a crashed worker's slots come back with its leases.
+   */
+  concurrencyLimit?: number;
+  /** At most `max` jobs of this worker start in any `perMs` window across all processes; the others wait their turn. */
+  rateLimit?: { max: number; perMs: number };
 }
 
 /** A defined worker as the runtime sees it: options resolved once. */

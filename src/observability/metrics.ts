@@ -9,6 +9,7 @@ export class JobMetrics {
   readonly completed: Counter<'queue' | 'worker' | 'status'>;
   readonly duration: Histogram<'queue' | 'worker'>;
   readonly latency: Histogram<'queue'>;
+  readonly deferred: Counter<'queue' | 'worker' | 'limit'>;
 
   constructor(readonly registry: Registry) {
     const registers = [registry];
@@ -19,5 +20,6 @@ export class JobMetrics {
     this.completed = new Counter({ name: 'lagless_jobs_completed_total', help: 'Job executions by outcome (done, retry, dead, snoozed)', labelNames: ['queue', 'worker', 'status'], registers });
     this.duration = new Histogram({ name: 'lagless_job_duration_seconds', help: 'Time spent in perform', labelNames: ['queue', 'worker'], registers, buckets: [0.001, 0.005, 0.025, 0.1, 0.5, 2.5, 10, 60] });
     this.latency = new Histogram({ name: 'lagless_job_queue_latency_seconds', help: 'From due (enqueued or scheduled time) to start', labelNames: ['queue'], registers, buckets: [0.001, 0.005, 0.025, 0.1, 0.5, 2.5, 10, 60, 600] });
+    this.deferred = new Counter({ name: 'lagless_jobs_deferred_total', help: 'Jobs parked by a concurrency or rate limit until their turn (not failures)', labelNames: ['queue', 'worker', 'limit'], registers });
   }
 }

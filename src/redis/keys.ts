@@ -50,8 +50,40 @@ export class RedisKeys {
     return `${this.prefix}:{${queue}}:fetch:${token}`;
   }
 
+  /** Limited worker classes of a queue: class → "<concurrency>|<max>|<perMs>" (store/limits.ts). */
+  limits(queue: string): string {
+    return `${this.prefix}:{${queue}}:limits`;
+  }
+
+  /**
+   * Jobs parked by a limit, jid → worker class, from the moment they are parked until a worker checks them again
+   * (through their promotion back to the ready list): the dedup reaper counts their cookies' owners alive.
+   */
+  parked(queue: string): string {
+    return `${this.prefix}:{${queue}}:parked`;
+  }
+
+  /** One limited worker class's state, in its queue's slot (worker names never hold braces). */
+  limit(queue: string, workerClass: string): LimitKeys {
+    const base = `${this.prefix}:{${queue}}:limit:${workerClass}:`;
+    return { running: `${base}running`, reserved: `${base}reserved`, deferred: `${base}deferred`, starts: `${base}starts`, state: `${base}state` };
+  }
+
   /** Set of known queue names; outside any queue's slot, so only written outside scripts. */
   queues(): string {
     return `${this.prefix}:queues`;
   }
+}
+
+export interface LimitKeys {
+  /** Jids granted a slot → grant time ms; a member counts while its job is in the queue's active hash. */
+  running: string;
+  /** Jids promoted from `deferred` with a slot and a start reserved → promotion time ms. */
+  reserved: string;
+  /** Parked payloads, oldest first (RPUSH, LPOP). */
+  deferred: string;
+  /** Rate window: "<jid>@<ms>" → start time ms. */
+  starts: string;
+  /** wake (claimed wake-up ms), scan (last stale-slot scan ms), deferred (total parked). */
+  state: string;
 }

@@ -6,6 +6,7 @@ import { newCookie, parseCookie } from './dedup-cookie.js';
 import { RedisKeys, type QueueKeys } from './keys.js';
 import { QueueRegistry } from './queue-registry.js';
 import { JobFetcher } from './fetch-jobs.js';
+import { RedisLimits } from './redis-limits.js';
 import { defineScripts, runScript } from './scripts.js';
 import { SignalWaiter } from './signal-waiter.js';
 import {
@@ -31,6 +32,7 @@ import {
   type QueueSizes,
   type StoredJob,
 } from '../store/job-store.js';
+import type { LimitAcquireParams, LimitAcquireResult, LimitReleaseParams, LimitReleaseResult, LimitUsage } from '../store/limits.js';
 
 const PUSH_READY_CHUNK = 1000;
 
@@ -60,6 +62,7 @@ export class RedisJobStore implements JobStore {
   private fetches = 0;
   private readonly queues: QueueRegistry;
   private readonly fetcher: JobFetcher;
+  private readonly limits: RedisLimits;
 
   constructor(private readonly options: RedisJobStoreOptions) {
     this.keys = new RedisKeys(options.prefix ?? 'lagless');
@@ -69,6 +72,7 @@ export class RedisJobStore implements JobStore {
     this.commandCall = { timeoutMs: commandTimeoutMs, unavailable: (reason) => new StoreUnavailableError(this.host, commandTimeoutMs, 'redis.commandTimeoutMs', reason) };
     this.redis = this.connect('commands', DEADLINE_CONNECTION_OPTIONS);
     this.calls = new DeadlineCalls(this.redis);
+    this.limits = new RedisLimits(this.redis, this.keys, (send) => this.command(send));
     this.queues = new QueueRegistry({ redis: this.redis, key: this.keys.queues(), call: (send) => this.command(send), sizes: (queue) => this.queueSizes(queue) });
     this.fetcher = new JobFetcher({ redis: this.redis, keys: this.keys, queueKeys: (queue) => this.q(queue), call: (send) => this.command(send) });
     // A blocking wake-up wait may be queued and resent by ioredis: it writes nothing and its caller has a timeout.
@@ -379,7 +383,7 @@ export class RedisJobStore implements JobStore {
 
   async dedupReap(p: { queue: string; token: string; nowMs: number; limit: number; cursor: string }): Promise<{ released: number; cursor: string }> {
     const k = this.keys.queue(p.queue);
-    const keys = [k.dedup, k.active, k.schedule, k.retry, k.lock];
+    const keys = [k.dedup, k.active, k.schedule, k.retry, k.lock, this.keys.parked(p.queue)];
     const candidates = new Map<string, string>(); // owner jid → cookie key
     let cursor = p.cursor;
     // HSCAN pages of ~200 cookies; the cursor carries over so every cookie gets its turn, however many are alive.
@@ -400,6 +404,18 @@ export class RedisJobStore implements JobStore {
     if (candidates.size === 0) return { released: 0, cursor };
     const released = await this.command(() => runScript<number>(this.redis, 'dedupOrphans', keys, [p.nowMs, '', p.token, ...[...candidates].flatMap(([owner, key]) => [key, owner])]));
     return { released, cursor };
+  }
+
+  limitAcquire(params: LimitAcquireParams): Promise<LimitAcquireResult> {
+    return this.limits.acquire(params);
+  }
+
+  limitRelease(params: LimitReleaseParams): Promise<LimitReleaseResult> {
+    return this.limits.release(params);
+  }
+
+  limitList(params: { queue: string; nowMs: number }): Promise<LimitUsage[]> {
+    return this.limits.list(params);
   }
 
   /** The command connection, for the few callers that need raw access (CLI diagnostics, tests). */

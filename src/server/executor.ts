@@ -12,6 +12,7 @@ import type { FetchedJob, JobAckItem, JobAckResult, JobDeadResult, JobStore } fr
 import type { ExecutionContext, ServerChain } from './execution-context.js';
 import type { JobLease } from './job-lease.js';
 import { jobLogFields } from './job-log.js';
+import type { LimitGate } from './limit-gate.js';
 import { DEFAULT_UNKNOWN_WORKER_RETRY_MS, planUnknownWorker } from './unknown-worker.js';
 
 export interface ExecutorDeps {
@@ -31,6 +32,8 @@ export interface ExecutorDeps {
   unknownWorkerRetryMs?: number;
   /** Log a `start` line when a job starts, besides the line when it ends (off by default: see README, Logs). */
   logJobStart?: boolean;
+  /** Concurrency and rate limits of worker classes, checked before perform. */
+  limits?: LimitGate;
 }
 
 type Outcome = { kind: 'done' } | { kind: 'snooze'; delayMs: number } | { kind: 'fail'; error: Error };
@@ -53,6 +56,18 @@ export class JobExecutor {
     if (!worker) return this.unknownWorker(queue, fetched.jid, job);
     delete job.unknown_worker_since; // defined now: a later deploy gets a fresh window
 
+    const limits = this.deps.limits;
+    if (!limits?.applies(worker)) return this.perform(queue, worker, job, lease);
+    if (!(await limits.admit(queue, worker, job, dedupKey(worker, job).dedupKey))) return;
+    try {
+      return await this.perform(queue, worker, job, lease);
+    } finally {
+      // A job handed back at shutdown keeps its slot for the worker that fetches it next.
+      if (!lease.aborted) await limits.release(queue, worker, job.jid);
+    }
+  }
+
+  private async perform(queue: string, worker: WorkerDefinition, job: JobPayload, lease: JobLease): Promise<void> {
     const { logger, metrics } = this.deps;
     const dueAt = job.at ?? job.enqueued_at;
     const latencyS = Math.max(0, this.deps.now() / 1000 - dueAt);

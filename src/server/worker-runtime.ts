@@ -7,7 +7,8 @@ import type { JobStore } from '../store/job-store.js';
 import { AckBatcher } from './ack-batcher.js';
 import { JobExecutor, type ExecutorDeps } from './executor.js';
 import { JobLease } from './job-lease.js';
-import { Maintenance, type MaintenanceOptions } from './maintenance.js';
+import { LimitGate } from './limit-gate.js';
+import { MAINTENANCE_DEFAULTS, Maintenance, type MaintenanceOptions } from './maintenance.js';
 import { QueueOrder, type QueueSpec } from './queue-order.js';
 
 export interface WorkerRuntimeOptions extends Partial<MaintenanceOptions> {
@@ -56,6 +57,7 @@ export class WorkerRuntime {
   private readonly acks: AckBatcher;
   private readonly executor: JobExecutor;
   private readonly maintenance: Maintenance;
+  private readonly limits: LimitGate;
   private state: 'idle' | 'running' | 'stopping' | 'stopped' = 'idle';
   private loop?: Promise<void>;
   private heartbeat?: NodeJS.Timeout;
@@ -87,7 +89,8 @@ export class WorkerRuntime {
     }
     this.now = deps.now;
     this.acks = new AckBatcher(store, this.token, deps.now);
-    this.executor = new JobExecutor({ ...deps, store, logger, token: this.token, unknownWorkerRetryMs, ack: (queue, item) => this.acks.ack(queue, item) });
+    this.limits = new LimitGate({ store, logger, metrics: deps.metrics, token: this.token, now: deps.now, reserveMs: this.leaseMs, queues: [...this.queues], sweepIntervalMs: options.maintenanceIntervalMs ?? MAINTENANCE_DEFAULTS.maintenanceIntervalMs, adopt: (queue, job) => this.hold(queue, job.jid, job.raw), accepting: () => this.state === 'running' });
+    this.executor = new JobExecutor({ ...deps, store, logger, token: this.token, unknownWorkerRetryMs, ack: (queue, item) => this.acks.ack(queue, item), limits: this.limits });
     this.maintenance = new Maintenance(store, logger, this.token, [...this.queues], deps.now, options);
   }
 
@@ -96,6 +99,7 @@ export class WorkerRuntime {
     this.state = 'running';
     this.heartbeat = setInterval(() => void this.renewLeases(), Math.max(50, Math.floor(this.leaseMs / 3)));
     this.maintenance.start();
+    this.limits.start();
     this.loop = this.fetchLoop();
     this.logger.info({ queues: this.queues, order: this.order.mode, concurrency: this.concurrency, token: this.token }, 'worker started');
   }
@@ -125,6 +129,7 @@ export class WorkerRuntime {
     await this.handBack(this.held.splice(0), graceUntil, 'stopping: jobs fetched ahead handed back to the queue');
     await settleBy(this.acks.drain(), graceUntil);
     clearInterval(this.heartbeat);
+    await settleBy(this.limits.stop(), graceUntil);
     await settleBy(this.maintenance.stop(), graceUntil);
     this.state = 'stopped';
     this.logger.info({ token: this.token, duration_s: Math.round(performance.now() - started) / 1000 }, 'worker stopped');

@@ -1,4 +1,5 @@
 import type { WalLocations } from '../jobs/payload.js';
+import type { LimitAcquireParams, LimitAcquireResult, LimitReleaseParams, LimitReleaseResult, LimitUsage } from './limits.js';
 
 /**
  * The storage seam. Every implementation (Redis, memory) passes test/conformance/job-store.suite.ts; that suite,
@@ -77,6 +78,15 @@ export interface JobStore {
    * deadline error (StoreUnavailableError, EnqueueOutcomeUnknownError) is the whole call's, and rejects it.
    */
   jobPushEach(params: JobPushParams[]): Promise<(JobPushResult | Error)[]>;
+  /**
+   * Concurrency and rate limits (invariants in store/limits.ts). Before perform, for a job leased under `token`:
+   * grant it, or park it in its class's deferred list and release its lease, in one atomic step.
+   */
+  limitAcquire(params: LimitAcquireParams): Promise<LimitAcquireResult>;
+  /** After settling a granted job (`jid`), or as a wake-up: free its slot, move deferred jobs whose turn came to the ready list. */
+  limitRelease(params: LimitReleaseParams): Promise<LimitReleaseResult>;
+  /** Every limited worker class of a queue, with its limits and current usage. */
+  limitList(params: { queue: string; nowMs: number }): Promise<LimitUsage[]>;
 }
 
 /** Most jobs one jobFetch hands out, whatever count is asked: bounds a fetch script's run time and reply. */

@@ -2,6 +2,8 @@ import { createHash } from 'node:crypto';
 import { payloadIds } from '../jobs/payload.js';
 import { CookieJar, raiseWal, type MemoryCookie } from './memory-cookies.js';
 import { Deque } from './deque.js';
+import type { LimitAcquireParams, LimitAcquireResult, LimitReleaseParams, LimitReleaseResult, LimitUsage } from './limits.js';
+import { MemoryLimits, type LimitedQueueView } from './memory-limits.js';
 import {
   FETCH_MAX,
   holdsJobs,
@@ -78,6 +80,7 @@ export class MemoryJobStore implements JobStore {
   private readonly queues = new Map<string, MemoryQueue>();
   /** Queues a successful write registered (queueList); reading a queue only creates its empty state. */
   private readonly registered = new Set<string>();
+  private readonly limits = new MemoryLimits();
 
   private q(name: string): MemoryQueue {
     let queue = this.queues.get(name);
@@ -381,13 +384,44 @@ export class MemoryJobStore implements JobStore {
     const next = from + p.limit < entries.length ? String(from + p.limit) : '0';
     for (const [key, cookie] of entries.slice(from, from + p.limit)) {
       if (!queue.cookies.get(key, p.nowMs)) continue;
-      const alive = waiting.has(cookie.owner) || queue.active.has(cookie.owner) || queue.schedule.has(cookie.owner) || queue.retry.has(cookie.owner);
+      const alive = waiting.has(cookie.owner) || queue.active.has(cookie.owner) || queue.schedule.has(cookie.owner) || queue.retry.has(cookie.owner) || this.limits.isParked(p.queue, cookie.owner);
       if (!alive) {
         queue.cookies.delete(key);
         released++;
       }
     }
     return { released, cursor: next };
+  }
+
+  private limitView(name: string): LimitedQueueView {
+    const queue = this.q(name);
+    return { active: queue.active, cookies: queue.cookies, readyFront: (raw) => this.makeReady(queue, raw, true), lease: (jid, raw, token, expiresAtMs, nowMs) => this.leaseHandedOver(queue, jid, raw, token, expiresAtMs, nowMs) };
+  }
+
+  /** Lease a deferred job handed straight to a worker, with its dedup cookie handled as jobFetch does. */
+  private leaseHandedOver(queue: MemoryQueue, jid: string, raw: string, token: string, expiresAtMs: number, nowMs: number): string {
+    const key = payloadIds(raw).idempotencyKey;
+    const cookie = key ? queue.cookies.get(key, nowMs) : undefined;
+    let handed = raw;
+    if (key && cookie?.owner === jid) {
+      if (Object.keys(cookie.wal).length > 0) handed = withDedupWal(raw, cookie.wal);
+      if (cookie.strategy === 'until_executing') queue.cookies.delete(key);
+      else Object.assign(cookie, { executing: true, absorbedWhileExecuting: 0 });
+    }
+    queue.active.set(jid, { raw: handed, score: expiresAtMs, token });
+    return handed;
+  }
+
+  async limitAcquire(params: LimitAcquireParams): Promise<LimitAcquireResult> {
+    return this.limits.acquire(this.limitView(params.queue), params);
+  }
+
+  async limitRelease(params: LimitReleaseParams): Promise<LimitReleaseResult> {
+    return this.limits.release(this.limitView(params.queue), params);
+  }
+
+  async limitList(params: { queue: string; nowMs: number }): Promise<LimitUsage[]> {
+    return this.limits.list(this.limitView(params.queue), params);
   }
 
   async close(): Promise<void> {

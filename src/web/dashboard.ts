@@ -5,6 +5,7 @@ import { dedupRoutes } from './api/dedup.js';
 import type { ApiDeps } from './api/deps.js';
 import { flagRoutes } from './api/flags.js';
 import { jobRoutes } from './api/jobs.js';
+import { limitRoutes } from './api/limits.js';
 import { queueRoutes } from './api/queues.js';
 import { sessionRoutes } from './api/session.js';
 import { streamRoutes } from './api/stream.js';
@@ -57,7 +58,7 @@ export class Dashboard {
       now,
       audit: (event, fields) => app.logger?.info({ event, ...fields }, event.replaceAll('_', ' ')),
     };
-    for (const routes of [queueRoutes, jobRoutes, dedupRoutes, databaseRoutes, flagRoutes, sessionRoutes, streamRoutes]) routes(this.router, deps);
+    for (const routes of [queueRoutes, jobRoutes, dedupRoutes, databaseRoutes, flagRoutes, sessionRoutes, streamRoutes, limitRoutes]) routes(this.router, deps);
     this.pageRoutes();
     this.handler = (req, res, next) => void this.handle(req, res, next);
   }

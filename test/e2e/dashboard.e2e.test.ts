@@ -74,6 +74,7 @@ describe.skipIf(!existsSync(CHROMIUM))('dashboard in a real browser', () => {
       dataConsistency: 'sticky',
       perform: async (_args: { id: number }, ctx) => void (await ctx.db('main').query('select 1')),
     });
+    const Thumbnail = app.defineWorker({ name: 'Thumbnail', queue: 'media', concurrencyLimit: 1, perform: () => new Promise((resolve) => setTimeout(resolve, 300)) });
     await Mail.enqueue({ userId: 1, note: XSS, bounce: true });
     worker = app.worker({ queues: ['mail', 'media'], concurrency: 4 });
     await worker.start();
@@ -84,6 +85,7 @@ describe.skipIf(!existsSync(CHROMIUM))('dashboard in a real browser', () => {
       void Mail.enqueue({ userId: 100 + n }).catch(() => undefined);
       void Refresh.enqueue({ id: n % 3 }).catch(() => undefined);
       void Refresh.enqueue({ id: n % 3 }).catch(() => undefined);
+      if (n % 2 === 0) void Thumbnail.enqueue({ n }).catch(() => undefined);
     }, 100);
     const served = await listen(app.dashboard.handler);
     base = `${served.base}/lagless/`;
@@ -137,6 +139,10 @@ describe.skipIf(!existsSync(CHROMIUM))('dashboard in a real browser', () => {
     await expect.poll(() => page.locator('#live').textContent()).toBe('live');
     for (const chart of ['throughput', 'latency', 'backlog']) await expectLiveChart(chart);
     await waitFor(async () => Number((await page.locator('#stat-processed .value').textContent())?.replace(/,/g, '')) > 0, 5_000, 'processed/s above 0');
+    // The limited worker's row: its limit, one running, the rest deferred (read from the store every 2 s).
+    const limitRow = page.locator('#limits tr[data-worker="Thumbnail"]');
+    await waitFor(async () => Number(await limitRow.locator('td').nth(7).textContent().catch(() => '0')) > 0, 10_000, 'deferred thumbnails on the overview');
+    expect(await limitRow.locator('td').allTextContents()).toEqual(['media', 'Thumbnail', '1', expect.stringMatching(/^[01]$/), '–', '–', expect.any(String), expect.any(String), expect.any(String)]);
     await shot('overview');
   });
 

@@ -150,3 +150,82 @@ local function push_job(k_dedup, k_stats, k_at, k_wake, raw, key, fresh, now, op
   redis.call('HINCRBY', k_stats, 'deduplicated', 1)
   return '0|' .. c.owner .. '|' .. table.concat(raised, ',')
 end
+
+-- Concurrency and rate limits (limit-*.lua; the invariants are in store/limits.ts). L holds the class's keys
+-- (active, ready, signal, running, reserved, deferred, starts, state) and now, concurrency, max, per_ms, reserve_ms
+-- as numbers (0 = no such limit).
+local function limit_prune(L)
+  redis.call('ZREMRANGEBYSCORE', L.reserved, '-inf', L.now - L.reserve_ms)
+  if L.max > 0 then redis.call('ZREMRANGEBYSCORE', L.starts, '-inf', L.now - L.per_ms) end
+end
+
+-- Slots taken: granted jobs + reservations. Members whose lease is gone are dropped only when the raw count says
+-- full, at most once a second (state field scan): until then they count, which errs on the safe side.
+local function limit_slots_used(L)
+  local used = redis.call('ZCARD', L.running) + redis.call('ZCARD', L.reserved)
+  if used < L.concurrency then return used end
+  if L.now - tonumber(redis.call('HGET', L.state, 'scan') or '0') < 1000 then return used end
+  redis.call('HSET', L.state, 'scan', L.now)
+  for _, jid in ipairs(redis.call('ZRANGE', L.running, 0, -1)) do
+    if redis.call('HEXISTS', L.active, jid) == 0 then
+      redis.call('ZREM', L.running, jid)
+      used = used - 1
+    end
+  end
+  return used
+end
+
+-- 'concurrency' | 'rate' | nil: what keeps one more job from starting now (a slot holder needs only a start).
+local function limit_blocked(L, holds_slot)
+  if L.concurrency > 0 and not holds_slot and limit_slots_used(L) >= L.concurrency then return 'concurrency' end
+  if L.max > 0 and redis.call('ZCARD', L.starts) + redis.call('ZCARD', L.reserved) >= L.max then return 'rate' end
+  return nil
+end
+
+-- Move deferred jobs, oldest first, to the head of the ready list while a slot and a start are free, reserving
+-- them; pushed newest first so the oldest is fetched first.
+local function limit_promote(L)
+  local moved = {}
+  while redis.call('LLEN', L.deferred) > 0 and not limit_blocked(L, false) do
+    local raw = redis.call('LPOP', L.deferred)
+    redis.call('ZADD', L.reserved, L.now, payload_ids(raw) or '')
+    moved[#moved + 1] = raw
+  end
+  for i = #moved, 1, -1 do redis.call('RPUSH', L.ready, moved[i]) end
+  if #moved > 0 then wake(L.ready, L.signal) end
+  return #moved
+end
+
+-- When the rate limit next lets a deferred job start, if the caller is to wake up for it then (0 = no wake-up:
+-- nothing deferred, or only the concurrency limit holds them, which a release lifts). One claim per class at a
+-- time; a claim whose time has passed (its process died) is taken over.
+local function limit_wake(L)
+  if L.max == 0 or redis.call('LLEN', L.deferred) == 0 then return 0 end
+  if redis.call('ZCARD', L.starts) + redis.call('ZCARD', L.reserved) < L.max then return 0 end
+  local at = L.now + L.per_ms
+  local first = redis.call('ZRANGE', L.starts, 0, 0, 'WITHSCORES')
+  if first[2] then at = tonumber(first[2]) + L.per_ms end
+  local reserved = redis.call('ZRANGE', L.reserved, 0, 0, 'WITHSCORES')
+  if reserved[2] then at = math.min(at, tonumber(reserved[2]) + L.reserve_ms) end
+  local claimed = tonumber(redis.call('HGET', L.state, 'wake') or '0')
+  if claimed > L.now and claimed <= at then return 0 end
+  redis.call('HSET', L.state, 'wake', at)
+  return at
+end
+
+-- What the fetch (fetch-1+6n.lua) does to a job's dedup cookie as it leases the job, for a job leased outside the fetch (a
+-- deferred job handed straight to a worker): the payload gets the cookie's latest WAL as dedup_wal_locations;
+-- until_executing releases the cookie, until_executed marks it executing. Returns the payload to hand out.
+local function cookie_on_lease(dedup_key, raw, jid, key, now)
+  if not key then return raw end
+  local c = cookie_get(dedup_key, key, now)
+  if not c or c.owner ~= jid then return raw end
+  if c.wal ~= '' then raw = wal_into_payload(string.gsub(raw, ',"dedup_wal_locations":{[^}]*}', ''), 'dedup_wal_locations', c.wal) end
+  if c.strategy == 'E' then
+    redis.call('HDEL', dedup_key, key)
+  else
+    c.executing, c.dx = '1', 0
+    redis.call('HSET', dedup_key, key, cookie_format(c))
+  end
+  return raw
+end

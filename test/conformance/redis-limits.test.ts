@@ -1,0 +1,16 @@
+import { randomBytes } from 'node:crypto';
+import { RedisJobStore } from '../../src/redis/redis-store.js';
+import { startRedisServer } from '../../src/sandbox/redis-server.js';
+import { limitsConformance } from './limits.suite.js';
+
+limitsConformance('RedisJobStore', async () => {
+  const server = await startRedisServer();
+  const store = new RedisJobStore({ url: server.url, prefix: `t${randomBytes(3).toString('hex')}` });
+  return {
+    store,
+    close: async () => {
+      await store.close();
+      await server.stop();
+    },
+  };
+});
