@@ -39,8 +39,8 @@ export class JobFetcher {
     for (const group of scriptGroups(p.queues)) {
       const count = Math.min(p.count, FETCH_MAX) - jobs.length;
       if (count <= 0) break;
-      let { leased, coldWithJobs } = await this.fetchGroup(group, count, p);
-      if (leased.length === 0 && coldWithJobs) ({ leased } = await this.fetchGroup(group, count, p));
+      const first = await this.fetchGroup(group, count, p);
+      const { leased } = first.leased.length === 0 && first.coldWithJobs ? await this.fetchGroup(group, count, p) : first;
       jobs.push(...leased);
     }
     return jobs;
