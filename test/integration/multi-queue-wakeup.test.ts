@@ -20,6 +20,34 @@ afterAll(async () => {
 const clients = async (): Promise<number> => String(await admin.client('LIST')).trim().split('\n').length;
 const blocked = async (): Promise<number> => Number(/blocked_clients:(\d+)/.exec(await admin.info('clients'))![1]);
 
+describe('a fetch over many queues on a single Redis', () => {
+  const raw = (jid: string): string => `{"jid":"${jid}","class":"W","args":{},"created_at":1}`;
+  const lease = { token: 't', leaseMs: 30_000, nowMs: 1 };
+
+  it('sends a queue that has been empty for a second as its ready list alone, and still takes its jobs first when it comes first', async () => {
+    const store = new RedisJobStore({ url: redis.url, prefix: `c${randomBytes(3).toString('hex')}` });
+    const queues = Array.from({ length: 20 }, (_, i) => `q${i}`);
+    await store.jobPush({ queue: 'q19', jid: 'warm', raw: raw('warm'), nowMs: 1 });
+    expect((await store.jobFetchMany({ queues, count: 5, ...lease })).map((j) => j.jid)).toEqual(['warm']);
+    await new Promise((resolve) => setTimeout(resolve, 1100)); // q0..q18 go cold; q19 too once seen empty
+    await store.jobFetchMany({ queues, count: 5, ...lease });
+    const monitor = new Redis(redis.url);
+    const commands: string[] = [];
+    // The fetch script's key count (a push's script takes 2): what each fetch sent.
+    (await monitor.monitor()).on('monitor', (_time: unknown, args: string[]) => args[0]?.toLowerCase() === 'evalsha' && Number(args[2]) > 2 && commands.push(args[2]!));
+    await store.jobPush({ queue: 'q19', jid: 'late', raw: raw('late'), nowMs: 1 });
+    await store.jobPush({ queue: 'q0', jid: 'first', raw: raw('first'), nowMs: 1 });
+    // q0 comes first in this order and is cold: the fetch must not take q19's job ahead of it.
+    expect((await store.jobFetchMany({ queues, count: 1, ...lease })).map((j) => `${j.queue}/${j.jid}`)).toEqual(['q0/first']);
+    expect((await store.jobFetchMany({ queues, count: 5, ...lease })).map((j) => `${j.queue}/${j.jid}`)).toEqual(['q19/late']);
+    await waitFor(() => commands.length >= 4);
+    // Key counts: all cold (1 memo + 20), then q0 hot (1 + 6 + 19), then q19 sent cold and q0 hot, then q19 hot.
+    expect(commands.slice(0, 4).map(Number)).toEqual([21, 26, 26, 31]);
+    monitor.disconnect();
+    await store.close();
+  });
+});
+
 describe('wake-ups on a single Redis', () => {
   it('one blocking connection per process however many queues it waits on, and a push to any of them wakes it', async () => {
     const prefix = `w${randomBytes(3).toString('hex')}`;

@@ -1,0 +1,105 @@
+--[[
+  Hand out up to N ready jobs under a lease from one or more queues, taking from them in the order given: all the
+  first queue's ready jobs (up to N), then the next queue's, and so on; a paused queue is passed over (and not
+  woken: its jobs wait for queueResume). One call for every queue of a worker, so an empty queue costs a few
+  in-script reads, not a round trip. The caller puts in one call only queues whose keys may share a script (on
+  Redis Cluster, one hash slot).
+  For a job that owns its dedup cookie, read the cookie's WAL in the same step: until_executing (E) deletes the
+  cookie here, so no twin can slip in between "read WAL" and "release key"; until_executed (D) marks it executing
+  so twins arriving now are counted for reschedule_once. The WAL is written into the payload as
+  dedup_wal_locations (replacing an older copy), so a job put back by snooze, retry, shutdown or lease expiry
+  still carries it after its cookie is gone.
+  A job is leased under its payload's own jid, or, when the payload has none or another job in flight holds that
+  jid, under an id made from the payload's hash: the worker then sees that the ids differ and buries the job.
+  The fetch id makes a resend harmless: a fetch whose reply was lost and that comes again with the same id (and the
+  same queues in the same order, as ioredis and the worker resend it) gets back the jobs the first one leased, those
+  still held, from every queue, paused since or not, instead of leasing more to a worker that never saw them. The
+  memo is one key per worker and group of queues, in the slot of the first queue, so checking it is one GET.
+  A queue that looked empty in the worker's last fetch is sent "cold", with its ready list only (for a worker on many
+  queues, most of them): when a cold queue holds jobs the script stops there, before leasing anything the queue's
+  priority forbids, and says so; the caller sends it again with the queue's full keys.
+  KEYS[1] this worker's last fetch with this first queue (string, expires with the lease)
+  then per queue, in order: a hot queue's 6 keys (ready list, leases zset, active hash, signal list, dedup hash,
+    paused flag: a string that exists while the queue is paused), or a cold queue's ready list
+  ARGV[1] max jobs in all  ARGV[2] lease token  ARGV[3] lease expires at ms  ARGV[4] now ms  ARGV[5] fetch id
+  ARGV[6] lease ms  ARGV[7] one letter per queue: h (hot) or c (cold)
+  Returns {flat {queue index (from 1), jid, payload, ...}, status}: status has one letter per queue, e (empty),
+    n (a cold queue with jobs: send it hot), j (jobs left or paused) or - (not looked at)
+]]
+local left, token, expires, now, fetch_id, kinds = tonumber(ARGV[1]), ARGV[2], ARGV[3], tonumber(ARGV[4]), ARGV[5], ARGV[7]
+local prefix = token .. '|'
+local out, status = {}, {}
+-- Where each queue's keys start.
+local at, k = {}, 2
+for q = 1, #kinds do
+  at[q] = k
+  status[q] = '-'
+  k = k + (string.sub(kinds, q, q) == 'h' and 6 or 1)
+end
+
+local last = redis.call('GET', KEYS[1])
+if last then
+  local memo = cjson.decode(last)
+  if memo.id == fetch_id then
+    for i = 1, #memo.jobs, 2 do
+      local q, jid = memo.jobs[i], memo.jobs[i + 1]
+      local held = string.sub(kinds, q, q) == 'h' and redis.call('HGET', KEYS[at[q] + 2], jid)
+      if held and string.sub(held, 1, #prefix) == prefix then
+        out[#out + 1] = q
+        out[#out + 1] = jid
+        out[#out + 1] = string.sub(held, #prefix + 1)
+      end
+    end
+    return { out, table.concat(status) }
+  end
+end
+
+local leased = {}
+for q = 1, #kinds do
+  if left <= 0 then break end
+  local k = at[q]
+  local ready = KEYS[k]
+  if redis.call('LLEN', ready) == 0 then
+    status[q] = 'e'
+  elseif string.sub(kinds, q, q) == 'c' then
+    status[q] = 'n'
+    break
+  else
+    status[q] = 'j'
+    local leases, active, dedup = KEYS[k + 1], KEYS[k + 2], KEYS[k + 4]
+    local popped = redis.call('EXISTS', KEYS[k + 5]) == 0 and redis.call('RPOP', ready, left)
+    if popped then
+      left = left - #popped
+      -- Each job is leased right after it is popped: a script that fails halfway keeps its earlier writes, so
+      -- nothing may be able to fail between taking a job off the list and recording its lease.
+      for _, raw in ipairs(popped) do
+        local jid, key = payload_ids(raw)
+        jid = jid or ('unreadable-' .. redis.sha1hex(raw))
+        if redis.call('HEXISTS', active, jid) == 1 then jid = jid .. '#' .. redis.sha1hex(raw) end
+        if key then
+          local c = cookie_get(dedup, key, now)
+          if c and c.owner == jid then
+            if c.wal ~= '' then raw = wal_into_payload(string.gsub(raw, ',"dedup_wal_locations":{[^}]*}', ''), 'dedup_wal_locations', c.wal) end
+            if c.strategy == 'E' then
+              redis.call('HDEL', dedup, key)
+            else
+              c.executing, c.dx = '1', 0
+              redis.call('HSET', dedup, key, cookie_format(c))
+            end
+          end
+        end
+        redis.call('ZADD', leases, expires, jid)
+        redis.call('HSET', active, jid, prefix .. raw)
+        leased[#leased + 1] = q
+        leased[#leased + 1] = jid
+        out[#out + 1] = q
+        out[#out + 1] = jid
+        out[#out + 1] = raw
+      end
+      wake(ready, KEYS[k + 3])
+      if redis.call('LLEN', ready) == 0 then status[q] = 'e' end
+    end
+  end
+end
+if #leased > 0 then redis.call('SET', KEYS[1], cjson.encode({ id = fetch_id, jobs = leased }), 'PX', ARGV[6]) end
+return { out, table.concat(status) }
