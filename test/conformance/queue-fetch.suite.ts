@@ -111,8 +111,10 @@ export function queueFetchConformance(getStore: () => JobStore): void {
       const store = getStore();
       await store.queuePause({ queue: a, nowMs: T0 });
       await push(a, 'a1');
-      await store.jobWait({ queues: [a], timeoutMs: 300 });
-      // At most the one token left by the push to an empty list; the second wait must block to its timeout.
+      // Takes the one token the push to an empty list may leave. Longer than one blocking pop, so a pop already
+      // pending on other queues' keys is re-sent with this queue's key in time.
+      await store.jobWait({ queues: [a], timeoutMs: 1500 });
+      // The second wait must block to its timeout.
       let before = Date.now();
       await store.jobWait({ queues: [a], timeoutMs: 300 });
       expect(Date.now() - before).toBeGreaterThanOrEqual(290);
