@@ -90,7 +90,7 @@ async function everything(): Promise<unknown[]> {
   return out;
 }
 
-describe('lagless migrate and lagless feature', () => {
+describe('lagless migrate and lagless feature', { timeout: 90_000 }, () => {
   it('migrates every selected environment once', async () => {
     const first = await cli(['migrate', '--env', 'development,production']);
     expect(first).toMatchObject({ code: 0, stdout: 'development: applied 001_feature_flags.sql\nproduction: applied 001_feature_flags.sql\n' });
@@ -157,7 +157,7 @@ describe('lagless migrate and lagless feature', () => {
       expect(run.stderr, label).toMatch(new RegExp(`^lagless: .*${message.source}`));
     });
     expect(await everything()).toEqual(before);
-  }, 30_000);
+  });
 
   it('lints definitions and reports stored flags that have none', async () => {
     const clean = await cli(['feature', 'lint', '--no-database']);
