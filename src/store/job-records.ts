@@ -10,6 +10,7 @@ export type JobLookupState = 'ready' | 'scheduled' | 'retry' | 'dead' | 'active'
 /** A job's outcome as kept under keepResult (JSON in the store). Times are epoch ms. */
 export interface JobOutcomeRecord {
   state: 'completed';
+  class: string;
   /** JSON text of what perform returned; absent when it returned undefined. */
   result?: string;
   attempts: number;

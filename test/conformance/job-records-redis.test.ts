@@ -35,7 +35,7 @@ describe('RedisJobStore records in Redis', () => {
     expect(minuteTtl).toBeLessThanOrEqual(HISTORY_RETENTION_MS);
     expect(await store.client.hgetall(minute)).toEqual({ processed: '1', failed: '1' });
     expect(await store.client.pttl(record)).toBeGreaterThan(PROGRESS_TTL_MS - 60_000);
-    await store.jobFinished({ queue: 'q', jid: 'a', nowMs: now, record: { value: { state: 'completed', attempts: 1, createdAtMs: 1, enqueuedAtMs: 1, startedAtMs: 2, finishedAtMs: 3 }, ttlMs: 5000 } });
+    await store.jobFinished({ queue: 'q', jid: 'a', nowMs: now, record: { value: { state: 'completed', class: 'W', attempts: 1, createdAtMs: 1, enqueuedAtMs: 1, startedAtMs: 2, finishedAtMs: 3 }, ttlMs: 5000 } });
     expect(await store.client.pttl(record)).toBeLessThanOrEqual(5000);
     for (const key of [minute, record, store.keys.events('q')]) expect(key).toContain('{q}');
     await store.close();

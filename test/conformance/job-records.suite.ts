@@ -24,7 +24,7 @@ export function jobRecordsConformance(name: string, open: () => Promise<{ store:
       await store.jobPushMany(jids.map((jid) => ({ queue: q, jid, raw: raw(jid), nowMs })));
       await store.jobFetch({ queue: q, count: jids.length, token, leaseMs: 60_000, nowMs });
     };
-    const record = (over: Partial<JobOutcomeRecord> = {}): JobOutcomeRecord => ({ state: 'completed', result: '{"sum":3}', attempts: 1, createdAtMs: T0, enqueuedAtMs: T0, startedAtMs: T0 + 1, finishedAtMs: T0 + 2, ...over });
+    const record = (over: Partial<JobOutcomeRecord> = {}): JobOutcomeRecord => ({ state: 'completed', class: 'Echo', result: '{"sum":3}', attempts: 1, createdAtMs: T0, enqueuedAtMs: T0, startedAtMs: T0 + 1, finishedAtMs: T0 + 2, ...over });
 
     describe('minute history', () => {
       it('counts acks as processed and retries and deaths as failed in the minute of nowMs; snoozes are not failures', async () => {
