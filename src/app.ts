@@ -27,6 +27,8 @@ import type { ExecutionContext } from './server/execution-context.js';
 import { WorkerRuntime, type WorkerRuntimeOptions } from './server/worker-runtime.js';
 import type { JobStore } from './store/job-store.js';
 import { MemoryJobStore } from './store/memory-store.js';
+import { JobEvents } from './results/job-events.js';
+import { createJobsApi, type JobsApi } from './results/jobs-api.js';
 import { AppDashboard } from './web/lazy-dashboard.js';
 import type { Dashboard } from './web/dashboard.js';
 import type { DashboardOptions } from './web/options.js';
@@ -85,6 +87,10 @@ export interface LaglessApp {
   close(): Promise<void>;
   /** Pause and resume queues for every worker process (`lagless queues pause|resume`, the dashboard). */
   readonly queues: QueueControl;
+  /** A job's state, result and progress by jid, and waiting for it to finish (README, Job results). */
+  readonly jobs: JobsApi;
+  /** 'completed' (keepResult workers), 'failed' and 'dead' events from every process on the store. */
+  readonly events: JobEvents;
 }
 
 export function createLagless(config: LaglessConfig = {}): LaglessApp {
@@ -118,6 +124,8 @@ export function createLagless(config: LaglessConfig = {}): LaglessApp {
   clientMiddleware.insertBefore('deduplication', 'load_balancing', loadBalancingClientMiddleware({ databases: () => databases.get(), flags: () => flags }));
   serverMiddleware.add('load_balancing', loadBalancingServerMiddleware({ databases: () => databases.get(), flags: () => flags }));
   const enqueuer = new Enqueuer(store, clientMiddleware, { now }, metrics);
+  const events = new JobEvents(store, logger);
+  const jobs = createJobsApi({ store, events, findWorker: (name) => definitions.get(name), workers: () => [...definitions.values()], now });
 
   function defineWorker<Args>(options: WorkerOptions<Args>): Worker<Args> {
     validateWorkerOptions(options);
@@ -167,9 +175,12 @@ export function createLagless(config: LaglessConfig = {}): LaglessApp {
     get dashboard() {
       return dashboard.get(this);
     },
+    jobs,
+    events,
     async close() {
       dashboard.close();
       await Promise.all([...runtimes].map((runtime) => runtime.stop()));
+      await events.close();
       await appFlags.close();
       await store.close();
       await databases.close();

@@ -131,3 +131,24 @@ export class EnqueueOutcomeUnknownError extends LaglessError {
     super('ENQUEUE_OUTCOME_UNKNOWN', `Redis at ${host} lost the reply to a push of ${jids.length === 1 ? `job ${jids[0]}` : `${jids.length} jobs (${jids.slice(0, 3).join(', ')}${jids.length > 3 ? ', ...' : ''})`} and did not come back within ${timeoutMs} ms: the job may or may not be queued. Look it up by jid before enqueueing again, or raise redis.enqueueTimeoutMs.`);
   }
 }
+
+/** `app.jobs.wait` found no such job: never enqueued, deleted, or finished without its worker keeping results. */
+export class JobNotFoundError extends LaglessError {
+  constructor(
+    readonly jid: string,
+    readonly queues: readonly string[],
+  ) {
+    super('JOB_NOT_FOUND', `No job '${jid}' in queue${queues.length === 1 ? '' : 's'} ${queues.map((q) => `'${q}'`).join(', ') || '(none)'}: it was never enqueued there, was deleted, or finished without its worker keeping results (set keepResult: { ttlMs } on the worker to wait for it).`);
+  }
+}
+
+/** `app.jobs.wait` reached its deadline before the job completed or died. */
+export class JobWaitTimeoutError extends LaglessError {
+  constructor(
+    readonly jid: string,
+    readonly timeoutMs: number,
+    readonly lastState: string,
+  ) {
+    super('JOB_WAIT_TIMEOUT', `Job '${jid}' did not finish within ${timeoutMs} ms (last seen ${lastState}); wait longer with { timeoutMs }, or look it up later with app.jobs.get.`);
+  }
+}

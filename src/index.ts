@@ -44,6 +44,11 @@ export type { DashboardHandler } from './web/dashboard.js';
 export type { DashboardOptions, AuthorizeResult } from './web/options.js';
 export { serveDashboard } from './web/serve.js';
 export type { ServeDashboardOptions, ServedDashboard } from './web/serve.js';
+export type { JobsApi, JobLookupOptions, JobWaitOptions } from './results/jobs-api.js';
+export type { JobInfo, JobTimestamps, JobEvent } from './results/job-info.js';
+export { JobEvents } from './results/job-events.js';
+export type { JobEventListener } from './results/job-events.js';
+export type { JobEventName, JobLookupState, MinuteCounts } from './store/job-records.js';
 export {
   LaglessError,
   InvalidOptionError,
@@ -57,4 +62,6 @@ export {
   AfterCommitError,
   StoreUnavailableError,
   EnqueueOutcomeUnknownError,
+  JobNotFoundError,
+  JobWaitTimeoutError,
 } from './errors.js';

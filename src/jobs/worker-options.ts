@@ -5,6 +5,8 @@ import { MAX_BACKTRACE_LINES } from './backtrace.js';
 export const NAME_PATTERN = /^[A-Za-z0-9_.:-]{1,120}$/;
 export const QUEUE_PATTERN = /^[A-Za-z0-9_.-]{1,100}$/;
 
+const MAX_KEEP_RESULT_MS = 30 * 24 * 3600_000;
+
 const fn = z.custom<(...args: never[]) => unknown>((value) => typeof value === 'function', 'must be a function');
 
 const deduplicateSchema = z
@@ -40,6 +42,7 @@ const optionsSchema = z
       .object({ max: z.number().int('use a whole number of starts').min(1), perMs: z.number().int('use a whole number of ms').min(1) })
       .strict()
       .optional(),
+    keepResult: z.object({ ttlMs: z.number().int().positive().max(MAX_KEEP_RESULT_MS, 'keep results for at most 30 days') }).strict().optional(),
   })
   .strict();
 

@@ -30,6 +30,11 @@ export interface JobContext {
    * UnknownDatabaseError for a name that is not configured.
    */
   db(name: string): Database;
+  /**
+   * Report progress (any JSON value, e.g. a percentage or `{ done, total }`): kept in the store while the job runs
+   * and for a day after, shown in the dashboard's job details and by `app.jobs.get`. One store write per call.
+   */
+  progress(value: unknown): Promise<void>;
 }
 
 export interface WorkerOptions<Args> {
@@ -58,6 +63,11 @@ export interface WorkerOptions<Args> {
   concurrencyLimit?: number;
   /** At most `max` jobs of this worker start in any `perMs` window across all processes; the others wait their turn. */
   rateLimit?: { max: number; perMs: number };
+  /**
+   * Keep what perform returns (JSON) for `ttlMs` after the job completes, for `app.jobs.get` / `app.jobs.wait`, and
+   * publish a 'completed' event. Without it a completed job leaves nothing behind (the fastest path).
+   */
+  keepResult?: { ttlMs: number };
 }
 
 /** A defined worker as the runtime sees it: options resolved once. */

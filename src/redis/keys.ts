@@ -69,6 +69,29 @@ export class RedisKeys {
     return { running: `${base}running`, reserved: `${base}reserved`, deferred: `${base}deferred`, starts: `${base}starts`, state: `${base}state` };
   }
 
+  /**
+   * One job's record (hash): `progress` while it runs, `record` once it finished under keepResult. Expires (PEXPIRE),
+   * so finished jobs cost memory for their TTL only. In the queue's slot: written next to the queue's other keys.
+   */
+  jobRecord(queue: string, jid: string): string {
+    return `${this.prefix}:{${queue}}:job:${jid}`;
+  }
+
+  /** Processed/failed counts of one minute (hash), kept for a bounded period (see store/history.ts). */
+  minuteStats(queue: string, minuteMs: number): string {
+    return `${this.prefix}:{${queue}}:minute:${minuteMs}`;
+  }
+
+  /** Pub/sub channel of a queue's job events (completed, failed, dead): nothing is stored, so nothing grows. */
+  events(queue: string): string {
+    return `${this.prefix}:{${queue}}:events`;
+  }
+
+  /** Pattern matching every queue's events channel (one subscription serves `app.events` and `app.jobs.wait`). */
+  eventsPattern(): string {
+    return `${this.prefix}:{*}:events`;
+  }
+
   /** Set of known queue names; outside any queue's slot, so only written outside scripts. */
   queues(): string {
     return `${this.prefix}:queues`;

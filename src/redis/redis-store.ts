@@ -1,9 +1,10 @@
-import { Redis, ReplyError, type ChainableCommander, type RedisOptions } from 'ioredis';
+import { Redis, ReplyError, type RedisOptions } from 'ioredis';
 import { EnqueueOutcomeUnknownError, StoreUnavailableError } from '../errors.js';
 import { payloadIds } from '../jobs/payload.js';
 import { DEADLINE_CONNECTION_OPTIONS, DeadlineCalls, type DeadlineCallOptions } from './deadline-calls.js';
 import { newCookie, parseCookie } from './dedup-cookie.js';
 import { RedisKeys, type QueueKeys } from './keys.js';
+import { execPipeline } from './pipeline.js';
 import { QueueRegistry } from './queue-registry.js';
 import { JobFetcher } from './fetch-jobs.js';
 import { RedisLimits } from './redis-limits.js';
@@ -33,6 +34,8 @@ import {
   type StoredJob,
 } from '../store/job-store.js';
 import type { LimitAcquireParams, LimitAcquireResult, LimitReleaseParams, LimitReleaseResult, LimitUsage } from '../store/limits.js';
+import { HISTORY_RETENTION_MS, minuteOf, type JobEventMessage, type JobLookup, type JobOutcomeRecord, type MinuteCounts } from '../store/job-records.js';
+import { RedisJobRecords } from './redis-job-records.js';
 
 const PUSH_READY_CHUNK = 1000;
 
@@ -63,6 +66,7 @@ export class RedisJobStore implements JobStore {
   private readonly queues: QueueRegistry;
   private readonly fetcher: JobFetcher;
   private readonly limits: RedisLimits;
+  private readonly records: RedisJobRecords;
 
   constructor(private readonly options: RedisJobStoreOptions) {
     this.keys = new RedisKeys(options.prefix ?? 'lagless');
@@ -73,6 +77,7 @@ export class RedisJobStore implements JobStore {
     this.redis = this.connect('commands', DEADLINE_CONNECTION_OPTIONS);
     this.calls = new DeadlineCalls(this.redis);
     this.limits = new RedisLimits(this.redis, this.keys, (send) => this.command(send));
+    this.records = new RedisJobRecords({ redis: this.redis, keys: this.keys, call: (send) => this.command(send), connect: () => this.connect('events', { maxRetriesPerRequest: null }) });
     this.queues = new QueueRegistry({ redis: this.redis, key: this.keys.queues(), call: (send) => this.command(send), sizes: (queue) => this.queueSizes(queue) });
     this.fetcher = new JobFetcher({ redis: this.redis, keys: this.keys, queueKeys: (queue) => this.q(queue), call: (send) => this.command(send) });
     // A blocking wake-up wait may be queued and resent by ioredis: it writes nothing and its caller has a timeout.
@@ -274,9 +279,9 @@ export class RedisJobStore implements JobStore {
     const settled = params.jobs.filter((j) => j.dedupKey);
     const strategies = new Map<string, number>();
     for (const j of params.jobs) if (j.strategy) strategies.set(j.strategy, (strategies.get(j.strategy) ?? 0) + 1);
-    const args: (string | number)[] = [params.nowMs, params.token, strategies.size, ...[...strategies].flat(), plain.length, ...plain.map((j) => j.jid)];
+    const args: (string | number)[] = [params.nowMs, params.token, HISTORY_RETENTION_MS, strategies.size, ...[...strategies].flat(), plain.length, ...plain.map((j) => j.jid)];
     for (const j of settled) args.push(j.jid, j.dedupKey!, j.rescheduleJid ?? '', j.rescheduleRaw ?? '', j.rescheduleTtlMs ?? 0);
-    const flat = await this.command(() => runScript<(string | number)[]>(this.redis, 'ack', [k.leases, k.active, k.stats, k.dedup, k.ready, k.signal], args));
+    const flat = await this.command(() => runScript<(string | number)[]>(this.redis, 'ack', [k.leases, k.active, k.stats, k.dedup, k.ready, k.signal, this.keys.minuteStats(params.queue, minuteOf(params.nowMs))], args));
     const results = new Map<JobAckItem, JobAckResult>();
     [...plain, ...settled].forEach((j, i) => {
       const rescheduled = String(flat[i * 2 + 1]);
@@ -297,8 +302,8 @@ export class RedisJobStore implements JobStore {
   private async later(p: JobDeadParams, target: string, kind: string): Promise<JobDeadResult> {
     const k = this.q(p.queue);
     const r = p.reschedule;
-    const args = [p.jid, p.token, p.raw, p.runAtMs, kind, p.dedupKey ?? '', p.nowMs, p.strategy ?? '', r?.jid ?? '', r?.raw ?? '', r?.ttlMs ?? 0];
-    const keys = [k.leases, k.active, target, k.jobs, k.dedup, k.stats, k.ready, k.signal];
+    const args = [p.jid, p.token, p.raw, p.runAtMs, kind, p.dedupKey ?? '', p.nowMs, p.strategy ?? '', r?.jid ?? '', r?.raw ?? '', r?.ttlMs ?? 0, HISTORY_RETENTION_MS];
+    const keys = [k.leases, k.active, target, k.jobs, k.dedup, k.stats, k.ready, k.signal, this.keys.minuteStats(p.queue, minuteOf(p.nowMs))];
     const [moved, absorbed, rescheduled] = await this.command(() => runScript<[number, number, string]>(this.redis, 'later', keys, args));
     return rescheduled ? { moved: moved === 1, absorbed, rescheduled } : { moved: moved === 1, absorbed };
   }
@@ -418,6 +423,26 @@ export class RedisJobStore implements JobStore {
     return this.limits.list(params);
   }
 
+  queueHistory(params: { queue: string; fromMs: number; toMs: number }): Promise<MinuteCounts[]> {
+    return this.records.history(params);
+  }
+
+  jobProgress(params: { queue: string; jid: string; value: string; nowMs: number }): Promise<void> {
+    return this.records.progress(params);
+  }
+
+  jobFinished(params: { queue: string; jid: string; nowMs: number; record?: { value: JobOutcomeRecord; ttlMs: number }; event?: JobEventMessage }): Promise<void> {
+    return this.records.finished(params);
+  }
+
+  jobLookup(params: { queue: string; jid: string; nowMs: number }): Promise<JobLookup | undefined> {
+    return this.records.lookup(params);
+  }
+
+  eventsSubscribe(listener: (event: JobEventMessage) => void): Promise<() => Promise<void>> {
+    return this.records.subscribe(listener);
+  }
+
   /** The command connection, for the few callers that need raw access (CLI diagnostics, tests). */
   get client(): Redis {
     return this.redis;
@@ -425,17 +450,11 @@ export class RedisJobStore implements JobStore {
 
   async close(): Promise<void> {
     this.waiter.close();
+    this.records.close();
     // QUIT lets replies in flight arrive first, but a hung Redis would never answer it.
     if (this.redis.status === 'ready') await Promise.race([this.redis.quit().catch(() => undefined), new Promise((resolve) => setTimeout(resolve, 1000).unref())]);
     this.redis.disconnect();
   }
-}
-
-/** A pipeline's replies, or its first error (so a deadline call sees an unsent or aborted pipeline as such). */
-async function execPipeline(pipeline: ChainableCommander): Promise<unknown[]> {
-  const replies = (await pipeline.exec()) ?? [];
-  for (const [error] of replies) if (error) throw error;
-  return replies.map(([, value]) => value);
 }
 
 function hostOf(url: string): string {

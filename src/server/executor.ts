@@ -11,6 +11,7 @@ import type { JobMetrics } from '../observability/metrics.js';
 import type { FetchedJob, JobAckItem, JobAckResult, JobDeadResult, JobStore } from '../store/job-store.js';
 import type { ExecutionContext, ServerChain } from './execution-context.js';
 import type { JobLease } from './job-lease.js';
+import { JobOutcomes } from '../results/job-outcomes.js';
 import { jobLogFields } from './job-log.js';
 import type { LimitGate } from './limit-gate.js';
 import { DEFAULT_UNKNOWN_WORKER_RETRY_MS, planUnknownWorker } from './unknown-worker.js';
@@ -36,11 +37,15 @@ export interface ExecutorDeps {
   limits?: LimitGate;
 }
 
-type Outcome = { kind: 'done' } | { kind: 'snooze'; delayMs: number } | { kind: 'fail'; error: Error };
+type Outcome = { kind: 'done'; value: unknown } | { kind: 'snooze'; delayMs: number } | { kind: 'fail'; error: Error };
 
 /** Runs one fetched job through the server chain and settles it in the store exactly once. */
 export class JobExecutor {
-  constructor(private readonly deps: ExecutorDeps) {}
+  private readonly outcomes: JobOutcomes;
+
+  constructor(private readonly deps: ExecutorDeps) {
+    this.outcomes = new JobOutcomes(deps.store, deps.logger, deps.now);
+  }
 
   async execute(queue: string, fetched: FetchedJob, lease: JobLease): Promise<void> {
     let job: JobPayload;
@@ -76,7 +81,9 @@ export class JobExecutor {
     const logging = logger.isLevelEnabled('info');
     if (logging && this.deps.logJobStart) logger.info(Object.assign(jobLogFields(job), { job_status: 'start', scheduling_latency_s: round(latencyS) }), 'start');
 
-    const context: ExecutionContext = { worker, job, ctx: jobContext(job, logger, lease, this.deps.db), logFields: {} };
+    const progress = (value: unknown): Promise<void> => this.outcomes.progress(job, value);
+    const context: ExecutionContext = { worker, job, ctx: jobContext(job, logger, lease, this.deps.db, progress), logFields: {} };
+    const startedAtMs = worker.options.keepResult ? this.deps.now() : 0;
     const started = this.deps.monotonic();
     const outcome = await this.run(context);
     lease.performed();
@@ -88,7 +95,10 @@ export class JobExecutor {
       return;
     }
     const line = logging || outcome.kind !== 'done' ? endLine(job, context.logFields, durationS, latencyS) : {};
-    if (outcome.kind === 'done') return this.finish(worker, job, line);
+    if (outcome.kind === 'done') {
+      await this.finish(worker, job, line);
+      return this.outcomes.completed(worker, job, outcome.value, startedAtMs);
+    }
     if (outcome.kind === 'snooze') return this.snooze(worker, job, outcome.delayMs, line);
     return this.fail(worker, job, outcome.error, line);
   }
@@ -96,7 +106,7 @@ export class JobExecutor {
   private async run(context: ExecutionContext): Promise<Outcome> {
     try {
       const value = await this.deps.chain.run(context, async () => context.worker.options.perform(context.job.args, context.ctx));
-      return value instanceof Snooze ? { kind: 'snooze', delayMs: value.delayMs } : { kind: 'done' };
+      return value instanceof Snooze ? { kind: 'snooze', delayMs: value.delayMs } : { kind: 'done', value };
     } catch (error) {
       if (error instanceof Snooze) return { kind: 'snooze', delayMs: error.delayMs };
       return { kind: 'fail', error: error instanceof Error ? error : new Error(String(error)) };
@@ -147,6 +157,7 @@ export class JobExecutor {
     const absorbed = dead?.absorbed ? { dedup_absorbed: dead.absorbed, rescheduled_jid: dead.rescheduled } : {};
     this.deps.logger.warn({ ...line, job_status: 'fail', retry_count: count, error_class: next.error_class, error_message: next.error_message, ...logged, dead: dies, ...absorbed }, dies ? deadMessage(dead!) : 'failed; will retry');
     if (dead?.rescheduled) this.rescheduled(worker, job, dead.rescheduled, 'rescheduled once: the job died after absorbing duplicates');
+    await this.outcomes.failed(next, dies);
   }
 
   private rescheduled(worker: WorkerDefinition, job: JobPayload, jid: string, message: string): void {
@@ -177,7 +188,7 @@ export class JobExecutor {
   }
 }
 
-function jobContext(job: JobPayload, logger: Logger, lease: JobLease, db: ExecutorDeps['db']): JobContext {
+function jobContext(job: JobPayload, logger: Logger, lease: JobLease, db: ExecutorDeps['db'], progress: (value: unknown) => Promise<void>): JobContext {
   let child: Logger | undefined;
   return {
     jid: job.jid,
@@ -189,6 +200,7 @@ function jobContext(job: JobPayload, logger: Logger, lease: JobLease, db: Execut
       return (child ??= logger.child({ jid: job.jid, class: job.class }));
     },
     snooze: (delayMs: number) => new Snooze(delayMs),
+    progress,
     db: (name: string) => {
       if (!db) throw new UnknownDatabaseError(name, []);
       return db(name);

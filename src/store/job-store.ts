@@ -1,5 +1,6 @@
 import type { WalLocations } from '../jobs/payload.js';
 import type { LimitAcquireParams, LimitAcquireResult, LimitReleaseParams, LimitReleaseResult, LimitUsage } from './limits.js';
+import type { JobEventMessage, JobLookup, JobOutcomeRecord, MinuteCounts } from './job-records.js';
 
 /**
  * The storage seam. Every implementation (Redis, memory) passes test/conformance/job-store.suite.ts; that suite,
@@ -87,6 +88,19 @@ export interface JobStore {
   limitRelease(params: LimitReleaseParams): Promise<LimitReleaseResult>;
   /** Every limited worker class of a queue, with its limits and current usage. */
   limitList(params: { queue: string; nowMs: number }): Promise<LimitUsage[]>;
+  /** Processed and failed counts per minute over [fromMs, toMs] (every minute, zeros included; at most a day back). */
+  queueHistory(params: { queue: string; fromMs: number; toMs: number }): Promise<MinuteCounts[]>;
+  /** Keep a running job's progress (JSON text) for the dashboard and `app.jobs.get`; expires PROGRESS_TTL_MS after. */
+  jobProgress(params: { queue: string; jid: string; value: string; nowMs: number }): Promise<void>;
+  /**
+   * After a job settled: keep its outcome record for `ttlMs` (keepResult) and/or publish its event on the queue's
+   * channel, for `app.events` and `app.jobs.wait` in every process.
+   */
+  jobFinished(params: { queue: string; jid: string; nowMs: number; record?: { value: JobOutcomeRecord; ttlMs: number }; event?: JobEventMessage }): Promise<void>;
+  /** Where a job is (ready within LOOKUP_READY_SCAN of the head, scheduled, retry, dead, active, completed); undefined if nowhere. */
+  jobLookup(params: { queue: string; jid: string; nowMs: number }): Promise<JobLookup | undefined>;
+  /** Receive every queue's job events until the returned function is called. */
+  eventsSubscribe(listener: (event: JobEventMessage) => void): Promise<() => Promise<void>>;
 }
 
 /** Most jobs one jobFetch hands out, whatever count is asked: bounds a fetch script's run time and reply. */

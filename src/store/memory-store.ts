@@ -4,6 +4,8 @@ import { CookieJar, raiseWal, type MemoryCookie } from './memory-cookies.js';
 import { Deque } from './deque.js';
 import type { LimitAcquireParams, LimitAcquireResult, LimitReleaseParams, LimitReleaseResult, LimitUsage } from './limits.js';
 import { MemoryLimits, type LimitedQueueView } from './memory-limits.js';
+import { LOOKUP_READY_SCAN, type JobEventMessage, type JobLookup, type JobOutcomeRecord, type MinuteCounts } from './job-records.js';
+import { MemoryJobRecords } from './memory-job-records.js';
 import {
   FETCH_MAX,
   holdsJobs,
@@ -81,6 +83,7 @@ export class MemoryJobStore implements JobStore {
   /** Queues a successful write registered (queueList); reading a queue only creates its empty state. */
   private readonly registered = new Set<string>();
   private readonly limits = new MemoryLimits();
+  private readonly records = new MemoryJobRecords();
 
   private q(name: string): MemoryQueue {
     let queue = this.queues.get(name);
@@ -214,6 +217,7 @@ export class MemoryJobStore implements JobStore {
       if (!held || held.token !== params.token) return { jid: job.jid, acked: false };
       queue.active.delete(job.jid);
       queue.counters.processed++;
+      this.records.count(params.queue, 'processed', 1, params.nowMs);
       const cookie = job.dedupKey ? queue.cookies.get(job.dedupKey, params.nowMs) : undefined;
       if (!job.dedupKey || cookie?.owner !== job.jid) return { jid: job.jid, acked: true };
       if (!job.rescheduleRaw || !job.rescheduleJid || cookie.absorbedWhileExecuting === 0) {
@@ -248,7 +252,10 @@ export class MemoryJobStore implements JobStore {
     if (!held || held.token !== p.token) return { moved: false, absorbed: 0 };
     queue.active.delete(p.jid);
     target.set(p.jid, { raw: p.raw, score: p.runAtMs });
-    if (target !== queue.schedule) queue.counters.failed++; // a snooze is not a failure
+    if (target !== queue.schedule) {
+      queue.counters.failed++; // a snooze is not a failure
+      this.records.count(p.queue, 'failed', 1, p.nowMs);
+    }
     if (p.strategy) countDecision(queue.counters, p.strategy);
     const cookie = p.dedupKey ? queue.cookies.get(p.dedupKey, p.nowMs) : undefined;
     if (!p.dedupKey || cookie?.owner !== p.jid) return { moved: true, absorbed: 0 };
@@ -426,6 +433,44 @@ export class MemoryJobStore implements JobStore {
 
   async close(): Promise<void> {
     for (const queue of this.queues.values()) for (const wake of queue.waiters) wake();
+    this.records.close();
+  }
+
+  async queueHistory(params: { queue: string; fromMs: number; toMs: number }): Promise<MinuteCounts[]> {
+    return this.records.history(params);
+  }
+
+  async jobProgress(params: { queue: string; jid: string; value: string; nowMs: number }): Promise<void> {
+    this.records.progress(params);
+  }
+
+  async jobFinished(params: { queue: string; jid: string; nowMs: number; record?: { value: JobOutcomeRecord; ttlMs: number }; event?: JobEventMessage }): Promise<void> {
+    this.records.finished(params);
+  }
+
+  /** As lookup-7.lua: record, lease, schedule / retry / dead, then the ready list from the next job to run, bounded. */
+  async jobLookup(p: { queue: string; jid: string; nowMs: number }): Promise<JobLookup | undefined> {
+    const queue = this.queues.get(p.queue);
+    const kept = this.records.get(p.queue, p.jid, p.nowMs);
+    const progress = kept?.progress !== undefined ? { progress: kept.progress } : {};
+    if (kept?.record) return { state: 'completed', record: structuredClone(kept.record), ...progress };
+    if (!queue) return undefined;
+    const held = queue.active.get(p.jid);
+    if (held) return { state: 'active', raw: held.raw, ...progress };
+    for (const [state, set] of [['scheduled', queue.schedule], ['retry', queue.retry], ['dead', queue.dead]] as const) {
+      const entry = set.get(p.jid);
+      if (entry) return { state, raw: entry.raw, score: entry.score, ...progress };
+    }
+    let scanned = 0;
+    for (const raw of queue.ready) {
+      if (scanned++ >= LOOKUP_READY_SCAN) break;
+      if (payloadIds(raw).jid === p.jid) return { state: 'ready', raw, ...progress };
+    }
+    return undefined;
+  }
+
+  async eventsSubscribe(listener: (event: JobEventMessage) => void): Promise<() => Promise<void>> {
+    return this.records.subscribe(listener);
   }
 
   async queuePause(p: { queue: string; nowMs: number }): Promise<boolean> {

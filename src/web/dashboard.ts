@@ -4,6 +4,8 @@ import { databaseRoutes } from './api/databases.js';
 import { dedupRoutes } from './api/dedup.js';
 import type { ApiDeps } from './api/deps.js';
 import { flagRoutes } from './api/flags.js';
+import { historyRoutes } from './api/history.js';
+import { jobBulkRoutes } from './api/job-bulk.js';
 import { jobRoutes } from './api/jobs.js';
 import { limitRoutes } from './api/limits.js';
 import { queueRoutes } from './api/queues.js';
@@ -58,7 +60,7 @@ export class Dashboard {
       now,
       audit: (event, fields) => app.logger?.info({ event, ...fields }, event.replaceAll('_', ' ')),
     };
-    for (const routes of [queueRoutes, jobRoutes, dedupRoutes, databaseRoutes, flagRoutes, sessionRoutes, streamRoutes, limitRoutes]) routes(this.router, deps);
+    for (const routes of [queueRoutes, jobRoutes, dedupRoutes, databaseRoutes, flagRoutes, sessionRoutes, streamRoutes, limitRoutes, jobBulkRoutes, historyRoutes]) routes(this.router, deps);
     this.pageRoutes();
     this.handler = (req, res, next) => void this.handle(req, res, next);
   }

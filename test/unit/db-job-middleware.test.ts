@@ -36,7 +36,7 @@ function payload(extra: Partial<JobPayload> = {}): JobPayload {
 
 function execution(def: WorkerDefinition, job: JobPayload, databases: Databases): ExecutionContext {
   const logger = pino({ level: 'silent' });
-  return { worker: def, job, logFields: {}, ctx: { jid: job.jid, job, logger, signal: new AbortController().signal, snooze: (ms) => new Snooze(ms), db: (name) => databases.db(name) } };
+  return { worker: def, job, logFields: {}, ctx: { jid: job.jid, job, logger, signal: new AbortController().signal, snooze: (ms) => new Snooze(ms), progress: async () => undefined, db: (name) => databases.db(name) } };
 }
 
 describe('load-balancing server middleware', () => {

@@ -2,13 +2,16 @@ import { describeGates } from '../../flags/describe.js';
 import type { FlagAuditEntry } from '../../flags/store/flag-store.js';
 import type { FlagDefinition, FlagValue } from '../../flags/types.js';
 import type { DashboardFlags } from '../dashboard-deps.js';
-import { badRequest, readJsonBody, sendJson } from '../http.js';
+import { badRequest, HttpError, readJsonBody, sendJson } from '../http.js';
 import type { Router } from '../router.js';
 import { environmentName, flagName, limit as checkLimit, person } from '../validate.js';
 import type { ApiDeps } from './deps.js';
 
 const BODY_KEYS = new Set(['value', 'actors', 'env', 'by']);
-const NOT_CONFIGURED = { configured: false, hint: 'Feature flags are not configured on this app: pass flags: { ... } to createLagless (DESIGN §7).' };
+const NOT_CONFIGURED = {
+  configured: false,
+  hint: 'Feature flags are not configured here, so nothing is shown and changes are refused. In an app: pass databases and flags to createLagless. For `lagless dashboard`: a lagless.config.{js,mjs,json} whose environment names its flags database (databases.main.primary), chosen with --env.',
+};
 
 /**
  * Flags through `app.flags`, the object the `lagless feature` commands use: the same validation, audit rows
@@ -55,7 +58,7 @@ export function flagRoutes(router: Router, deps: ApiDeps): void {
 
   router.post('/api/flags/:name', async ({ req, res, params, caller }) => {
     const flags = flagsOrNull();
-    if (!flags) throw badRequest(NOT_CONFIGURED.hint);
+    if (!flags) throw new HttpError(409, 'FLAGS_NOT_CONFIGURED', NOT_CONFIGURED.hint);
     const name = flagName(params.name);
     const body = await readJsonBody(req);
     if (typeof body !== 'object' || body === null || Array.isArray(body)) throw badRequest('Send a JSON object: { "value": true | false | { "percentageOfActors": 25 } | { "percentageOfTime": 25 }, "actors"?: ["User:1"], "env"?: "production", "by"?: "your name" }.');

@@ -3,7 +3,10 @@ import { decodeCursor, encodeCursor } from '../cursor.js';
 import { badRequest, notFound, sendJson } from '../http.js';
 import type { RouteContext, Router } from '../router.js';
 import { jid as checkJid, jobState, limit as checkLimit, queueName } from '../validate.js';
+import { jobInfoOf } from '../../results/job-info.js';
+import { LOOKUP_READY_SCAN } from '../../store/job-records.js';
 import type { ApiDeps } from './deps.js';
+import { isFiltered, jobFilter, scanJobs, SCAN_MAX, type JobFilter } from './job-filter.js';
 
 const SIZE_OF: Record<JobState, keyof QueueSizes> = { ready: 'ready', scheduled: 'scheduled', retry: 'retry', dead: 'dead', active: 'inFlight' };
 const RETRY_FROM = ['dead', 'retry'] as const;
@@ -20,11 +23,23 @@ export function jobRoutes(router: Router, deps: ApiDeps): void {
     const state = jobState(query.get('state'), 'ready');
     const offset = decodeCursor(query.get('cursor'));
     const limit = checkLimit(query.get('limit'), 25, 100);
+    const filter = jobFilter({ class: query.get('class'), text: query.get('q') });
     await knownQueue(deps, queue);
+    if (query.get('jid')) return sendJson(res, 200, await findByJid(deps, queue, checkJid(query.get('jid') ?? undefined)));
+    if (isFiltered(filter)) return sendJson(res, 200, await search(deps, { queue, state, offset, limit, filter }));
     const [sizes, jobs] = await Promise.all([deps.app.store.queueSizes(queue), deps.app.store.jobList({ queue, state, offset, limit })]);
     const total = sizes[SIZE_OF[state]];
     const more = jobs.length === limit && offset + limit < total;
     sendJson(res, 200, { queue, state, total, offset, limit, jobs: jobs.map(present), nextCursor: more ? encodeCursor(offset + limit) : null });
+  });
+
+  router.get('/api/jobs/:jid', async ({ res, params, query }) => {
+    const jid = checkJid(params.jid);
+    const queue = queueName(query.get('queue'), 'queue (query parameter)');
+    await knownQueue(deps, queue);
+    const lookup = await deps.app.store.jobLookup({ queue, jid, nowMs: deps.now() });
+    if (!lookup) throw notFound(`No job '${jid}' in queue '${queue}' (finished, deleted, or deeper than the first ${LOOKUP_READY_SCAN} ready jobs).`);
+    sendJson(res, 200, jobInfoOf(queue, jid, lookup));
   });
 
   router.post('/api/jobs/:jid/retry', async (ctx) => {
@@ -52,8 +67,23 @@ export function jobRoutes(router: Router, deps: ApiDeps): void {
   });
 }
 
+/** One job by jid, in whatever state it is (the state in the answer says which). */
+async function findByJid(deps: ApiDeps, queue: string, jid: string): Promise<Record<string, unknown>> {
+  const lookup = await deps.app.store.jobLookup({ queue, jid, nowMs: deps.now() });
+  const listed = lookup && lookup.state !== 'completed' ? [present({ jid, raw: lookup.raw ?? '', score: lookup.score })] : [];
+  return { queue, state: lookup?.state ?? null, total: listed.length, offset: 0, limit: 1, jobs: listed, nextCursor: null, search: { jid, found: lookup !== undefined } };
+}
+
+/** A filtered page: at most SCAN_MAX entries read per request; the cursor continues the scan where it stopped. */
+async function search(deps: ApiDeps, p: { queue: string; state: JobState; offset: number; limit: number; filter: JobFilter }): Promise<Record<string, unknown>> {
+  const [sizes, found] = await Promise.all([deps.app.store.queueSizes(p.queue), scanJobs(deps.app.store, { queue: p.queue, state: p.state, from: p.offset, filter: p.filter, want: p.limit, max: SCAN_MAX })]);
+  const total = sizes[SIZE_OF[p.state]];
+  const next = found.next !== null && found.next < total ? found.next : null;
+  return { queue: p.queue, state: p.state, total, offset: p.offset, limit: p.limit, jobs: found.jobs.map(present), nextCursor: next === null ? null : encodeCursor(next), scan: { from: p.offset, scanned: found.scanned, bound: SCAN_MAX, ...p.filter } };
+}
+
 /** A queue the store has seen; asking a store about any other name could create it (the memory store does). */
-async function knownQueue(deps: ApiDeps, queue: string): Promise<void> {
+export async function knownQueue(deps: ApiDeps, queue: string): Promise<void> {
   const queues = await deps.app.store.queueList();
   if (!queues.includes(queue)) throw notFound(`No queue '${queue}'. Known queues: ${queues.join(', ') || '(none yet)'}.`);
 }
@@ -68,7 +98,7 @@ function target<S extends string>(ctx: RouteContext, allowed: readonly S[]): { q
 }
 
 /** The payload parsed for the page; a payload that is not JSON (a malformed job in the dead set) stays raw. */
-function present(job: StoredJob): { jid: string; score: number | null; payload: unknown; raw: string | null } {
+export function present(job: StoredJob): { jid: string; score: number | null; payload: unknown; raw: string | null } {
   try {
     return { jid: job.jid, score: job.score ?? null, payload: JSON.parse(job.raw) as unknown, raw: null };
   } catch {

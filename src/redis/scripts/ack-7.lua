@@ -3,8 +3,9 @@
   reschedule_once, a job that absorbed a twin while it ran is pushed once more, carrying the cookie's latest WAL,
   in the same step that hands the cookie to it: no twin can fall between "release" and "reschedule".
   KEYS[1] leases zset  KEYS[2] active hash  KEYS[3] stats hash  KEYS[4] dedup hash  KEYS[5] ready list
-  KEYS[6] signal list
-  ARGV[1] now ms  ARGV[2] token  ARGV[3] S = number of load-balancing strategies, then S pairs (strategy, count)
+  KEYS[6] signal list  KEYS[7] this minute's counts hash (expires: dashboard history)
+  ARGV[1] now ms  ARGV[2] token  ARGV[3] ms to keep the minute's counts
+  ARGV[4] S = number of load-balancing strategies, then S pairs (strategy, count)
   to add to the stats hash as "lb:<strategy>"; then P = number of plain jobs and their P jids
   then per job with a cookie 5 values: jid, dedup key, reschedule jid (''), reschedule payload json without
   wal_locations (''), reschedule ttl ms
@@ -23,8 +24,8 @@ local function release(jid)
   return true
 end
 
-local at = 4
-for _ = 1, tonumber(ARGV[3]) do
+local at = 5
+for _ = 1, tonumber(ARGV[4]) do
   redis.call('HINCRBY', KEYS[3], 'lb:' .. ARGV[at], ARGV[at + 1])
   at = at + 2
 end
@@ -54,5 +55,9 @@ for i = at + 1 + plain, #ARGV, 5 do
   out[#out + 1] = acked and 1 or 0
   out[#out + 1] = rescheduled
 end
-if done > 0 then redis.call('HINCRBY', KEYS[3], 'processed', done) end
+if done > 0 then
+  redis.call('HINCRBY', KEYS[3], 'processed', done)
+  -- The first count of the minute creates the hash: give it its expiry then, once.
+  if redis.call('HINCRBY', KEYS[7], 'processed', done) == done then redis.call('PEXPIRE', KEYS[7], ARGV[3]) end
+end
 return out
