@@ -131,3 +131,13 @@ export class EnqueueOutcomeUnknownError extends LaglessError {
     super('ENQUEUE_OUTCOME_UNKNOWN', `Redis at ${host} lost the reply to a push of ${jids.length === 1 ? `job ${jids[0]}` : `${jids.length} jobs (${jids.slice(0, 3).join(', ')}${jids.length > 3 ? ', ...' : ''})`} and did not come back within ${timeoutMs} ms: the job may or may not be queued. Look it up by jid before enqueueing again, or raise redis.enqueueTimeoutMs.`);
   }
 }
+
+/** An attempt ran past its worker's `timeoutMs`: `ctx.signal` was aborted and the attempt failed (retried like any failure). */
+export class JobTimeoutError extends LaglessError {
+  constructor(
+    readonly workerName: string,
+    readonly timeoutMs: number,
+  ) {
+    super('JOB_TIMEOUT', `Job of '${workerName}' ran longer than its timeoutMs (${timeoutMs} ms) and was failed; stop work when ctx.signal aborts, or raise timeoutMs in defineWorker.`);
+  }
+}

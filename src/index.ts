@@ -57,4 +57,5 @@ export {
   AfterCommitError,
   StoreUnavailableError,
   EnqueueOutcomeUnknownError,
+  JobTimeoutError,
 } from './errors.js';

@@ -5,6 +5,9 @@ import { MAX_BACKTRACE_LINES } from './backtrace.js';
 export const NAME_PATTERN = /^[A-Za-z0-9_.:-]{1,120}$/;
 export const QUEUE_PATTERN = /^[A-Za-z0-9_.-]{1,100}$/;
 
+/** Node's longest timer: a longer setTimeout fires at once. */
+const MAX_TIMER_MS = 2_147_483_647;
+
 const fn = z.custom<(...args: never[]) => unknown>((value) => typeof value === 'function', 'must be a function');
 
 const deduplicateSchema = z
@@ -40,6 +43,7 @@ const optionsSchema = z
       .object({ max: z.number().int('use a whole number of starts').min(1), perMs: z.number().int('use a whole number of ms').min(1) })
       .strict()
       .optional(),
+    timeoutMs: z.number().int('use a whole number of ms').positive('use a number of ms > 0').max(MAX_TIMER_MS, `use at most ${MAX_TIMER_MS} ms (about 24 days)`).optional(),
   })
   .strict();
 

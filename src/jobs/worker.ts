@@ -20,7 +20,10 @@ export interface JobContext {
   /** The payload as stored, plus fields set at execution (dedup_wal_locations, load_balancing_strategy). */
   readonly job: JobPayload;
   readonly logger: Logger;
-  /** Aborted when the worker shuts down and the job did not finish in time; the job is then requeued. */
+  /**
+   * Aborted when the worker shuts down and the job did not finish in time (the job is then requeued), or when the
+   * attempt passes the worker's `timeoutMs` (the attempt then fails with JobTimeoutError).
+   */
   readonly signal: AbortSignal;
   /** `throw ctx.snooze(ms)` (or return it): run again after `ms`, without counting a failure. */
   snooze(delayMs: number): Snooze;
@@ -58,6 +61,11 @@ export interface WorkerOptions<Args> {
   concurrencyLimit?: number;
   /** At most `max` jobs of this worker start in any `perMs` window across all processes; the others wait their turn. */
   rateLimit?: { max: number; perMs: number };
+  /**
+   * Longest one attempt may run, in ms: past it `ctx.signal` aborts (its reason a JobTimeoutError) and the attempt
+   * fails with JobTimeoutError, retried like any failure. Default: no limit. The lease is renewed all along.
+   */
+  timeoutMs?: number;
 }
 
 /** A defined worker as the runtime sees it: options resolved once. */
