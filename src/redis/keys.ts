@@ -69,6 +69,14 @@ export class RedisKeys {
     return { running: `${base}running`, reserved: `${base}reserved`, deferred: `${base}deferred`, starts: `${base}starts`, state: `${base}state` };
   }
 
+  /**
+   * One cron schedule's state (hash: pause, last run, latest tick claimed per definition), by schedule name.
+   * Its own hash tag: a schedule's claim script touches this key alone.
+   */
+  cronSchedule(name: string): string {
+    return `${this.prefix}:cron:{${name}}`;
+  }
+
   /** Set of known queue names; outside any queue's slot, so only written outside scripts. */
   queues(): string {
     return `${this.prefix}:queues`;

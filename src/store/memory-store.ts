@@ -4,6 +4,7 @@ import { CookieJar, raiseWal, type MemoryCookie } from './memory-cookies.js';
 import { Deque } from './deque.js';
 import type { LimitAcquireParams, LimitAcquireResult, LimitReleaseParams, LimitReleaseResult, LimitUsage } from './limits.js';
 import { MemoryLimits, type LimitedQueueView } from './memory-limits.js';
+import { MemorySchedules } from './memory-schedules.js';
 import {
   FETCH_MAX,
   holdsJobs,
@@ -27,6 +28,8 @@ import {
   type QueueCounters,
   type QueueMaintainResult,
   type QueueSizes,
+  type ScheduleClaim,
+  type ScheduleState,
   type StoredJob,
 } from './job-store.js';
 
@@ -86,6 +89,7 @@ export class MemoryJobStore implements JobStore {
   /** Queues a successful write registered (queueList); reading a queue only creates its empty state. */
   private readonly registered = new Set<string>();
   private readonly limits = new MemoryLimits();
+  private readonly schedules = new MemorySchedules();
 
   private q(name: string): MemoryQueue {
     let queue = this.queues.get(name);
@@ -450,5 +454,21 @@ export class MemoryJobStore implements JobStore {
 
   async queuePausedAt(queues: string[]): Promise<(number | undefined)[]> {
     return queues.map((name) => this.queues.get(name)?.pausedAt);
+  }
+
+  async scheduleClaim(params: { name: string; definition: string; tickMs: number }): Promise<ScheduleClaim> {
+    return this.schedules.claim(params);
+  }
+
+  async scheduleRecord(params: { name: string; tickMs: number; jid: string; nowMs: number }): Promise<void> {
+    this.schedules.record(params);
+  }
+
+  async schedulePause(params: { name: string; paused: boolean; nowMs: number }): Promise<void> {
+    this.schedules.pause(params);
+  }
+
+  async scheduleStates(names: string[]): Promise<ScheduleState[]> {
+    return this.schedules.states(names);
   }
 }
