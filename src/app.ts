@@ -28,6 +28,10 @@ import { WorkerRuntime, type WorkerRuntimeOptions } from './server/worker-runtim
 import type { JobStore } from './store/job-store.js';
 import { MemoryJobStore } from './store/memory-store.js';
 import { AppDashboard } from './web/lazy-dashboard.js';
+import { CronMetrics } from './cron/cron-metrics.js';
+import type { ScheduleDefinition, ScheduleOptions } from './cron/schedule-definition.js';
+import { Scheduler } from './cron/scheduler.js';
+import { Schedules, type ScheduleStatus } from './cron/schedules.js';
 import type { Dashboard } from './web/dashboard.js';
 import type { DashboardOptions } from './web/options.js';
 
@@ -85,6 +89,16 @@ export interface LaglessApp {
   close(): Promise<void>;
   /** Pause and resume queues for every worker process (`lagless queues pause|resume`, the dashboard). */
   readonly queues: QueueControl;
+  /**
+   * A cron schedule: enqueue `worker` with `args` at every tick of `cron` (README, Cron schedules). Fired by every
+   * running `app.worker(...)` (unless `schedules: false`); each tick is enqueued once however many run it.
+   */
+  schedule<Args>(name: string, options: ScheduleOptions<Args>): ScheduleDefinition;
+  /** Schedules with their next run, last run, last jid and pause state (what `lagless cron list` prints). */
+  schedules(): Promise<ScheduleStatus[]>;
+  /** Pause or resume a schedule by name, in the store: every process stops or resumes firing it. */
+  pauseSchedule(name: string): Promise<void>;
+  resumeSchedule(name: string): Promise<void>;
 }
 
 export function createLagless(config: LaglessConfig = {}): LaglessApp {
@@ -118,6 +132,8 @@ export function createLagless(config: LaglessConfig = {}): LaglessApp {
   clientMiddleware.insertBefore('deduplication', 'load_balancing', loadBalancingClientMiddleware({ databases: () => databases.get(), flags: () => flags }));
   serverMiddleware.add('load_balancing', loadBalancingServerMiddleware({ databases: () => databases.get(), flags: () => flags }));
   const enqueuer = new Enqueuer(store, clientMiddleware, { now }, metrics);
+  const schedules = new Schedules((name) => definitions.get(name));
+  const cronMetrics = new CronMetrics(registry);
 
   function defineWorker<Args>(options: WorkerOptions<Args>): Worker<Args> {
     validateWorkerOptions(options);
@@ -142,7 +158,11 @@ export function createLagless(config: LaglessConfig = {}): LaglessApp {
     defineWorker,
     worker(options) {
       const deps = { chain: serverMiddleware, metrics, findWorker: (name: string) => definitions.get(name), now, monotonic, db: (name: string) => databases.db(name), logJobStart: config.logJobStart ?? false };
-      const runtime = new WorkerRuntime(store, logger, deps, options);
+      const scheduler =
+        options.schedules === false
+          ? undefined
+          : new Scheduler({ store, schedules, enqueue: (schedule) => enqueuer.enqueue(definitions.get(schedule.worker)!, schedule.args), logger, metrics: cronMetrics, now }, options.scheduleCheckMs ?? 1000);
+      const runtime = new WorkerRuntime(store, logger, deps, options, scheduler);
       runtimes.add(runtime);
       return runtime;
     },
@@ -167,6 +187,10 @@ export function createLagless(config: LaglessConfig = {}): LaglessApp {
     get dashboard() {
       return dashboard.get(this);
     },
+    schedule: (name, options) => schedules.define(name, options),
+    schedules: () => schedules.status(store, now()),
+    pauseSchedule: (name) => schedules.setPaused(store, name, true, now()),
+    resumeSchedule: (name) => schedules.setPaused(store, name, false, now()),
     async close() {
       dashboard.close();
       await Promise.all([...runtimes].map((runtime) => runtime.stop()));

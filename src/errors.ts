@@ -141,3 +141,13 @@ export class JobTimeoutError extends LaglessError {
     super('JOB_TIMEOUT', `Job of '${workerName}' ran longer than its timeoutMs (${timeoutMs} ms) and was failed; stop work when ctx.signal aborts, or raise timeoutMs in defineWorker.`);
   }
 }
+
+/** A cron schedule name that the app does not define (`lagless cron pause`, the dashboard). */
+export class UnknownScheduleError extends LaglessError {
+  constructor(
+    readonly scheduleName: string,
+    readonly known: readonly string[],
+  ) {
+    super('UNKNOWN_SCHEDULE', `Schedule '${scheduleName}' is not defined by this app. Defined: ${known.map((name) => `'${name}'`).join(', ') || 'none'}. Define it with app.schedule('${scheduleName}', { cron, worker }) in the module passed to --app.`);
+  }
+}

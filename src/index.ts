@@ -58,4 +58,7 @@ export {
   StoreUnavailableError,
   EnqueueOutcomeUnknownError,
   JobTimeoutError,
+  UnknownScheduleError,
 } from './errors.js';
+export type { ScheduleOptions, ScheduleDefinition } from './cron/schedule-definition.js';
+export type { ScheduleStatus } from './cron/schedules.js';
