@@ -139,9 +139,12 @@ export function createLagless(config: LaglessConfig = {}): LaglessApp {
     validateWorkerOptions(options);
     checkWorkerFlags(options, flags);
     if (definitions.has(options.name)) throw new InvalidOptionError(`A worker named '${options.name}' is already defined; worker names are stored in payloads and must be unique.`);
+    // Validated before the worker is stored, so a bad schedule leaves nothing half-defined.
+    const schedule = options.schedule ? schedules.check(options.name, { ...options.schedule, worker: options.name }) : undefined;
     const definition: WorkerDefinition<Args> = { name: options.name, queue: options.queue ?? 'default', options, retry: retryPolicy(options.retry) };
     const erased = definition as WorkerDefinition;
     definitions.set(options.name, erased);
+    if (schedule) schedules.add(schedule);
     return {
       ...definition,
       enqueue: (args) => enqueuer.enqueue(erased, args),

@@ -29,10 +29,19 @@ export class Schedules {
   constructor(private readonly findWorker: (name: string) => WorkerDefinition | undefined) {}
 
   define(name: string, options: ScheduleOptions): ScheduleDefinition {
-    if (this.byName.has(name)) throw new InvalidOptionError(`A schedule named '${name}' is already defined; schedule names key their stored state and must be unique.`);
-    const schedule = defineSchedule(name, options);
+    const schedule = this.check(name, options);
     if (!this.findWorker(schedule.worker)) throw new InvalidOptionError(`Schedule '${name}' names worker '${schedule.worker}', which is not defined; call app.defineWorker({ name: '${schedule.worker}', ... }) before app.schedule.`);
-    this.byName.set(name, schedule);
+    return this.add(schedule);
+  }
+
+  /** Validate a schedule without adding it (defineWorker({ schedule }) checks it before it stores the worker). */
+  check(name: string, options: ScheduleOptions): ScheduleDefinition {
+    if (this.byName.has(name)) throw new InvalidOptionError(`A schedule named '${name}' is already defined; schedule names key their stored state and must be unique.`);
+    return defineSchedule(name, options);
+  }
+
+  add(schedule: ScheduleDefinition): ScheduleDefinition {
+    this.byName.set(schedule.name, schedule);
     return schedule;
   }
 

@@ -43,6 +43,8 @@ const optionsSchema = z
       .object({ max: z.number().int('use a whole number of starts').min(1), perMs: z.number().int('use a whole number of ms').min(1) })
       .strict()
       .optional(),
+    // Checked in full by the schedule's own validation (cron/schedule-definition.ts).
+    schedule: z.object({}).loose().optional(),
     timeoutMs: z.number().int('use a whole number of ms').positive('use a number of ms > 0').max(MAX_TIMER_MS, `use at most ${MAX_TIMER_MS} ms (about 24 days)`).optional(),
   })
   .strict();

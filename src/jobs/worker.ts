@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { ScheduleOptions } from '../cron/schedule-definition.js';
 import type { Database } from '../db/database.js';
 import type { BacktraceOption } from './backtrace.js';
 import type { DataConsistency, JobPayload } from './payload.js';
@@ -66,6 +67,8 @@ export interface WorkerOptions<Args> {
    * fails with JobTimeoutError, retried like any failure. Default: no limit. The lease is renewed all along.
    */
   timeoutMs?: number;
+  /** A cron schedule named after the worker, as `app.schedule(name, { ...schedule, worker })` (README, Cron schedules). */
+  schedule?: Omit<ScheduleOptions<Args>, 'worker'>;
 }
 
 /** A defined worker as the runtime sees it: options resolved once. */

@@ -129,6 +129,18 @@ describe.each(bothStores(() => redis))('cron schedules on the %s store', (_name,
     await cron.app.close();
   });
 
+  it('a schedule in a worker definition is named after the worker and fires the same way', async () => {
+    const cron = await cronApp(redisConfig(), '10:00:30', (app, queue) => void app.defineWorker({ name: 'DigestWorker', queue, schedule: { cron: '* * * * *', args: { digest: true } }, perform: () => {} }));
+    expect((await cron.app.schedules())[0]).toMatchObject({ name: 'DigestWorker', worker: 'DigestWorker', queue: cron.queue });
+    cron.set('10:01:01');
+    await waitFor(async () => (await cron.jobs()).length === 1);
+    expect((await cron.jobs())[0]).toMatchObject({ class: 'DigestWorker', args: { digest: true } });
+    // A bad schedule refuses the whole definition: no worker is left half-defined.
+    expect(() => cron.app.defineWorker({ name: 'BadSchedule', schedule: { cron: 'every day' }, perform: () => {} })).toThrow(InvalidOptionError);
+    expect(cron.app.findWorker('BadSchedule')).toBeUndefined();
+    await cron.app.close();
+  });
+
   it('refuses schedules that cannot work, with a typed error', () => {
     const app = createLagless({ redis: redisConfig(), logger: false });
     const W = reportWorker(app, 'q');
