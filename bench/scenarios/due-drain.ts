@@ -39,10 +39,14 @@ function dueAt(count: number, rate: number): number {
   return Date.now() + ENQUEUE_MARGIN_MS + Math.ceil((count / rate) * 1000);
 }
 
-/** Time from the due moment (or now, if later) until `done`. */
-async function drainFrom(ctx: BenchContext, count: number, due: number, done: Promise<void>, what: string): Promise<Timed> {
+/** Time from the due moment (or now, if later) until `done`; a run that stalls says where its jobs are. */
+async function drainFrom(ctx: BenchContext, count: number, due: number, done: Promise<void>, what: string, where: () => Promise<unknown>): Promise<Timed> {
   await sleep(Math.max(0, due - Date.now()));
-  return timed(ctx, count, () => within(done, TIMEOUT_MS, what));
+  try {
+    return await timed(ctx, count, () => within(done, TIMEOUT_MS, what));
+  } catch (error) {
+    throw new Error(`${(error as Error).message}; jobs now: ${JSON.stringify(await where())}`, { cause: error });
+  }
 }
 
 async function laglessDrain(ctx: BenchContext, count: number): Promise<Timed> {
@@ -53,22 +57,27 @@ async function laglessDrain(ctx: BenchContext, count: number): Promise<Timed> {
   for (const args of argBatches(count, ctx.config.counts.batch)) await Promise.all(args.map((a) => W.enqueueAt(due, a)));
   const queued = await store.queueSizes(QUEUE);
   if (queued.scheduled + queued.ready !== count) throw new Error(`lagless: expected ${count} scheduled or ready jobs, found ${JSON.stringify(queued)}`);
-  await app.worker({ queues: [QUEUE], concurrency: CONCURRENCY }).start();
-  const active = store.keys.queue(QUEUE).active;
-  const result = await drainFrom(
-    ctx,
-    count,
-    due.getTime(),
-    (async () => {
-      await performed.done;
-      while ((await ctx.admin.hlen(active)) > 0) await sleep(1);
-    })(),
-    'lagless due-jobs drain',
-  );
-  const sizes = await store.queueSizes(QUEUE);
-  if (sizes.ready + sizes.scheduled + sizes.inFlight + sizes.retry + sizes.dead > 0) throw new Error(`lagless drain left jobs behind: ${JSON.stringify(sizes)}`);
-  await app.close();
-  return result;
+  // Closed whatever happens: a failed run must not leave a worker behind reconnecting for ever.
+  try {
+    await app.worker({ queues: [QUEUE], concurrency: CONCURRENCY }).start();
+    const active = store.keys.queue(QUEUE).active;
+    const result = await drainFrom(
+      ctx,
+      count,
+      due.getTime(),
+      (async () => {
+        await performed.done;
+        while ((await ctx.admin.hlen(active)) > 0) await sleep(1);
+      })(),
+      'lagless due-jobs drain',
+      () => store.queueSizes(QUEUE),
+    );
+    const sizes = await store.queueSizes(QUEUE);
+    if (sizes.ready + sizes.scheduled + sizes.inFlight + sizes.retry + sizes.dead > 0) throw new Error(`lagless drain left jobs behind: ${JSON.stringify(sizes)}`);
+    return result;
+  } finally {
+    await app.close();
+  }
 }
 
 async function bullDrain(ctx: BenchContext, count: number): Promise<Timed> {
@@ -84,13 +93,17 @@ async function bullDrain(ctx: BenchContext, count: number): Promise<Timed> {
   if (queued.delayed! + queued.waiting! !== count) throw new Error(`BullMQ: expected ${count} delayed or waiting jobs, found ${JSON.stringify(queued)}`);
   const completed = countdown(count);
   const worker = new Worker(BULL_QUEUE, async () => undefined, { connection: setup.connection, prefix: setup.prefix, concurrency: CONCURRENCY });
-  worker.on('completed', () => completed.tick());
-  worker.on('failed', (_job, error) => console.error(`BullMQ job failed: ${error.message}`));
-  await worker.waitUntilReady();
-  const result = await drainFrom(ctx, count, due, completed.done, 'BullMQ due-jobs drain');
-  const counts = await queue.getJobCounts('waiting', 'delayed', 'active', 'failed', 'completed');
-  if (Object.values(counts).some((n) => n > 0)) throw new Error(`BullMQ drain left jobs behind: ${JSON.stringify(counts)}`);
-  await worker.close();
-  await queue.close();
-  return result;
+  try {
+    worker.on('completed', () => completed.tick());
+    worker.on('failed', (_job, error) => console.error(`BullMQ job failed: ${error.message}`));
+    worker.on('error', (error) => console.error(`BullMQ worker error: ${error.message}`));
+    await worker.waitUntilReady();
+    const result = await drainFrom(ctx, count, due, completed.done, 'BullMQ due-jobs drain', () => queue.getJobCounts('waiting', 'delayed', 'active', 'failed', 'completed'));
+    const counts = await queue.getJobCounts('waiting', 'delayed', 'active', 'failed', 'completed');
+    if (Object.values(counts).some((n) => n > 0)) throw new Error(`BullMQ drain left jobs behind: ${JSON.stringify(counts)}`);
+    return result;
+  } finally {
+    await worker.close(true);
+    await queue.close();
+  }
 }
