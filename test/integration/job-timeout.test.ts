@@ -52,13 +52,14 @@ describe.each(bothStores(() => redis))('per-job timeout on the %s store', (_name
       timeoutMs: 5_000,
       perform: async () => {
         attempts++;
-        await new Promise((resolve) => setTimeout(resolve, 700));
+        await new Promise((resolve) => setTimeout(resolve, 1600));
       },
     });
     await Long.enqueue({});
     // Two runtimes: if the lease lapsed, maintenance would recover the job and the other one would start it again.
-    await app.worker({ queues: [queue], concurrency: 1, leaseMs: 150, maintenanceIntervalMs: 20 }).start();
-    await app.worker({ queues: [queue], concurrency: 1, leaseMs: 150, maintenanceIntervalMs: 20 }).start();
+    // Runs 3 leases long (a margin for a loaded machine's event-loop stalls, which also delay renewals).
+    await app.worker({ queues: [queue], concurrency: 1, leaseMs: 500, maintenanceIntervalMs: 20 }).start();
+    await app.worker({ queues: [queue], concurrency: 1, leaseMs: 500, maintenanceIntervalMs: 20 }).start();
     await waitFor(async () => (await app.store.queueCounters(queue)).processed === 1, 10_000);
     await app.close();
     expect(attempts).toBe(1);
