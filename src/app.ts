@@ -5,6 +5,10 @@ import { Enqueuer } from './client/enqueuer.js';
 import { QueueControl } from './client/queue-control.js';
 import type { AppFlagsConfig } from './config/flags-config.js';
 import { validateConfig } from './config/schema.js';
+import { CronMetrics } from './cron/cron-metrics.js';
+import type { ScheduleDefinition, ScheduleOptions } from './cron/schedule-definition.js';
+import { Scheduler } from './cron/scheduler.js';
+import { Schedules, type ScheduleStatus } from './cron/schedules.js';
 import { AppDatabases } from './db/app-databases.js';
 import { loadBalancingClientMiddleware } from './db/client-middleware.js';
 import type { Database } from './db/database.js';
@@ -28,10 +32,6 @@ import { WorkerRuntime, type WorkerRuntimeOptions } from './server/worker-runtim
 import type { JobStore } from './store/job-store.js';
 import { MemoryJobStore } from './store/memory-store.js';
 import { AppDashboard } from './web/lazy-dashboard.js';
-import { CronMetrics } from './cron/cron-metrics.js';
-import type { ScheduleDefinition, ScheduleOptions } from './cron/schedule-definition.js';
-import { Scheduler } from './cron/scheduler.js';
-import { Schedules, type ScheduleStatus } from './cron/schedules.js';
 import type { Dashboard } from './web/dashboard.js';
 import type { DashboardOptions } from './web/options.js';
 
