@@ -64,7 +64,7 @@ describe('cron schedules with 3 processes racing on one Redis', () => {
     const jobs = await app.store.jobList({ queue, state: 'ready', offset: 0, limit: 1000 });
     expect(jobs.map((job) => job.jid).sort()).toEqual(enqueued.map((e) => e.jid).sort());
     await app.close();
-  });
+  }, 120_000); // four tsx processes start slowly on a loaded machine
 });
 
 function sleep(ms: number): Promise<void> {
