@@ -6,6 +6,7 @@ import { infoSection } from './redis-info.js';
 import { printReport, writeReport, type RunInfo } from './report.js';
 import type { Check, Row, Scenario } from './results.js';
 import { dedupScenario } from './scenarios/dedup.js';
+import { dueDrainScenario } from './scenarios/due-drain.js';
 import { enqueueScenario } from './scenarios/enqueue.js';
 import { latencyScenario } from './scenarios/latency.js';
 import { limitsScenario } from './scenarios/limits.js';
@@ -31,6 +32,7 @@ const SCENARIOS: Scenario[] = [
   liveLoadBalancingScenario,
   multiQueueScenario,
   limitsScenario,
+  dueDrainScenario,
 ];
 
 /** `npm run bench [-- --quick]`: markdown tables on stdout and in bench/results/. Progress goes to stderr. */

@@ -5,6 +5,10 @@ import { Enqueuer } from './client/enqueuer.js';
 import { QueueControl } from './client/queue-control.js';
 import type { AppFlagsConfig } from './config/flags-config.js';
 import { validateConfig } from './config/schema.js';
+import { CronMetrics } from './cron/cron-metrics.js';
+import type { ScheduleDefinition, ScheduleOptions } from './cron/schedule-definition.js';
+import { Scheduler } from './cron/scheduler.js';
+import { Schedules, type ScheduleStatus } from './cron/schedules.js';
 import { AppDatabases } from './db/app-databases.js';
 import { loadBalancingClientMiddleware } from './db/client-middleware.js';
 import type { Database } from './db/database.js';
@@ -91,6 +95,16 @@ export interface LaglessApp {
   readonly jobs: JobsApi;
   /** 'completed' (keepResult workers), 'failed' and 'dead' events from every process on the store. */
   readonly events: JobEvents;
+  /**
+   * A cron schedule: enqueue `worker` with `args` at every tick of `cron` (README, Cron schedules). Fired by every
+   * running `app.worker(...)` (unless `schedules: false`); each tick is enqueued once however many run it.
+   */
+  schedule<Args>(name: string, options: ScheduleOptions<Args>): ScheduleDefinition;
+  /** Schedules with their next run, last run, last jid and pause state (what `lagless cron list` prints). */
+  schedules(): Promise<ScheduleStatus[]>;
+  /** Pause or resume a schedule by name, in the store: every process stops or resumes firing it. */
+  pauseSchedule(name: string): Promise<void>;
+  resumeSchedule(name: string): Promise<void>;
 }
 
 export function createLagless(config: LaglessConfig = {}): LaglessApp {
@@ -126,14 +140,19 @@ export function createLagless(config: LaglessConfig = {}): LaglessApp {
   const enqueuer = new Enqueuer(store, clientMiddleware, { now }, metrics);
   const events = new JobEvents(store, logger);
   const jobs = createJobsApi({ store, events, findWorker: (name) => definitions.get(name), workers: () => [...definitions.values()], now });
+  const schedules = new Schedules((name) => definitions.get(name));
+  const cronMetrics = new CronMetrics(registry);
 
   function defineWorker<Args>(options: WorkerOptions<Args>): Worker<Args> {
     validateWorkerOptions(options);
     checkWorkerFlags(options, flags);
     if (definitions.has(options.name)) throw new InvalidOptionError(`A worker named '${options.name}' is already defined; worker names are stored in payloads and must be unique.`);
+    // Validated before the worker is stored, so a bad schedule leaves nothing half-defined.
+    const schedule = options.schedule ? schedules.check(options.name, { ...options.schedule, worker: options.name }) : undefined;
     const definition: WorkerDefinition<Args> = { name: options.name, queue: options.queue ?? 'default', options, retry: retryPolicy(options.retry) };
     const erased = definition as WorkerDefinition;
     definitions.set(options.name, erased);
+    if (schedule) schedules.add(schedule);
     return {
       ...definition,
       enqueue: (args) => enqueuer.enqueue(erased, args),
@@ -150,7 +169,11 @@ export function createLagless(config: LaglessConfig = {}): LaglessApp {
     defineWorker,
     worker(options) {
       const deps = { chain: serverMiddleware, metrics, findWorker: (name: string) => definitions.get(name), now, monotonic, db: (name: string) => databases.db(name), logJobStart: config.logJobStart ?? false };
-      const runtime = new WorkerRuntime(store, logger, deps, options);
+      const scheduler =
+        options.schedules === false
+          ? undefined
+          : new Scheduler({ store, schedules, enqueue: (schedule) => enqueuer.enqueue(definitions.get(schedule.worker)!, schedule.args), logger, metrics: cronMetrics, now }, options.scheduleCheckMs ?? 1000);
+      const runtime = new WorkerRuntime(store, logger, deps, options, scheduler);
       runtimes.add(runtime);
       return runtime;
     },
@@ -177,6 +200,10 @@ export function createLagless(config: LaglessConfig = {}): LaglessApp {
     },
     jobs,
     events,
+    schedule: (name, options) => schedules.define(name, options),
+    schedules: () => schedules.status(store, now()),
+    pauseSchedule: (name) => schedules.setPaused(store, name, true, now()),
+    resumeSchedule: (name) => schedules.setPaused(store, name, false, now()),
     async close() {
       dashboard.close();
       await Promise.all([...runtimes].map((runtime) => runtime.stop()));

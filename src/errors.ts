@@ -152,3 +152,23 @@ export class JobWaitTimeoutError extends LaglessError {
     super('JOB_WAIT_TIMEOUT', `Job '${jid}' did not finish within ${timeoutMs} ms (last seen ${lastState}); wait longer with { timeoutMs }, or look it up later with app.jobs.get.`);
   }
 }
+
+/** An attempt ran past its worker's `timeoutMs`: `ctx.signal` was aborted and the attempt failed (retried like any failure). */
+export class JobTimeoutError extends LaglessError {
+  constructor(
+    readonly workerName: string,
+    readonly timeoutMs: number,
+  ) {
+    super('JOB_TIMEOUT', `Job of '${workerName}' ran longer than its timeoutMs (${timeoutMs} ms) and was failed; stop work when ctx.signal aborts, or raise timeoutMs in defineWorker.`);
+  }
+}
+
+/** A cron schedule name that the app does not define (`lagless cron pause`, the dashboard). */
+export class UnknownScheduleError extends LaglessError {
+  constructor(
+    readonly scheduleName: string,
+    readonly known: readonly string[],
+  ) {
+    super('UNKNOWN_SCHEDULE', `Schedule '${scheduleName}' is not defined by this app. Defined: ${known.map((name) => `'${name}'`).join(', ') || 'none'}. Define it with app.schedule('${scheduleName}', { cron, worker }) in the module passed to --app.`);
+  }
+}

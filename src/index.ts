@@ -64,4 +64,8 @@ export {
   EnqueueOutcomeUnknownError,
   JobNotFoundError,
   JobWaitTimeoutError,
+  JobTimeoutError,
+  UnknownScheduleError,
 } from './errors.js';
+export type { ScheduleOptions, ScheduleDefinition } from './cron/schedule-definition.js';
+export type { ScheduleStatus } from './cron/schedules.js';

@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { LaglessError } from '../errors.js';
+import { registerCron } from './cron.js';
 import { registerDashboard } from './dashboard.js';
 import { registerDead } from './dead.js';
 import { registerDedup } from './dedup.js';
@@ -32,6 +33,7 @@ registerDashboard(program);
 registerMigrate(program);
 registerFeature(program);
 registerLimits(program);
+registerCron(program);
 
 try {
   await program.parseAsync(process.argv);

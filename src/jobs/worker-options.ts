@@ -6,6 +6,8 @@ export const NAME_PATTERN = /^[A-Za-z0-9_.:-]{1,120}$/;
 export const QUEUE_PATTERN = /^[A-Za-z0-9_.-]{1,100}$/;
 
 const MAX_KEEP_RESULT_MS = 30 * 24 * 3600_000;
+/** Node's longest timer: a longer setTimeout fires at once. */
+const MAX_TIMER_MS = 2_147_483_647;
 
 const fn = z.custom<(...args: never[]) => unknown>((value) => typeof value === 'function', 'must be a function');
 
@@ -43,6 +45,9 @@ const optionsSchema = z
       .strict()
       .optional(),
     keepResult: z.object({ ttlMs: z.number().int().positive().max(MAX_KEEP_RESULT_MS, 'keep results for at most 30 days') }).strict().optional(),
+    // Checked in full by the schedule's own validation (cron/schedule-definition.ts).
+    schedule: z.object({}).loose().optional(),
+    timeoutMs: z.number().int('use a whole number of ms').positive('use a number of ms > 0').max(MAX_TIMER_MS, `use at most ${MAX_TIMER_MS} ms (about 24 days)`).optional(),
   })
   .strict();
 

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { ScheduleOptions } from '../cron/schedule-definition.js';
 import type { Database } from '../db/database.js';
 import type { BacktraceOption } from './backtrace.js';
 import type { DataConsistency, JobPayload } from './payload.js';
@@ -20,7 +21,10 @@ export interface JobContext {
   /** The payload as stored, plus fields set at execution (dedup_wal_locations, load_balancing_strategy). */
   readonly job: JobPayload;
   readonly logger: Logger;
-  /** Aborted when the worker shuts down and the job did not finish in time; the job is then requeued. */
+  /**
+   * Aborted when the worker shuts down and the job did not finish in time (the job is then requeued), or when the
+   * attempt passes the worker's `timeoutMs` (the attempt then fails with JobTimeoutError).
+   */
   readonly signal: AbortSignal;
   /** `throw ctx.snooze(ms)` (or return it): run again after `ms`, without counting a failure. */
   snooze(delayMs: number): Snooze;
@@ -68,6 +72,13 @@ export interface WorkerOptions<Args> {
    * publish a 'completed' event. Without it a completed job leaves nothing behind (the fastest path).
    */
   keepResult?: { ttlMs: number };
+  /**
+   * Longest one attempt may run, in ms: past it `ctx.signal` aborts (its reason a JobTimeoutError) and the attempt
+   * fails with JobTimeoutError, retried like any failure. Default: no limit. The lease is renewed all along.
+   */
+  timeoutMs?: number;
+  /** A cron schedule named after the worker, as `app.schedule(name, { ...schedule, worker })` (README, Cron schedules). */
+  schedule?: Omit<ScheduleOptions<Args>, 'worker'>;
 }
 
 /** A defined worker as the runtime sees it: options resolved once. */

@@ -92,6 +92,14 @@ export class RedisKeys {
     return `${this.prefix}:{*}:events`;
   }
 
+  /**
+   * One cron schedule's state (hash: pause, last run, latest tick claimed per definition), by schedule name.
+   * Its own hash tag: a schedule's claim script touches this key alone.
+   */
+  cronSchedule(name: string): string {
+    return `${this.prefix}:cron:{${name}}`;
+  }
+
   /** Set of known queue names; outside any queue's slot, so only written outside scripts. */
   queues(): string {
     return `${this.prefix}:queues`;

@@ -8,6 +8,7 @@ import { execPipeline } from './pipeline.js';
 import { QueueRegistry } from './queue-registry.js';
 import { JobFetcher } from './fetch-jobs.js';
 import { RedisLimits } from './redis-limits.js';
+import { RedisSchedules } from './redis-schedules.js';
 import { defineScripts, runScript } from './scripts.js';
 import { SignalWaiter } from './signal-waiter.js';
 import {
@@ -31,6 +32,8 @@ import {
   type QueueCounters,
   type QueueMaintainResult,
   type QueueSizes,
+  type ScheduleClaim,
+  type ScheduleState,
   type StoredJob,
 } from '../store/job-store.js';
 import type { LimitAcquireParams, LimitAcquireResult, LimitReleaseParams, LimitReleaseResult, LimitUsage } from '../store/limits.js';
@@ -67,6 +70,7 @@ export class RedisJobStore implements JobStore {
   private readonly fetcher: JobFetcher;
   private readonly limits: RedisLimits;
   private readonly records: RedisJobRecords;
+  private readonly schedules: RedisSchedules;
 
   constructor(private readonly options: RedisJobStoreOptions) {
     this.keys = new RedisKeys(options.prefix ?? 'lagless');
@@ -78,6 +82,7 @@ export class RedisJobStore implements JobStore {
     this.calls = new DeadlineCalls(this.redis);
     this.limits = new RedisLimits(this.redis, this.keys, (send) => this.command(send));
     this.records = new RedisJobRecords({ redis: this.redis, keys: this.keys, call: (send) => this.command(send), connect: () => this.connect('events', { maxRetriesPerRequest: null }) });
+    this.schedules = new RedisSchedules(this.redis, this.keys, (send) => this.command(send));
     this.queues = new QueueRegistry({ redis: this.redis, key: this.keys.queues(), call: (send) => this.command(send), sizes: (queue) => this.queueSizes(queue) });
     this.fetcher = new JobFetcher({ redis: this.redis, keys: this.keys, queueKeys: (queue) => this.q(queue), call: (send) => this.command(send) });
     // A blocking wake-up wait may be queued and resent by ioredis: it writes nothing and its caller has a timeout.
@@ -446,6 +451,22 @@ export class RedisJobStore implements JobStore {
   /** The command connection, for the few callers that need raw access (CLI diagnostics, tests). */
   get client(): Redis {
     return this.redis;
+  }
+
+  scheduleClaim(params: { name: string; definition: string; tickMs: number }): Promise<ScheduleClaim> {
+    return this.schedules.claim(params);
+  }
+
+  scheduleRecord(params: { name: string; tickMs: number; jid: string; nowMs: number }): Promise<void> {
+    return this.schedules.record(params);
+  }
+
+  schedulePause(params: { name: string; paused: boolean; nowMs: number }): Promise<void> {
+    return this.schedules.pause(params);
+  }
+
+  scheduleStates(names: string[]): Promise<ScheduleState[]> {
+    return this.schedules.states(names);
   }
 
   async close(): Promise<void> {

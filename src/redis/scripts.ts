@@ -3,7 +3,7 @@ import type { ChainableCommander, Redis } from 'ioredis';
 
 const DIR = new URL('./scripts/', import.meta.url);
 
-export type ScriptName = 'push' | 'pushMany' | 'pushReady' | 'fetch' | 'ack' | 'later' | 'requeue' | 'maintain' | 'retryNow' | 'delete' | 'dedupOrphans' | 'queued' | 'renew' | 'resume' | 'limitAcquire' | 'limitRelease' | 'limitUsage' | 'lookup';
+export type ScriptName = 'push' | 'pushMany' | 'pushReady' | 'fetch' | 'ack' | 'later' | 'requeue' | 'maintain' | 'retryNow' | 'delete' | 'dedupOrphans' | 'queued' | 'renew' | 'resume' | 'limitAcquire' | 'limitRelease' | 'limitUsage' | 'lookup' | 'scheduleClaim';
 
 interface ScriptSource {
   lua: string;

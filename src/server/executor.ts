@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { Database } from '../db/database.js';
-import { LaglessError, MalformedPayloadError, UnknownDatabaseError, UnknownWorkerError } from '../errors.js';
+import { JobTimeoutError, LaglessError, MalformedPayloadError, UnknownDatabaseError, UnknownWorkerError } from '../errors.js';
 import { backtraceOf, backtracePolicy } from '../jobs/backtrace.js';
 import { newJid } from '../jobs/jid.js';
 import { decodePayload, encodePayload, type JobPayload } from '../jobs/payload.js';
@@ -85,7 +85,7 @@ export class JobExecutor {
     const context: ExecutionContext = { worker, job, ctx: jobContext(job, logger, lease, this.deps.db, progress), logFields: {} };
     const startedAtMs = worker.options.keepResult ? this.deps.now() : 0;
     const started = this.deps.monotonic();
-    const outcome = await this.run(context);
+    const outcome = await this.runWithin(context, lease);
     lease.performed();
     const durationS = (this.deps.monotonic() - started) / 1000;
     metrics.duration.observe({ queue, worker: worker.name }, durationS);
@@ -101,6 +101,28 @@ export class JobExecutor {
     }
     if (outcome.kind === 'snooze') return this.snooze(worker, job, outcome.delayMs, line);
     return this.fail(worker, job, outcome.error, line);
+  }
+
+  /**
+   * Past the worker's timeoutMs the attempt fails at once and its signal aborts; JavaScript cannot be stopped from
+   * outside, so a perform that ignores the signal runs on, but whatever it does later no longer settles the job.
+   */
+  private async runWithin(context: ExecutionContext, lease: JobLease): Promise<Outcome> {
+    const timeoutMs = context.worker.options.timeoutMs;
+    if (timeoutMs === undefined) return this.run(context);
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<Outcome>((resolve) => {
+      timer = setTimeout(() => {
+        const error = new JobTimeoutError(context.worker.name, timeoutMs);
+        lease.timedOut(error);
+        resolve({ kind: 'fail', error });
+      }, timeoutMs);
+    });
+    try {
+      return await Promise.race([this.run(context), timedOut]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   private async run(context: ExecutionContext): Promise<Outcome> {

@@ -24,10 +24,19 @@ export class JobLease {
     this.freeSlot();
   }
 
+  private timeout?: Error;
+
   get signal(): AbortSignal {
     this.controller ??= new AbortController();
     if (this.handedBack) this.controller.abort();
+    else if (this.timeout) this.controller.abort(this.timeout);
     return this.controller.signal;
+  }
+
+  /** The attempt ran past the worker's timeoutMs: abort `signal` with that error (the job is failed, not handed back). */
+  timedOut(error: Error): void {
+    this.timeout = error;
+    this.controller?.abort(error);
   }
 
   /** True once stop() gave the job back to the queue; what perform does after that does not count. */

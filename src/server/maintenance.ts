@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { JobStore } from '../store/job-store.js';
+import type { JobStore, QueueMaintainResult } from '../store/job-store.js';
 
 export interface MaintenanceOptions {
   /** How often due scheduled/retry jobs are promoted and expired leases recovered. */
@@ -9,6 +9,13 @@ export interface MaintenanceOptions {
   deadMaxSize: number;
   deadMaxAgeMs: number;
 }
+
+/**
+ * Jobs one maintenance step moves per set: bounds how long one script holds Redis (a few ms). A step that comes
+ * back full is followed by the next at once, so a backlog of due jobs drains as fast as Redis moves them, not
+ * at STEP_LIMIT per interval.
+ */
+export const STEP_LIMIT = 1000;
 
 export const MAINTENANCE_DEFAULTS: MaintenanceOptions = {
   maintenanceIntervalMs: 1000,
@@ -26,6 +33,7 @@ export class Maintenance {
   private timer?: NodeJS.Timeout;
   private tick?: Promise<void>;
   private lastReapMs = 0;
+  private stopping = false;
   /** Where each queue's next reap pass resumes, so every cookie is looked at in turn. */
   private readonly reapCursors = new Map<string, string>();
 
@@ -51,27 +59,44 @@ export class Maintenance {
   }
 
   async stop(): Promise<void> {
+    this.stopping = true;
     clearTimeout(this.timer);
     this.timer = undefined;
     await this.tick;
   }
 
   async runOnce(): Promise<void> {
-    const { maintenanceIntervalMs, deadMaxSize, deadMaxAgeMs, dedupReapIntervalMs } = this.options;
+    const { dedupReapIntervalMs } = this.options;
     const reap = this.now() - this.lastReapMs >= dedupReapIntervalMs;
     if (reap) this.lastReapMs = this.now();
     for (const queue of this.queues) {
       try {
-        const result = await this.store.queueMaintain({ queue, token: this.token, nowMs: this.now(), lockMs: maintenanceIntervalMs * 3, limit: 1000, deadMaxSize, deadMaxAgeMs });
+        const result = await this.maintain(queue);
         if (result?.recovered) this.logger.warn({ queue, recovered: result.recovered }, 'recovered jobs whose lease expired (their worker stopped without finishing them)');
         if (result && reap) {
-          const { released, cursor } = await this.store.dedupReap({ queue, token: this.token, nowMs: this.now(), limit: 1000, cursor: this.reapCursors.get(queue) ?? '0' });
+          const { released, cursor } = await this.store.dedupReap({ queue, token: this.token, nowMs: this.now(), limit: STEP_LIMIT, cursor: this.reapCursors.get(queue) ?? '0' });
           this.reapCursors.set(queue, cursor);
           if (released) this.logger.warn({ queue, released }, 'released dedup keys whose job no longer exists');
         }
       } catch (error) {
         this.logger.warn({ err: error, queue }, 'queue maintenance failed; retrying on the next tick');
       }
+    }
+  }
+
+  /**
+   * Steps on one queue until one comes back short of the limit (or another process holds the lock, or stop()).
+   * Between steps other clients get Redis, so a large backlog never blocks it for more than one step.
+   */
+  private async maintain(queue: string): Promise<QueueMaintainResult | undefined> {
+    const { maintenanceIntervalMs, deadMaxSize, deadMaxAgeMs } = this.options;
+    let total: QueueMaintainResult | undefined;
+    for (;;) {
+      const step = await this.store.queueMaintain({ queue, token: this.token, nowMs: this.now(), lockMs: maintenanceIntervalMs * 3, limit: STEP_LIMIT, deadMaxSize, deadMaxAgeMs });
+      if (!step) return total;
+      total = total ? { promoted: total.promoted + step.promoted, recovered: total.recovered + step.recovered, trimmed: total.trimmed + step.trimmed } : step;
+      const full = step.promoted >= STEP_LIMIT || step.recovered >= STEP_LIMIT || step.trimmed >= STEP_LIMIT;
+      if (!full || this.stopping) return total;
     }
   }
 }

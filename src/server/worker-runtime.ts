@@ -33,6 +33,18 @@ export interface WorkerRuntimeOptions extends Partial<MaintenanceOptions> {
   unknownWorkerRetryMs?: number;
   /** Take the queues strictly in the order given: a later queue runs only while every earlier one is empty. */
   strict?: boolean;
+  /**
+   * Fire the app's cron schedules from this worker (default true). Any number of workers may: each tick is
+   * claimed in the store and enqueued once. `scheduleCheckMs`: how often due ticks are looked for (default 1000).
+   */
+  schedules?: boolean;
+  scheduleCheckMs?: number;
+}
+
+/** Something that runs beside the fetch loop from start() to stop() (the cron scheduler). */
+export interface RuntimeCompanion {
+  start(): void;
+  stop(): Promise<void>;
 }
 
 /**
@@ -74,6 +86,7 @@ export class WorkerRuntime {
     private readonly logger: Logger,
     deps: Omit<ExecutorDeps, 'store' | 'ack' | 'token' | 'logger'>,
     options: WorkerRuntimeOptions,
+    private readonly companion?: RuntimeCompanion,
   ) {
     this.order = new QueueOrder(options.queues, options.strict);
     this.queues = this.order.queues;
@@ -87,6 +100,8 @@ export class WorkerRuntime {
     if (unknownWorkerRetryMs !== undefined && !(Number.isInteger(unknownWorkerRetryMs) && unknownWorkerRetryMs >= 0)) {
       throw new InvalidOptionError(`worker({ unknownWorkerRetryMs }) must be an integer >= 0 (ms; 0 = dead at once); got ${unknownWorkerRetryMs}.`);
     }
+    const { scheduleCheckMs } = options;
+    if (scheduleCheckMs !== undefined && !(Number.isInteger(scheduleCheckMs) && scheduleCheckMs >= 10)) throw new InvalidOptionError(`worker({ scheduleCheckMs }) must be an integer >= 10 (ms); got ${scheduleCheckMs}.`);
     this.now = deps.now;
     this.acks = new AckBatcher(store, this.token, deps.now);
     this.limits = new LimitGate({ store, logger, metrics: deps.metrics, token: this.token, now: deps.now, reserveMs: this.leaseMs, queues: [...this.queues], sweepIntervalMs: options.maintenanceIntervalMs ?? MAINTENANCE_DEFAULTS.maintenanceIntervalMs, adopt: (queue, job) => this.hold(queue, job.jid, job.raw), accepting: () => this.state === 'running' });
@@ -100,6 +115,7 @@ export class WorkerRuntime {
     this.heartbeat = setInterval(() => void this.renewLeases(), Math.max(50, Math.floor(this.leaseMs / 3)));
     this.maintenance.start();
     this.limits.start();
+    this.companion?.start();
     this.loop = this.fetchLoop();
     this.logger.info({ queues: this.queues, order: this.order.mode, concurrency: this.concurrency, token: this.token }, 'worker started');
   }
@@ -118,6 +134,7 @@ export class WorkerRuntime {
     const graceUntil = jobsUntil + STOP_GRACE_MS;
     this.wakeUp.abort();
     this.slotFreed?.();
+    const companionStopped = this.companion?.stop();
     await settleBy(this.loop!, jobsUntil);
     await this.handBack(this.held.splice(0), graceUntil, 'stopping: jobs fetched ahead handed back to the queue');
     if (!(await settleBy(Promise.all([...this.running]), jobsUntil))) {
@@ -131,6 +148,7 @@ export class WorkerRuntime {
     clearInterval(this.heartbeat);
     await settleBy(this.limits.stop(), graceUntil);
     await settleBy(this.maintenance.stop(), graceUntil);
+    if (companionStopped) await settleBy(companionStopped, graceUntil);
     this.state = 'stopped';
     this.logger.info({ token: this.token, duration_s: Math.round(performance.now() - started) / 1000 }, 'worker stopped');
     // Every job line of this worker reaches the destination before stop() returns (the default one is buffered).

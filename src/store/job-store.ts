@@ -101,6 +101,32 @@ export interface JobStore {
   jobLookup(params: { queue: string; jid: string; nowMs: number }): Promise<JobLookup | undefined>;
   /** Receive every queue's job events until the returned function is called. */
   eventsSubscribe(listener: (event: JobEventMessage) => void): Promise<() => Promise<void>>;
+  /**
+   * Claim one tick of a cron schedule, atomically: of every caller passing the same name, definition and tick,
+   * exactly one gets 'claimed' (or 'paused', 'first'); the rest get 'taken'. Ticks are remembered per definition
+   * (a hash of the schedule's options), so a changed schedule starts afresh: its first claim gets 'first' and
+   * records the tick without enqueueing. A tick older than the latest one claimed is 'taken'. While the schedule
+   * is paused, ticks are claimed as 'paused' (so resuming does not fire the ticks missed meanwhile).
+   */
+  scheduleClaim(params: { name: string; definition: string; tickMs: number }): Promise<ScheduleClaim>;
+  /** Record the job a claimed tick enqueued: last tick, last run and last jid of the schedule. */
+  scheduleRecord(params: { name: string; tickMs: number; jid: string; nowMs: number }): Promise<void>;
+  /** Pause or resume a schedule by name; the pause survives restarts and changes to its definition. */
+  schedulePause(params: { name: string; paused: boolean; nowMs: number }): Promise<void>;
+  /** Stored state of these schedules, in the same order (all fields absent for one never seen). */
+  scheduleStates(names: string[]): Promise<ScheduleState[]>;
+}
+
+/** 'first': a definition seen for the first time, its tick recorded as a starting point, nothing to enqueue. */
+export type ScheduleClaim = 'claimed' | 'taken' | 'paused' | 'first';
+
+export interface ScheduleState {
+  /** Epoch ms when the schedule was paused; absent while it runs. */
+  pausedAtMs?: number;
+  /** The tick (epoch ms) of the last job enqueued, when it was enqueued, and its jid. */
+  lastTickMs?: number;
+  lastRunMs?: number;
+  lastJid?: string;
 }
 
 /** Most jobs one jobFetch hands out, whatever count is asked: bounds a fetch script's run time and reply. */

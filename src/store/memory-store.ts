@@ -6,6 +6,7 @@ import type { LimitAcquireParams, LimitAcquireResult, LimitReleaseParams, LimitR
 import { MemoryLimits, type LimitedQueueView } from './memory-limits.js';
 import { LOOKUP_READY_SCAN, type JobEventMessage, type JobLookup, type JobOutcomeRecord, type MinuteCounts } from './job-records.js';
 import { MemoryJobRecords } from './memory-job-records.js';
+import { MemorySchedules } from './memory-schedules.js';
 import {
   FETCH_MAX,
   holdsJobs,
@@ -29,6 +30,8 @@ import {
   type QueueCounters,
   type QueueMaintainResult,
   type QueueSizes,
+  type ScheduleClaim,
+  type ScheduleState,
   type StoredJob,
 } from './job-store.js';
 
@@ -70,6 +73,11 @@ function countDecision(counters: QueueCounters, strategy: string): void {
   counters.decisions[strategy] = (counters.decisions[strategy] ?? 0) + 1;
 }
 
+/** Entries due at `nowMs`, earliest first; sorting only the due ones keeps a step cheap beside a long schedule. */
+function dueByScore(set: Map<string, Entry>, nowMs: number): [string, Entry][] {
+  return [...set].filter(([, e]) => e.score <= nowMs).sort((a, b) => a[1].score - b[1].score);
+}
+
 function byScore(set: Map<string, Entry>): [string, Entry][] {
   return [...set].sort((a, b) => a[1].score - b[1].score);
 }
@@ -84,6 +92,7 @@ export class MemoryJobStore implements JobStore {
   private readonly registered = new Set<string>();
   private readonly limits = new MemoryLimits();
   private readonly records = new MemoryJobRecords();
+  private readonly schedules = new MemorySchedules();
 
   private q(name: string): MemoryQueue {
     let queue = this.queues.get(name);
@@ -297,8 +306,7 @@ export class MemoryJobStore implements JobStore {
     queue.lock = { token: p.token, expiresAtMs: p.nowMs + p.lockMs };
     let promoted = 0;
     for (const set of [queue.schedule, queue.retry]) {
-      for (const [jid, entry] of byScore(set).slice(0, p.limit)) {
-        if (entry.score > p.nowMs) break;
+      for (const [jid, entry] of dueByScore(set, p.nowMs).slice(0, p.limit)) {
         set.delete(jid);
         this.makeReady(queue, entry.raw);
         promoted++;
@@ -491,5 +499,21 @@ export class MemoryJobStore implements JobStore {
 
   async queuePausedAt(queues: string[]): Promise<(number | undefined)[]> {
     return queues.map((name) => this.queues.get(name)?.pausedAt);
+  }
+
+  async scheduleClaim(params: { name: string; definition: string; tickMs: number }): Promise<ScheduleClaim> {
+    return this.schedules.claim(params);
+  }
+
+  async scheduleRecord(params: { name: string; tickMs: number; jid: string; nowMs: number }): Promise<void> {
+    this.schedules.record(params);
+  }
+
+  async schedulePause(params: { name: string; paused: boolean; nowMs: number }): Promise<void> {
+    this.schedules.pause(params);
+  }
+
+  async scheduleStates(names: string[]): Promise<ScheduleState[]> {
+    return this.schedules.states(names);
   }
 }

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
+import type { ScheduleStatus } from '../cron/schedules.js';
 import type { Databases } from '../db/databases.js';
 import type { Flags } from '../flags/flags.js';
 import type { WorkerDefinition } from '../jobs/worker.js';
@@ -24,4 +25,8 @@ export interface DashboardApp {
   /** Absent until flags are configured: the flags page then says so. */
   readonly flags?: DashboardFlags | undefined;
   workers(): WorkerDefinition[];
+  /** Cron schedules (the Cron page); absent on an app without them. */
+  schedules?(): Promise<ScheduleStatus[]>;
+  pauseSchedule?(name: string): Promise<void>;
+  resumeSchedule?(name: string): Promise<void>;
 }

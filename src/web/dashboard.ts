@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Registry } from 'prom-client';
+import { cronRoutes } from './api/cron.js';
 import { databaseRoutes } from './api/databases.js';
 import { dedupRoutes } from './api/dedup.js';
 import type { ApiDeps } from './api/deps.js';
@@ -60,7 +61,7 @@ export class Dashboard {
       now,
       audit: (event, fields) => app.logger?.info({ event, ...fields }, event.replaceAll('_', ' ')),
     };
-    for (const routes of [queueRoutes, jobRoutes, dedupRoutes, databaseRoutes, flagRoutes, sessionRoutes, streamRoutes, limitRoutes, jobBulkRoutes, historyRoutes]) routes(this.router, deps);
+    for (const routes of [queueRoutes, jobRoutes, dedupRoutes, databaseRoutes, flagRoutes, sessionRoutes, streamRoutes, limitRoutes, jobBulkRoutes, historyRoutes, cronRoutes]) routes(this.router, deps);
     this.pageRoutes();
     this.handler = (req, res, next) => void this.handle(req, res, next);
   }

@@ -4,6 +4,7 @@ import { HttpError } from './http.js';
 const STATUS_BY_CODE: Record<string, number> = {
   FLAG_UNDEFINED: 404,
   UNKNOWN_WORKER: 404,
+  UNKNOWN_SCHEDULE: 404,
   FLAG_STORE_UNAVAILABLE: 503,
   DATABASE_UNAVAILABLE: 503,
 };

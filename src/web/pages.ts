@@ -13,6 +13,7 @@ export const PAGES: readonly PageInfo[] = [
   { path: '/dedup', id: 'dedup', title: 'Deduplication' },
   { path: '/databases', id: 'databases', title: 'Databases' },
   { path: '/flags', id: 'flags', title: 'Feature flags' },
+  { path: '/cron', id: 'cron', title: 'Cron' },
 ];
 
 const ACCESS_NOTES: Record<MutationAccess, string> = {

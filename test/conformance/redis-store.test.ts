@@ -3,8 +3,21 @@ import { RedisJobStore } from '../../src/redis/redis-store.js';
 import { startRedisServer } from '../../src/sandbox/redis-server.js';
 import { describe, expect, it } from 'vitest';
 import { jobStoreConformance } from './job-store.suite.js';
+import { scheduleStoreConformance } from './schedule-store.suite.js';
 
 jobStoreConformance('RedisJobStore', async () => {
+  const server = await startRedisServer();
+  const store = new RedisJobStore({ url: server.url, prefix: `t${randomBytes(3).toString('hex')}` });
+  return {
+    store,
+    close: async () => {
+      await store.close();
+      await server.stop();
+    },
+  };
+});
+
+scheduleStoreConformance('RedisJobStore', async () => {
   const server = await startRedisServer();
   const store = new RedisJobStore({ url: server.url, prefix: `t${randomBytes(3).toString('hex')}` });
   return {

@@ -1,6 +1,8 @@
 --[[
   Periodic queue upkeep, run by at most one process at a time (the lock): promote due scheduled and retry jobs,
   put jobs whose lease expired (their worker died) back at the head of the ready list, cap the dead set.
+  One step moves at most ARGV[4] jobs per set, so it never holds Redis long; the caller runs the next step at
+  once while a step comes back full (server/maintenance.ts).
   KEYS[1] ready list  KEYS[2] schedule zset  KEYS[3] retry zset  KEYS[4] dead zset  KEYS[5] jobs hash
   KEYS[6] leases zset  KEYS[7] active hash  KEYS[8] signal list  KEYS[9] lock
   ARGV[1] token  ARGV[2] now ms  ARGV[3] lock ms  ARGV[4] max jobs per step  ARGV[5] dead max size
@@ -16,15 +18,20 @@ if held then
 end
 redis.call('SET', KEYS[9], token .. '|' .. (now + tonumber(ARGV[3])), 'PX', ARGV[3])
 
+-- Batched calls (one HMGET, LPUSH, HDEL and ZREM per set) keep a full step of `limit` jobs to a few ms.
 local promoted = 0
 for _, set in ipairs({ KEYS[2], KEYS[3] }) do
   local due = redis.call('ZRANGEBYSCORE', set, '-inf', now, 'LIMIT', 0, limit)
-  for _, jid in ipairs(due) do
-    local raw = redis.call('HGET', KEYS[5], jid)
-    if raw then redis.call('LPUSH', KEYS[1], raw) end
-    redis.call('HDEL', KEYS[5], jid)
-    redis.call('ZREM', set, jid)
-    promoted = promoted + 1
+  if #due > 0 then
+    local raws = redis.call('HMGET', KEYS[5], unpack(due))
+    local present = {}
+    for i = 1, #due do
+      if raws[i] then present[#present + 1] = raws[i] end
+    end
+    if #present > 0 then redis.call('LPUSH', KEYS[1], unpack(present)) end
+    redis.call('HDEL', KEYS[5], unpack(due))
+    redis.call('ZREM', set, unpack(due))
+    promoted = promoted + #due
   end
 end
 

@@ -1,0 +1,46 @@
+import type { Redis } from 'ioredis';
+import type { ScheduleClaim, ScheduleState } from '../store/job-store.js';
+import type { RedisKeys } from './keys.js';
+import { runScript } from './scripts.js';
+
+/** The Redis store's cron schedule state: one hash per schedule (see scripts/schedule-claim-1.lua). */
+export class RedisSchedules {
+  constructor(
+    private readonly redis: Redis,
+    private readonly keys: RedisKeys,
+    /** Bounds a call by redis.commandTimeoutMs, as every other store call. */
+    private readonly command: <T>(send: () => Promise<T>) => Promise<T>,
+  ) {}
+
+  claim(p: { name: string; definition: string; tickMs: number }): Promise<ScheduleClaim> {
+    return this.command(() => runScript<ScheduleClaim>(this.redis, 'scheduleClaim', [this.keys.cronSchedule(p.name)], [p.definition, p.tickMs]));
+  }
+
+  async record(p: { name: string; tickMs: number; jid: string; nowMs: number }): Promise<void> {
+    await this.command(() => this.redis.hset(this.keys.cronSchedule(p.name), { last_tick: p.tickMs, last_run: p.nowMs, last_jid: p.jid }));
+  }
+
+  async pause(p: { name: string; paused: boolean; nowMs: number }): Promise<void> {
+    const key = this.keys.cronSchedule(p.name);
+    await this.command(() => (p.paused ? this.redis.hsetnx(key, 'paused', p.nowMs) : this.redis.hdel(key, 'paused')));
+  }
+
+  async states(names: string[]): Promise<ScheduleState[]> {
+    if (names.length === 0) return [];
+    const replies = await this.command(async () => {
+      const pipeline = this.redis.pipeline();
+      for (const name of names) pipeline.hmget(this.keys.cronSchedule(name), 'paused', 'last_tick', 'last_run', 'last_jid');
+      return (await pipeline.exec()) ?? [];
+    });
+    return replies.map(([error, value]) => {
+      if (error) throw error;
+      const [paused, lastTick, lastRun, lastJid] = value as (string | null)[];
+      const state: ScheduleState = {};
+      if (paused !== null) state.pausedAtMs = Number(paused);
+      if (lastTick) state.lastTickMs = Number(lastTick);
+      if (lastRun) state.lastRunMs = Number(lastRun);
+      if (lastJid) state.lastJid = lastJid;
+      return state;
+    });
+  }
+}
