@@ -45,10 +45,16 @@ async function spawnClaimer(env: Record<string, string>, stall: boolean, atMs: n
   });
   const waitFor = (msg: string): Promise<{ tick_ms?: number; jid?: string }> =>
     new Promise((resolve, reject) => {
-      const timer = setTimeout(() => (listeners.delete(check), reject(new Error(`no '${msg}' logged within 20 s`))), 20_000);
+      const timer = setTimeout(() => {
+        listeners.delete(check);
+        reject(new Error(`no '${msg}' logged within 20 s`));
+      }, 20_000);
       const check = (): void => {
         const found = lines.find((line) => line.msg?.startsWith(msg));
-        if (found) (clearTimeout(timer), listeners.delete(check), resolve(found));
+        if (!found) return;
+        clearTimeout(timer);
+        listeners.delete(check);
+        resolve(found);
       };
       listeners.add(check);
       check();
