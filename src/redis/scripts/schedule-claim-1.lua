@@ -19,7 +19,7 @@ if last and last >= tick then
   local sep = string.find(lease, '|', 1, true)
   if tonumber(string.sub(lease, 1, sep - 1)) ~= tick then return 'taken' end
   if tonumber(string.sub(lease, sep + 1)) > tonumber(ARGV[3]) then return 'pending' end
-  redis.call('HSET', KEYS[1], 'lease', tick .. '|' .. (tonumber(ARGV[3]) + tonumber(ARGV[4])))
+  redis.call('HSET', KEYS[1], 'lease', ARGV[2] .. '|' .. (tonumber(ARGV[3]) + tonumber(ARGV[4])))
   return 'claimed'
 end
 redis.call('HSET', KEYS[1], field, ARGV[2])
