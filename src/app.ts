@@ -172,7 +172,7 @@ export function createLagless(config: LaglessConfig = {}): LaglessApp {
       const scheduler =
         options.schedules === false
           ? undefined
-          : new Scheduler({ store, schedules, enqueue: (schedule) => enqueuer.enqueue(definitions.get(schedule.worker)!, schedule.args), logger, metrics: cronMetrics, now }, options.scheduleCheckMs ?? 1000);
+          : new Scheduler({ store, schedules, enqueue: (schedule, tickMs) => enqueuer.enqueueTick(definitions.get(schedule.worker)!, schedule.args, { schedule: schedule.name, tickMs }), logger, metrics: cronMetrics, now }, options.scheduleCheckMs ?? 1000, options.scheduleLeaseMs ?? 60_000);
       const runtime = new WorkerRuntime(store, logger, deps, options, scheduler);
       runtimes.add(runtime);
       return runtime;

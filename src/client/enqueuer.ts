@@ -78,6 +78,23 @@ export class Enqueuer {
     return Promise.all(runs);
   }
 
+  /**
+   * Enqueue one tick of a cron schedule: the client chain as any enqueue, then a push conditional on the tick
+   * (JobStore.schedulePush), so of every caller for the same tick exactly one queues a job. The others get
+   * `taken`: the jid of the tick's job (their result is deduplicated against it).
+   */
+  async enqueueTick(worker: WorkerDefinition, args: unknown, tick: { schedule: string; tickMs: number }): Promise<EnqueueResult & { taken?: string }> {
+    const context = this.context(worker, args);
+    let taken: string | undefined;
+    const result = await this.chain.run(context, async () => {
+      const pushed = await this.store.schedulePush({ ...this.pushParams(context), ...tick });
+      if (!('taken' in pushed)) return this.result(context, pushed);
+      taken = pushed.taken;
+      return { jid: context.job.jid, deduplicated: true, duplicateOf: pushed.taken };
+    });
+    return taken === undefined ? result : { ...result, taken };
+  }
+
   private async pushOne(context: EnqueueContext): Promise<EnqueueResult> {
     return this.result(context, await this.pushes.push(this.pushParams(context)));
   }

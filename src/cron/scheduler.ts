@@ -8,8 +8,11 @@ import type { Schedules } from './schedules.js';
 export interface SchedulerDeps {
   store: JobStore;
   schedules: Schedules;
-  /** Enqueue the schedule's worker with its args, through the client middleware like any enqueue. */
-  enqueue: (schedule: ScheduleDefinition) => Promise<EnqueueResult>;
+  /**
+   * Enqueue one tick of the schedule's worker with its args, through the client middleware like any enqueue, with
+   * a push the store makes only if the tick was not pushed yet (JobStore.schedulePush); `taken`: the jid it got then.
+   */
+  enqueue: (schedule: ScheduleDefinition, tickMs: number) => Promise<EnqueueResult & { taken?: string }>;
   logger: Logger;
   metrics: CronMetrics;
   /** Wall clock, epoch ms: ticks are wall-clock times. */
@@ -18,9 +21,16 @@ export interface SchedulerDeps {
 
 /**
  * Fires the app's cron schedules while a worker runs. Every `checkMs` it looks at each schedule's latest tick;
- * a tick it has not seen yet is claimed in the store, and only the one process whose claim wins enqueues it. So
- * any number of processes may run schedulers: each tick is enqueued once. After downtime only the latest missed
- * tick is due, so it fires once, not once per missed tick.
+ * a tick it has not seen yet is claimed in the store, and only the one process whose claim wins enqueues it. After
+ * downtime only the latest missed tick is due, so it fires once, not once per missed tick.
+ *
+ * Exactly once, even when a claimer dies: claim and enqueue are two store steps (the claim is in the schedule's
+ * slot, the push in the queue's), so a claim alone would lose the tick of a process killed between them. The claim
+ * therefore holds a lease (`leaseMs`) until the tick's job is recorded; a tick still pending when its lease runs out
+ * is claimed again by the next scheduler to look. That takeover may race a claimer that was only slow, so the push
+ * itself is conditional on the tick (JobStore.schedulePush marks the tick in the queue's slot in the same step):
+ * whichever of them pushes first enqueues the tick, the other is told it was taken and pushes nothing. (Pushing in
+ * the claim's own step instead would tie every schedule's key to its queue's slot and bypass the push path.)
  */
 export class Scheduler {
   private timer?: NodeJS.Timeout;
@@ -32,6 +42,8 @@ export class Scheduler {
   constructor(
     private readonly deps: SchedulerDeps,
     private readonly checkMs: number,
+    /** How long a claimed tick waits for its claimer's enqueue before another scheduler takes it over. */
+    private readonly leaseMs: number,
   ) {}
 
   start(): void {
@@ -58,10 +70,15 @@ export class Scheduler {
       const key = `${schedule.name}\u0000${schedule.definition}`;
       if (tickMs === undefined || (this.seen.get(key) ?? -Infinity) >= tickMs) continue;
       try {
-        const claim = await this.deps.store.scheduleClaim({ name: schedule.name, definition: schedule.definition, tickMs });
+        const claim = await this.deps.store.scheduleClaim({ name: schedule.name, definition: schedule.definition, tickMs, lease: { nowMs, ms: this.leaseMs } });
+        // A pending tick (or one whose enqueue failed here) is asked about again until its lease runs out.
+        if (claim === 'pending') continue;
+        if (claim === 'claimed') {
+          if (await this.fire(schedule, tickMs)) this.seen.set(key, tickMs);
+          continue;
+        }
         this.seen.set(key, tickMs);
-        if (claim === 'claimed') await this.fire(schedule, tickMs);
-        else if (claim === 'paused') {
+        if (claim === 'paused') {
           this.deps.metrics.ticks.inc({ schedule: schedule.name, outcome: 'paused' });
           this.deps.logger.info(this.fields(schedule, tickMs), 'cron tick passed without a job: the schedule is paused');
         } else if (claim === 'first') this.deps.logger.info({ ...this.fields(schedule, tickMs), next_run: iso(schedule.nextTick(nowMs)) }, 'cron schedule registered; it fires from its next tick');
@@ -71,20 +88,25 @@ export class Scheduler {
     }
   }
 
-  private async fire(schedule: ScheduleDefinition, tickMs: number): Promise<void> {
-    let result: EnqueueResult;
+  /** Enqueue a claimed tick and record it; false if the enqueue failed (the tick is retried when its lease ends). */
+  private async fire(schedule: ScheduleDefinition, tickMs: number): Promise<boolean> {
+    let result: EnqueueResult & { taken?: string };
     try {
-      result = await this.deps.enqueue(schedule);
+      result = await this.deps.enqueue(schedule, tickMs);
     } catch (error) {
       this.deps.metrics.ticks.inc({ schedule: schedule.name, outcome: 'failed' });
-      this.deps.logger.error({ ...this.fields(schedule, tickMs), err: error }, 'cron tick claimed but its enqueue failed; this tick is skipped, the next one fires as usual');
-      return;
+      this.deps.logger.error({ ...this.fields(schedule, tickMs), err: error, retry_after_ms: this.leaseMs }, 'cron tick claimed but its enqueue failed; a scheduler retries it when its claim lapses');
+      return false;
     }
-    this.deps.metrics.ticks.inc({ schedule: schedule.name, outcome: 'enqueued' });
-    this.deps.logger.info({ ...this.fields(schedule, tickMs), jid: result.jid, deduplicated: result.deduplicated }, 'cron tick enqueued');
-    await this.deps.store.scheduleRecord({ name: schedule.name, tickMs, jid: result.jid, nowMs: this.deps.now() }).catch((error: unknown) => {
+    const jid = result.taken ?? result.jid;
+    if (result.taken === undefined) {
+      this.deps.metrics.ticks.inc({ schedule: schedule.name, outcome: 'enqueued' });
+      this.deps.logger.info({ ...this.fields(schedule, tickMs), jid, deduplicated: result.deduplicated }, 'cron tick enqueued');
+    } else this.deps.logger.info({ ...this.fields(schedule, tickMs), jid }, 'cron tick already enqueued by another scheduler (its claim lapsed and was taken over); nothing enqueued');
+    await this.deps.store.scheduleRecord({ name: schedule.name, tickMs, jid, nowMs: this.deps.now() }).catch((error: unknown) => {
       this.deps.logger.warn({ ...this.fields(schedule, tickMs), err: error }, 'cron job enqueued, but its last run could not be recorded');
     });
+    return true;
   }
 
   private fields(schedule: ScheduleDefinition, tickMs: number): Record<string, unknown> {

@@ -50,6 +50,14 @@ export class RedisKeys {
     return `${this.prefix}:{${queue}}:fetch:${token}`;
   }
 
+  /**
+   * Cron ticks pushed to a queue: schedule name → "<tick ms>|<jid>" of the latest (scripts/schedule-push-5.lua).
+   * In the queue's slot, so the mark and the push are one atomic step.
+   */
+  cronTicks(queue: string): string {
+    return `${this.prefix}:{${queue}}:cron-ticks`;
+  }
+
   /** Limited worker classes of a queue: class → "<concurrency>|<max>|<perMs>" (store/limits.ts). */
   limits(queue: string): string {
     return `${this.prefix}:{${queue}}:limits`;

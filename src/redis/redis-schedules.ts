@@ -1,9 +1,9 @@
 import type { Redis } from 'ioredis';
-import type { ScheduleClaim, ScheduleState } from '../store/job-store.js';
+import type { ScheduleClaim, ScheduleClaimParams, ScheduleState } from '../store/job-store.js';
 import type { RedisKeys } from './keys.js';
 import { runScript } from './scripts.js';
 
-/** The Redis store's cron schedule state: one hash per schedule (see scripts/schedule-claim-1.lua). */
+/** The Redis store's cron schedule state: one hash per schedule (see scripts/schedule-claim-1.lua); the ticks' pushes are in redis-store.ts. */
 export class RedisSchedules {
   constructor(
     private readonly redis: Redis,
@@ -12,12 +12,13 @@ export class RedisSchedules {
     private readonly command: <T>(send: () => Promise<T>) => Promise<T>,
   ) {}
 
-  claim(p: { name: string; definition: string; tickMs: number }): Promise<ScheduleClaim> {
-    return this.command(() => runScript<ScheduleClaim>(this.redis, 'scheduleClaim', [this.keys.cronSchedule(p.name)], [p.definition, p.tickMs]));
+  claim(p: ScheduleClaimParams): Promise<ScheduleClaim> {
+    const lease = p.lease ? [p.lease.nowMs, p.lease.ms] : ['', ''];
+    return this.command(() => runScript<ScheduleClaim>(this.redis, 'scheduleClaim', [this.keys.cronSchedule(p.name)], [p.definition, p.tickMs, ...lease]));
   }
 
   async record(p: { name: string; tickMs: number; jid: string; nowMs: number }): Promise<void> {
-    await this.command(() => this.redis.hset(this.keys.cronSchedule(p.name), { last_tick: p.tickMs, last_run: p.nowMs, last_jid: p.jid }));
+    await this.command(() => runScript(this.redis, 'scheduleRecord', [this.keys.cronSchedule(p.name)], [p.tickMs, p.nowMs, p.jid]));
   }
 
   async pause(p: { name: string; paused: boolean; nowMs: number }): Promise<void> {

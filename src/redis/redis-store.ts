@@ -33,6 +33,7 @@ import {
   type QueueMaintainResult,
   type QueueSizes,
   type ScheduleClaim,
+  type ScheduleClaimParams,
   type ScheduleState,
   type StoredJob,
 } from '../store/job-store.js';
@@ -453,7 +454,7 @@ export class RedisJobStore implements JobStore {
     return this.redis;
   }
 
-  scheduleClaim(params: { name: string; definition: string; tickMs: number }): Promise<ScheduleClaim> {
+  scheduleClaim(params: ScheduleClaimParams): Promise<ScheduleClaim> {
     return this.schedules.claim(params);
   }
 
@@ -467,6 +468,20 @@ export class RedisJobStore implements JobStore {
 
   scheduleStates(names: string[]): Promise<ScheduleState[]> {
     return this.schedules.states(names);
+  }
+
+  async schedulePush(params: JobPushParams & { schedule: string; tickMs: number }): Promise<JobPushResult | { taken: string }> {
+    const [keys, args] = this.pushArgs(params);
+    // No resend check needed: a resent push finds its own jid in the tick's mark.
+    const reply = await this.enqueueCall([params.jid], () =>
+      runScript<number | string>(this.redis, 'schedulePush', [...keys, this.keys.cronTicks(params.queue)], [params.schedule, params.tickMs, params.jid, ...args]),
+    );
+    this.queues.register(params.queue);
+    if (typeof reply === 'string' && reply.startsWith('taken|')) {
+      const owner = reply.slice('taken|'.length);
+      return owner === params.jid ? { pushed: true, jid: params.jid } : { taken: owner };
+    }
+    return pushResult(reply, params.jid);
   }
 
   async close(): Promise<void> {

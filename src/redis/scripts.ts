@@ -3,7 +3,7 @@ import type { ChainableCommander, Redis } from 'ioredis';
 
 const DIR = new URL('./scripts/', import.meta.url);
 
-export type ScriptName = 'push' | 'pushMany' | 'pushReady' | 'fetch' | 'ack' | 'later' | 'requeue' | 'maintain' | 'retryNow' | 'delete' | 'dedupOrphans' | 'queued' | 'renew' | 'resume' | 'limitAcquire' | 'limitRelease' | 'limitUsage' | 'lookup' | 'scheduleClaim';
+export type ScriptName = 'push' | 'pushMany' | 'pushReady' | 'fetch' | 'ack' | 'later' | 'requeue' | 'maintain' | 'retryNow' | 'delete' | 'dedupOrphans' | 'queued' | 'renew' | 'resume' | 'limitAcquire' | 'limitRelease' | 'limitUsage' | 'lookup' | 'scheduleClaim' | 'scheduleRecord' | 'schedulePush';
 
 interface ScriptSource {
   lua: string;

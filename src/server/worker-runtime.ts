@@ -39,6 +39,11 @@ export interface WorkerRuntimeOptions extends Partial<MaintenanceOptions> {
    */
   schedules?: boolean;
   scheduleCheckMs?: number;
+  /**
+   * How long a claimed tick waits for its claimer's enqueue before another scheduler takes it over (default
+   * 60000): only a claimer that died or failed makes a tick that late. The takeover never enqueues it twice.
+   */
+  scheduleLeaseMs?: number;
 }
 
 /** Something that runs beside the fetch loop from start() to stop() (the cron scheduler). */
@@ -100,8 +105,9 @@ export class WorkerRuntime {
     if (unknownWorkerRetryMs !== undefined && !(Number.isInteger(unknownWorkerRetryMs) && unknownWorkerRetryMs >= 0)) {
       throw new InvalidOptionError(`worker({ unknownWorkerRetryMs }) must be an integer >= 0 (ms; 0 = dead at once); got ${unknownWorkerRetryMs}.`);
     }
-    const { scheduleCheckMs } = options;
+    const { scheduleCheckMs, scheduleLeaseMs } = options;
     if (scheduleCheckMs !== undefined && !(Number.isInteger(scheduleCheckMs) && scheduleCheckMs >= 10)) throw new InvalidOptionError(`worker({ scheduleCheckMs }) must be an integer >= 10 (ms); got ${scheduleCheckMs}.`);
+    if (scheduleLeaseMs !== undefined && !(Number.isInteger(scheduleLeaseMs) && scheduleLeaseMs >= 100)) throw new InvalidOptionError(`worker({ scheduleLeaseMs }) must be an integer >= 100 (ms); got ${scheduleLeaseMs}.`);
     this.now = deps.now;
     this.acks = new AckBatcher(store, this.token, deps.now);
     this.limits = new LimitGate({ store, logger, metrics: deps.metrics, token: this.token, now: deps.now, reserveMs: this.leaseMs, queues: [...this.queues], sweepIntervalMs: options.maintenanceIntervalMs ?? MAINTENANCE_DEFAULTS.maintenanceIntervalMs, adopt: (queue, job) => this.hold(queue, job.jid, job.raw), accepting: () => this.state === 'running' });

@@ -107,18 +107,37 @@ export interface JobStore {
    * (a hash of the schedule's options), so a changed schedule starts afresh: its first claim gets 'first' and
    * records the tick without enqueueing. A tick older than the latest one claimed is 'taken'. While the schedule
    * is paused, ticks are claimed as 'paused' (so resuming does not fire the ticks missed meanwhile).
+   * With `lease`, a 'claimed' tick stays pending until scheduleRecord records it: meanwhile its claims get
+   * 'pending', and once the lease has run out one of them gets 'claimed' again (with a new lease), so a claimer
+   * that died or failed before its enqueue is taken over. schedulePush keeps the takeover from enqueueing twice.
    */
-  scheduleClaim(params: { name: string; definition: string; tickMs: number }): Promise<ScheduleClaim>;
+  scheduleClaim(params: ScheduleClaimParams): Promise<ScheduleClaim>;
   /** Record the job a claimed tick enqueued: last tick, last run and last jid of the schedule. */
   scheduleRecord(params: { name: string; tickMs: number; jid: string; nowMs: number }): Promise<void>;
   /** Pause or resume a schedule by name; the pause survives restarts and changes to its definition. */
   schedulePause(params: { name: string; paused: boolean; nowMs: number }): Promise<void>;
   /** Stored state of these schedules, in the same order (all fields absent for one never seen). */
   scheduleStates(names: string[]): Promise<ScheduleState[]>;
+  /**
+   * Push a cron tick's job only if no job was pushed yet for this tick (or a later one) of `schedule` on this queue,
+   * in one atomic step with the push: the tick's one enqueue, however many claimers (a slow one and the one that took
+   * over its lease) get this far. A tick already pushed comes back as { taken: the jid of its job } and pushes
+   * nothing; the same jid pushed again (a resend) comes back pushed.
+   */
+  schedulePush(params: JobPushParams & { schedule: string; tickMs: number }): Promise<JobPushResult | { taken: string }>;
 }
 
 /** 'first': a definition seen for the first time, its tick recorded as a starting point, nothing to enqueue. */
-export type ScheduleClaim = 'claimed' | 'taken' | 'paused' | 'first';
+export interface ScheduleClaimParams {
+  name: string;
+  definition: string;
+  tickMs: number;
+  /** Keep a claimed tick pending until recorded, for `ms` from `nowMs` (epoch ms); see scheduleClaim. */
+  lease?: { nowMs: number; ms: number };
+}
+
+/** 'pending': claimed by a caller whose lease has not run out yet; ask again later. */
+export type ScheduleClaim = 'claimed' | 'taken' | 'paused' | 'first' | 'pending';
 
 export interface ScheduleState {
   /** Epoch ms when the schedule was paused; absent while it runs. */

@@ -31,6 +31,7 @@ import {
   type QueueMaintainResult,
   type QueueSizes,
   type ScheduleClaim,
+  type ScheduleClaimParams,
   type ScheduleState,
   type StoredJob,
 } from './job-store.js';
@@ -501,7 +502,7 @@ export class MemoryJobStore implements JobStore {
     return queues.map((name) => this.queues.get(name)?.pausedAt);
   }
 
-  async scheduleClaim(params: { name: string; definition: string; tickMs: number }): Promise<ScheduleClaim> {
+  async scheduleClaim(params: ScheduleClaimParams): Promise<ScheduleClaim> {
     return this.schedules.claim(params);
   }
 
@@ -515,5 +516,13 @@ export class MemoryJobStore implements JobStore {
 
   async scheduleStates(names: string[]): Promise<ScheduleState[]> {
     return this.schedules.states(names);
+  }
+
+  async schedulePush(params: JobPushParams & { schedule: string; tickMs: number }): Promise<JobPushResult | { taken: string }> {
+    // Mark and push with no await between them: one step, as in Redis.
+    const owner = this.schedules.markPushed({ queue: params.queue, schedule: params.schedule, tickMs: params.tickMs, jid: params.jid });
+    if (owner === params.jid) return { pushed: true, jid: params.jid };
+    if (owner !== undefined) return { taken: owner };
+    return this.jobPush(params);
   }
 }
