@@ -66,6 +66,7 @@ export {
   JobWaitTimeoutError,
   JobTimeoutError,
   UnknownScheduleError,
+  EnqueueNotReplicatedError,
 } from './errors.js';
 export type { ScheduleOptions, ScheduleDefinition } from './cron/schedule-definition.js';
 export type { ScheduleStatus } from './cron/schedules.js';

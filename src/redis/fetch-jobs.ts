@@ -1,10 +1,10 @@
-import type { Redis } from 'ioredis';
 import { FETCH_MAX, type FetchedQueueJob, type JobFetchManyParams } from '../store/job-store.js';
+import { isCluster, type RedisClient } from './connection.js';
 import type { QueueKeys, RedisKeys } from './keys.js';
 import { runScript } from './scripts.js';
 
 export interface JobFetcherDeps {
-  redis: Redis;
+  redis: RedisClient;
   keys: RedisKeys;
   queueKeys: (queue: string) => QueueKeys;
   /** Runs one call under the store's command deadline. */
@@ -36,7 +36,7 @@ export class JobFetcher {
 
   async fetch(p: JobFetchManyParams & { fetchId: string }): Promise<FetchedQueueJob[]> {
     const jobs: FetchedQueueJob[] = [];
-    for (const group of scriptGroups(p.queues)) {
+    for (const group of scriptGroups(p.queues, isCluster(this.deps.redis))) {
       const count = Math.min(p.count, FETCH_MAX) - jobs.length;
       if (count <= 0) break;
       const first = await this.fetchGroup(group, count, p);
@@ -75,7 +75,11 @@ export class JobFetcher {
   }
 }
 
-/** Queues that one fetch script may take together, in order: all of them on a single Redis. */
-function scriptGroups(queues: string[]): string[][] {
-  return queues.length === 0 ? [] : [queues];
+/**
+ * Queues that one fetch script may take together, in order: all of them on a single Redis; on a cluster each queue
+ * alone (its keys share the slot of its `{queue}` tag, another queue's need not).
+ */
+function scriptGroups(queues: string[], cluster: boolean): string[][] {
+  if (queues.length === 0) return [];
+  return cluster ? queues.map((queue) => [queue]) : [queues];
 }

@@ -1,6 +1,7 @@
-import { Redis, ReplyError, type RedisOptions } from 'ioredis';
-import { EnqueueOutcomeUnknownError, StoreUnavailableError } from '../errors.js';
+import { ReplyError, type ChainableCommander, type RedisOptions } from 'ioredis';
+import { EnqueueNotReplicatedError, EnqueueOutcomeUnknownError, StoreUnavailableError } from '../errors.js';
 import { payloadIds } from '../jobs/payload.js';
+import { describeTarget, isCluster, openRedis, type RedisClient, type RedisTarget } from './connection.js';
 import { DEADLINE_CONNECTION_OPTIONS, DeadlineCalls, type DeadlineCallOptions } from './deadline-calls.js';
 import { newCookie, parseCookie } from './dedup-cookie.js';
 import { RedisKeys, type QueueKeys } from './keys.js';
@@ -42,8 +43,8 @@ import { RedisJobRecords } from './redis-job-records.js';
 
 const PUSH_READY_CHUNK = 1000;
 
-export interface RedisJobStoreOptions {
-  url: string;
+/** Which Redis: `url`, `cluster: { nodes, options }` or `sentinels` + `name` (see RedisTarget). */
+export interface RedisJobStoreOptions extends RedisTarget {
   prefix?: string;
   /** How long an enqueue waits for Redis (connecting, reconnecting, its reply) before it rejects. Default 5 s. */
   enqueueTimeoutMs?: number;
@@ -52,11 +53,17 @@ export interface RedisJobStoreOptions {
   /** Called on connection loss and recovery, so operators see what happened. */
   onConnectionEvent?: (event: 'lost' | 'restored', detail: string) => void;
   redisOptions?: RedisOptions;
+  /**
+   * An enqueue resolves only once WAIT saw its write on `replicas` replicas within `timeoutMs`, else it rejects
+   * with EnqueueNotReplicatedError. The WAIT shares the command connection, so it holds that connection's later
+   * commands for up to `timeoutMs` when replicas lag.
+   */
+  durableEnqueue?: { replicas: number; timeoutMs: number };
 }
 
 export class RedisJobStore implements JobStore {
   readonly keys: RedisKeys;
-  private readonly redis: Redis;
+  private readonly redis: RedisClient;
   private readonly waiter: SignalWaiter;
   /** Keys of every queue this store has touched, built once: every call on the hot paths needs them. */
   private readonly knownQueues = new Map<string, QueueKeys>();
@@ -74,7 +81,7 @@ export class RedisJobStore implements JobStore {
 
   constructor(private readonly options: RedisJobStoreOptions) {
     this.keys = new RedisKeys(options.prefix ?? 'lagless');
-    this.host = hostOf(options.url);
+    this.host = describeTarget(options);
     this.enqueueTimeoutMs = options.enqueueTimeoutMs ?? 5000;
     const commandTimeoutMs = options.commandTimeoutMs ?? 5000;
     this.commandCall = { timeoutMs: commandTimeoutMs, unavailable: (reason) => new StoreUnavailableError(this.host, commandTimeoutMs, 'redis.commandTimeoutMs', reason) };
@@ -86,7 +93,7 @@ export class RedisJobStore implements JobStore {
     this.queues = new QueueRegistry({ redis: this.redis, key: this.keys.queues(), call: (send) => this.command(send), sizes: (queue) => this.queueSizes(queue) });
     this.fetcher = new JobFetcher({ redis: this.redis, keys: this.keys, queueKeys: (queue) => this.q(queue), call: (send) => this.command(send) });
     // A blocking wake-up wait may be queued and resent by ioredis: it writes nothing and its caller has a timeout.
-    this.waiter = new SignalWaiter(() => this.connect('wake-up', { maxRetriesPerRequest: null }));
+    this.waiter = new SignalWaiter(() => this.connect('wake-up', { maxRetriesPerRequest: null }), isCluster(this.redis));
   }
 
   /** Any call but a push: bounded by redis.commandTimeoutMs. */
@@ -104,9 +111,9 @@ export class RedisJobStore implements JobStore {
     });
   }
 
-  private connect(role: string, roleOptions: RedisOptions): Redis {
+  private connect(role: string, roleOptions: RedisOptions): RedisClient {
     // The default retry strategy reconnects with a backoff of up to 2 s, for ever; callers' deadlines bound the wait.
-    const redis = new Redis(this.options.url, { ...roleOptions, ...this.options.redisOptions });
+    const redis = openRedis(this.options, roleOptions, this.options.redisOptions);
     defineScripts(redis);
     let lost = false;
     redis.on('error', (error: Error) => {
@@ -140,7 +147,17 @@ export class RedisJobStore implements JobStore {
   async jobPush(params: JobPushParams): Promise<JobPushResult> {
     const reply = await this.enqueueCall([params.jid], async (resent) => {
       // The reply to an earlier attempt was lost: it may have queued the job already.
-      if (resent && (await this.alreadyQueued([params]))[0]) return 1;
+      if (resent && (await this.alreadyQueued([params]))[0]) {
+        await this.confirmResent([params]);
+        return 1;
+      }
+      if (this.options.durableEnqueue) {
+        const pipeline = this.redis.pipeline();
+        if (isPlain(params)) runScript(pipeline, 'pushReady', [this.q(params.queue).ready, this.q(params.queue).signal], [params.raw]);
+        else runScript(pipeline, 'push', ...this.pushArgs(params));
+        const [pushed] = await this.execReplicated(pipeline, [params.jid]);
+        return isPlain(params) ? 1 : (pushed as number | string);
+      }
       if (!isPlain(params)) return runScript<number | string>(this.redis, 'push', ...this.pushArgs(params));
       const k = this.q(params.queue);
       await runScript<number>(this.redis, 'pushReady', [k.ready, k.signal], [params.raw]);
@@ -163,6 +180,7 @@ export class RedisJobStore implements JobStore {
         if (!resent) return this.pushBatch(params);
         // The reply to an earlier attempt was lost: push again only the jobs it did not queue.
         const queued = await this.alreadyQueued(params);
+        await this.confirmResent(params.filter((_, i) => queued[i]));
         const pushed = await this.pushBatch(params.filter((_, i) => !queued[i]));
         return params.map((p, i) => (queued[i] ? { pushed: true as const, jid: p.jid } : pushed.shift()!));
       },
@@ -177,12 +195,11 @@ export class RedisJobStore implements JobStore {
       if (indexes) indexes.push(i);
       else byQueue.set(p.queue, [i]);
     });
-    const pipeline = this.redis.pipeline();
-    for (const [queue, indexes] of byQueue) {
+    const calls = [...byQueue].map(([queue, indexes]) => {
       const k = this.keys.queue(queue);
-      runScript(pipeline, 'queued', [k.ready, k.active, k.jobs, k.dedup], indexes.flatMap((i) => [params[i]!.jid, params[i]!.raw, params[i]!.dedup?.key ?? '']));
-    }
-    const replies = (await execPipeline(pipeline)) as number[][];
+      return { queue, script: 'queued' as const, keys: [k.ready, k.active, k.jobs, k.dedup], args: indexes.flatMap((i) => [params[i]!.jid, params[i]!.raw, params[i]!.dedup?.key ?? '']) };
+    });
+    const replies = (await this.execGrouped(calls)) as number[][];
     const queued = new Array<boolean>(params.length).fill(false);
     [...byQueue.values()].forEach((indexes, q) => indexes.forEach((i, j) => (queued[i] = replies[q]![j] === 1)));
     return queued;
@@ -242,6 +259,57 @@ export class RedisJobStore implements JobStore {
       if (typeof own === 'string' && own.startsWith('E|')) return new Error(`Redis refused the push of job ${p.jid}: ${own.slice(2)}`);
       return pushResult(own, p.jid);
     });
+  }
+
+  /**
+   * Script calls in one round trip, replies in call order. On a cluster a pipeline may only touch one node, so the
+   * calls go out as one pipeline per queue (one slot), all at once; a bulk enqueue is thereby grouped by slot.
+   * With `jids` (a push) and durableEnqueue, each pipeline ends with a WAIT for its own node's replicas.
+   */
+  private async execGrouped(calls: ScriptCall[], jids?: string[]): Promise<unknown[]> {
+    const groups = new Map<string, number[]>();
+    calls.forEach((call, i) => {
+      const group = isCluster(this.redis) ? call.queue : '';
+      const indexes = groups.get(group);
+      if (indexes) indexes.push(i);
+      else groups.set(group, [i]);
+    });
+    const replies = new Array<unknown>(calls.length);
+    await Promise.all(
+      [...groups.values()].map(async (indexes) => {
+        const pipeline = this.redis.pipeline();
+        for (const i of indexes) runScript(pipeline, calls[i]!.script, calls[i]!.keys, calls[i]!.args);
+        const groupReplies = jids && this.options.durableEnqueue ? await this.execReplicated(pipeline, jids) : await execPipeline(pipeline);
+        indexes.forEach((callIndex, j) => (replies[callIndex] = groupReplies[j]));
+      }),
+    );
+    return replies;
+  }
+
+  /** A push pipeline followed by WAIT on the same connection (so on the node that ran it); rejects if too few replicas saw it. */
+  private async execReplicated(pipeline: ChainableCommander, jids: string[]): Promise<unknown[]> {
+    const { replicas, timeoutMs } = this.options.durableEnqueue!;
+    const replies = await execPipeline(pipeline.wait(replicas, timeoutMs));
+    const acknowledged = Number(replies.pop());
+    if (acknowledged < replicas) throw new EnqueueNotReplicatedError(jids, this.host, replicas, acknowledged, timeoutMs);
+    return replies;
+  }
+
+  /**
+   * durableEnqueue and a resend that found its jobs queued by the lost attempt: WAIT only covers this connection's
+   * own writes, so write once to each queue's stats (the replication stream keeps order: a replica that has this
+   * write has the push before it) and wait for that.
+   */
+  private async confirmResent(params: JobPushParams[]): Promise<void> {
+    if (!this.options.durableEnqueue || params.length === 0) return;
+    await Promise.all(
+      [...new Set(params.map((p) => p.queue))].map((queue) =>
+        this.execReplicated(
+          this.redis.pipeline().hincrby(this.q(queue).stats, 'resent_pushes', 1),
+          params.filter((p) => p.queue === queue).map((p) => p.jid),
+        ),
+      ),
+    );
   }
 
   async jobFetch({ queue, ...p }: JobFetchParams): Promise<FetchedJob[]> {
@@ -449,7 +517,7 @@ export class RedisJobStore implements JobStore {
   }
 
   /** The command connection, for the few callers that need raw access (CLI diagnostics, tests). */
-  get client(): Redis {
+  get client(): RedisClient {
     return this.redis;
   }
 
@@ -478,9 +546,19 @@ export class RedisJobStore implements JobStore {
   }
 }
 
-function hostOf(url: string): string {
-  const { hostname, port } = new URL(url);
-  return `${hostname}:${port || 6379}`;
+/** A pipeline's replies, or its first error (so a deadline call sees an unsent or aborted pipeline as such). */
+async function execPipeline(pipeline: ChainableCommander): Promise<unknown[]> {
+  const replies = (await pipeline.exec()) ?? [];
+  for (const [error] of replies) if (error) throw error;
+  return replies.map(([, value]) => value);
+}
+
+/** One script call of a round trip; `queue` says which slot (so which cluster node) it goes to. */
+interface ScriptCall {
+  queue: string;
+  script: 'push' | 'pushReady' | 'queued';
+  keys: string[];
+  args: (string | number)[];
 }
 
 function isDueNow(p: JobPushParams): boolean {
