@@ -1,5 +1,5 @@
 import type { RedisOptions } from 'ioredis';
-import type { RedisClient } from './connection.js';
+import { isCluster, type RedisClient } from './connection.js';
 
 /**
  * ioredis options for a connection whose commands go through DeadlineCalls. ioredis's defaults queue a command
@@ -105,7 +105,14 @@ export class DeadlineCalls {
       this.sweeper ??= setInterval(() => this.sweep(), SWEEP_MS);
       send().then(
         (value) => entry.end({ kind: 'reply', value }),
-        (error: unknown) => entry.end(isUnsent(error) ? { kind: 'unsent', reason: (error as Error).message } : isLost(error) ? { kind: 'lost' } : { kind: 'error', error }),
+        (error: unknown) => {
+          if (isRedirect(error) && isCluster(this.redis)) {
+            // ioredis follows a redirect of a single command by itself, but not of a pipeline holding a command that
+            // ran (a WAIT): learn the new slot owners before the resend.
+            this.redis.refreshSlotsCache();
+          }
+          entry.end(isUnsent(error) ? { kind: 'unsent', reason: (error as Error).message } : isLost(error) ? { kind: 'lost' } : { kind: 'error', error });
+        },
       );
     });
   }
@@ -149,11 +156,16 @@ function isLost(error: unknown): boolean {
 }
 
 /**
- * The command never ran: ioredis refused to write it (not connected, offline queue off), or a cluster answered
- * CLUSTERDOWN / TRYAGAIN / MOVED until ioredis gave up redirecting (a failover in progress).
+ * The command never ran: ioredis refused to write it (not connected, offline queue off), or a cluster node answered
+ * CLUSTERDOWN / TRYAGAIN / MOVED / ASK (a failover in progress; the slot lives elsewhere), maybe until ioredis gave
+ * up redirecting.
  */
 function isUnsent(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
   if (error.message.includes('enableOfflineQueue options is false')) return true;
-  return /^(CLUSTERDOWN|TRYAGAIN)\b/.test(error.message) || (error.message.startsWith('Too many Cluster redirections') && !error.message.includes('Connection is closed.'));
+  return /^(CLUSTERDOWN|TRYAGAIN)\b/.test(error.message) || isRedirect(error) || (error.message.startsWith('Too many Cluster redirections') && !error.message.includes('Connection is closed.'));
+}
+
+function isRedirect(error: unknown): boolean {
+  return error instanceof Error && /^(MOVED|ASK) \d+ /.test(error.message);
 }

@@ -49,6 +49,8 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
         '--cluster-enabled', 'yes', '--cluster-config-file', `nodes-${port}.conf`, '--cluster-node-timeout', String(nodeTimeoutMs),
         // A replica may take over whatever its last contact with the master: the tests kill masters under load.
         '--cluster-replica-validity-factor', '0',
+        // A replica's first sync starts at once (the default waits 5 s for more replicas to share one transfer).
+        '--repl-diskless-sync-delay', '0',
       ];
       processes.push(await spawnRedisProcess(port, args, 'Ready to accept connections'));
     }
@@ -88,10 +90,19 @@ function clusterHandle(processes: RedisProcess[], stop: () => Promise<void>): Re
   };
 }
 
-/** Every live node says the cluster is ok, and the slots are all served by live masters. */
+/**
+ * Every live node says the cluster is ok, the slots are all served by live masters, and every live replica's link to
+ * its master is up (so WAIT can count it).
+ */
 async function healthy(nodes: RedisProcess[]): Promise<boolean> {
   const livePorts = new Set(nodes.map((n) => n.port));
   for (const node of nodes) {
+    const replication = String(await nodeCommand(node.port, ['INFO', 'replication']).catch(() => ''));
+    if (replication.includes('role:slave') && !replication.includes('master_link_status:up')) {
+      // A replica of a master that is gone for good stays down: only a replica of a live master must be linked.
+      const masterPort = Number(/master_port:(\d+)/.exec(replication)?.[1]);
+      if (livePorts.has(masterPort)) return false;
+    }
     const info = String(await nodeCommand(node.port, ['CLUSTER', 'INFO']).catch(() => ''));
     if (!info.includes('cluster_state:ok')) return false;
     const slots = (await nodeCommand(node.port, ['CLUSTER', 'SLOTS']).catch(() => [])) as [number, number, [string, number]][];

@@ -32,7 +32,7 @@ export async function startRedisSentinel(options: { downAfterMs?: number; name?:
     rmSync(dir, { recursive: true, force: true });
   };
   try {
-    const dataArgs = (port: number): string[] => ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--dbfilename', `dump-${port}.rdb`, '--save', '', '--appendonly', 'no', '--protected-mode', 'no'];
+    const dataArgs = (port: number): string[] => ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--dbfilename', `dump-${port}.rdb`, '--save', '', '--appendonly', 'no', '--protected-mode', 'no', '--repl-diskless-sync-delay', '0'];
     const primaryPort = await freePort();
     const primary = await spawnRedisProcess(primaryPort, dataArgs(primaryPort), 'Ready to accept connections');
     processes.push(primary);
@@ -101,5 +101,8 @@ async function sentinelsHealthy(sentinels: { port: number }[], name: string): Pr
     if (linked.length < 1) return false;
   }
   const role = await nodeCommand(primaryPort!, ['ROLE']);
-  return role[0] === 'master' && Array.isArray(role[2]) && role[2].length >= 1;
+  if (role[0] !== 'master' || !Array.isArray(role[2]) || role[2].length < 1) return false;
+  // The replica is linked (its first sync done), so WAIT can count it.
+  const [, replicaPort] = role[2][0] as [string, string, string];
+  return String(await nodeCommand(Number(replicaPort), ['INFO', 'replication'])).includes('master_link_status:up');
 }
