@@ -55,6 +55,8 @@ export function openRedis(target: RedisTarget, roleOptions: RedisOptions, redisO
   }
   if (target.sentinels) {
     return new Redis({
+      // Reconnect as soon as the sentinels announce +switch-master, not on the next backoff tick.
+      failoverDetector: true,
       ...redisOptions,
       ...roleOptions,
       sentinels: target.sentinels,

@@ -10,8 +10,10 @@ export interface FailoverRunResult {
   durableLost: string[];
   /** Acknowledged without durableEnqueue, never run: the asynchronous-replication window, reported. */
   plainLost: string[];
-  /** Acknowledged after the failover finished, without durableEnqueue, on the first queue (the killed primary's): enqueuers went on without a restart. */
+  /** Acknowledged after the failover finished, without durableEnqueue: enqueuers went on without a restart. */
   ackedAfterRecovery: number;
+  /** The same on the first queue only (on a cluster: the killed master's slot). */
+  ackedAfterRecoveryOnFirstQueue: number;
   /** Run after the failover finished: workers went on without a restart. */
   ranAfterRecovery: number;
 }
@@ -44,6 +46,7 @@ export async function runFailover(options: FailoverRunOptions): Promise<Failover
   const rejected: Record<string, number> = {};
   let recoveredAt: number | undefined;
   let ackedAfterRecovery = 0;
+  let ackedAfterRecoveryOnFirstQueue = 0;
   let running = true;
   let next = 0;
   const enqueuer = async (): Promise<void> => {
@@ -55,7 +58,10 @@ export async function runFailover(options: FailoverRunOptions): Promise<Failover
       try {
         await target.enqueue({ n });
         (durable ? durableAcked : plainAcked).push(n);
-        if (recoveredAt !== undefined && !durable && queueIndex === 0) ackedAfterRecovery++;
+        if (recoveredAt !== undefined && !durable) {
+          ackedAfterRecovery++;
+          if (queueIndex === 0) ackedAfterRecoveryOnFirstQueue++;
+        }
       } catch (error) {
         const code = (error as { code?: string }).code ?? (error as Error).message;
         rejected[code] = (rejected[code] ?? 0) + 1;
@@ -88,6 +94,7 @@ export async function runFailover(options: FailoverRunOptions): Promise<Failover
       durableLost: durableAcked.filter((n) => !ran.has(n)),
       plainLost: plainAcked.filter((n) => !ran.has(n)),
       ackedAfterRecovery,
+      ackedAfterRecoveryOnFirstQueue,
       ranAfterRecovery: ran.size - ranAtRecovery,
     };
   } finally {
