@@ -42,6 +42,7 @@ export function openRedis(target: RedisTarget, roleOptions: RedisOptions, redisO
     const options = target.cluster.options ?? {};
     return new Cluster(target.cluster.nodes.map(seedNode), {
       ...options,
+      ...(roleOptions.lazyConnect ? { lazyConnect: true } : {}),
       ...(enableOfflineQueue === false
         ? {
             enableOfflineQueue: false,
