@@ -153,7 +153,8 @@ export class RedisJobStore implements JobStore {
       }
       if (this.options.durableEnqueue) {
         const pipeline = this.redis.pipeline();
-        if (isPlain(params)) runScript(pipeline, 'pushReady', [this.q(params.queue).ready, this.q(params.queue).signal], [params.raw]);
+        const k = this.q(params.queue);
+        if (isPlain(params)) runScript(pipeline, 'pushReady', [k.ready, k.signal], [params.raw]);
         else runScript(pipeline, 'push', ...this.pushArgs(params));
         const [pushed] = await this.execReplicated(pipeline, [params.jid]);
         return isPlain(params) ? 1 : (pushed as number | string);
