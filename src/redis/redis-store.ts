@@ -1,7 +1,8 @@
-import { ReplyError, type ChainableCommander, type RedisOptions } from 'ioredis';
+import type { RedisOptions } from 'ioredis';
 import { EnqueueNotReplicatedError, EnqueueOutcomeUnknownError, StoreUnavailableError } from '../errors.js';
 import { payloadIds } from '../jobs/payload.js';
 import { describeTarget, isCluster, openRedis, type RedisClient, type RedisTarget } from './connection.js';
+import { execGrouped, execGroupedValues, execPipeline, execReplicated, groupBySlot, type Replication, type ScriptCall } from './script-pipelines.js';
 import { DEADLINE_CONNECTION_OPTIONS, DeadlineCalls, type DeadlineCallOptions } from './deadline-calls.js';
 import { newCookie, parseCookie } from './dedup-cookie.js';
 import { RedisKeys, type QueueKeys } from './keys.js';
@@ -72,6 +73,8 @@ export class RedisJobStore implements JobStore {
   private readonly calls: DeadlineCalls;
   private readonly commandCall: DeadlineCallOptions;
   private readonly enqueueTimeoutMs: number;
+  /** durableEnqueue, with the host its errors name. */
+  private readonly replication?: Replication;
   private fetches = 0;
   private readonly queues: QueueRegistry;
   private readonly fetcher: JobFetcher;
@@ -83,6 +86,7 @@ export class RedisJobStore implements JobStore {
     this.keys = new RedisKeys(options.prefix ?? 'lagless');
     this.host = describeTarget(options);
     this.enqueueTimeoutMs = options.enqueueTimeoutMs ?? 5000;
+    if (options.durableEnqueue) this.replication = { ...options.durableEnqueue, host: this.host };
     const commandTimeoutMs = options.commandTimeoutMs ?? 5000;
     this.commandCall = { timeoutMs: commandTimeoutMs, unavailable: (reason) => new StoreUnavailableError(this.host, commandTimeoutMs, 'redis.commandTimeoutMs', reason) };
     this.redis = this.connect('commands', DEADLINE_CONNECTION_OPTIONS);
@@ -148,15 +152,16 @@ export class RedisJobStore implements JobStore {
     const reply = await this.enqueueCall([params.jid], async (resent) => {
       // The reply to an earlier attempt was lost: it may have queued the job already.
       if (resent && (await this.alreadyQueued([params]))[0]) {
-        await this.confirmResent([params]);
+        const unconfirmed = (await this.confirmResent([params])).get(params);
+        if (unconfirmed) throw unconfirmed;
         return 1;
       }
-      if (this.options.durableEnqueue) {
+      if (this.replication) {
         const pipeline = this.redis.pipeline();
         const k = this.q(params.queue);
         if (isPlain(params)) runScript(pipeline, 'pushReady', [k.ready, k.signal], [params.raw]);
         else runScript(pipeline, 'push', ...this.pushArgs(params));
-        const [pushed] = await this.execReplicated(pipeline, [params.jid]);
+        const [pushed] = await execReplicated(pipeline, this.replication!, [params.jid]);
         return isPlain(params) ? 1 : (pushed as number | string);
       }
       if (!isPlain(params)) return runScript<number | string>(this.redis, 'push', ...this.pushArgs(params));
@@ -181,9 +186,8 @@ export class RedisJobStore implements JobStore {
         if (!resent) return this.pushBatch(params);
         // The reply to an earlier attempt was lost: push again only the jobs it did not queue.
         const queued = await this.alreadyQueued(params);
-        await this.confirmResent(params.filter((_, i) => queued[i]));
-        const pushed = await this.pushBatch(params.filter((_, i) => !queued[i]));
-        return params.map((p, i) => (queued[i] ? { pushed: true as const, jid: p.jid } : pushed.shift()!));
+        const [unconfirmed, pushed] = await Promise.all([this.confirmResent(params.filter((_, i) => queued[i])), this.pushBatch(params.filter((_, i) => !queued[i]))]);
+        return params.map((p, i) => (queued[i] ? (unconfirmed.get(p) ?? { pushed: true as const, jid: p.jid }) : pushed.shift()!));
       },
     );
   }
@@ -196,25 +200,26 @@ export class RedisJobStore implements JobStore {
       if (indexes) indexes.push(i);
       else byQueue.set(p.queue, [i]);
     });
-    const calls = [...byQueue].map(([queue, indexes]) => {
-      const k = this.keys.queue(queue);
-      return { queue, script: 'queued' as const, keys: [k.ready, k.active, k.jobs, k.dedup], args: indexes.flatMap((i) => [params[i]!.jid, params[i]!.raw, params[i]!.dedup?.key ?? '']) };
+    const calls = [...byQueue].map(([queue, indexes]): ScriptCall => {
+      const k = this.q(queue);
+      return { queue, script: 'queued', keys: [k.ready, k.active, k.jobs, k.dedup], args: indexes.flatMap((i) => [params[i]!.jid, params[i]!.raw, params[i]!.dedup?.key ?? '']) };
     });
-    const replies = (await this.execGrouped(calls)) as number[][];
+    const replies = (await execGroupedValues(this.redis, calls)) as number[][];
     const queued = new Array<boolean>(params.length).fill(false);
     [...byQueue.values()].forEach((indexes, q) => indexes.forEach((i, j) => (queued[i] = replies[q]![j] === 1)));
     return queued;
   }
 
   /**
-   * In input order, all in one pipeline (one round trip): a run of plain jobs for one queue goes out as one
-   * pushReady call, a run of deduplicated jobs due now for one queue as one pushMany call (both chunked), a job due
-   * later as its own push. A call Redis refused is the error of each job it carried; pushMany reports its jobs'
-   * errors one by one.
+   * In input order, in one round trip (see execGrouped: one pipeline on one Redis, one per slot on a cluster, each
+   * ending with WAIT under durableEnqueue): a run of plain jobs for one queue goes out as one pushReady call, a run
+   * of deduplicated jobs due now for one queue as one pushMany call (both chunked), a job due later as its own push.
+   * A call Redis refused, or whose WAIT too few replicas confirmed, is the error of each job it carried; pushMany
+   * reports its jobs' own refusals one by one.
    */
   private async pushBatch(params: JobPushParams[]): Promise<(JobPushResult | Error)[]> {
     if (params.length === 0) return [];
-    const calls: { script: 'push' | 'pushMany' | 'pushReady'; keys: string[]; args: (string | number)[] }[] = [];
+    const calls: ScriptCall[] = [];
     /** The call that carries each job, and its place in that call. */
     const carriedBy: { call: number; at: number }[] = [];
     let run: { queue: string; script: 'pushMany' | 'pushReady'; jobs: JobPushParams[] } | undefined;
@@ -223,8 +228,9 @@ export class RedisJobStore implements JobStore {
       const k = this.q(run.queue);
       for (let i = 0; i < run.jobs.length; i += PUSH_READY_CHUNK) {
         const chunk = run.jobs.slice(i, i + PUSH_READY_CHUNK);
-        if (run.script === 'pushReady') calls.push({ script: 'pushReady', keys: [k.ready, k.signal], args: chunk.map((p) => p.raw) });
-        else calls.push({ script: 'pushMany', keys: [k.dedup, k.stats, k.ready, k.signal], args: chunk.flatMap((p) => this.pushArgs(p)[1]) });
+        const jids = chunk.map((p) => p.jid);
+        if (run.script === 'pushReady') calls.push({ queue: run.queue, script: 'pushReady', keys: [k.ready, k.signal], args: chunk.map((p) => p.raw), jids });
+        else calls.push({ queue: run.queue, script: 'pushMany', keys: [k.dedup, k.stats, k.ready, k.signal], args: chunk.flatMap((p) => this.pushArgs(p)[1]), jids });
       }
       run = undefined;
     };
@@ -234,7 +240,7 @@ export class RedisJobStore implements JobStore {
         flushRun();
         carriedBy.push({ call: calls.length, at: 0 });
         const [keys, args] = this.pushArgs(p);
-        calls.push({ script, keys, args });
+        calls.push({ queue: p.queue, script, keys, args, jids: [p.jid] });
         continue;
       }
       if (run?.queue !== p.queue || run.script !== script) flushRun();
@@ -243,16 +249,11 @@ export class RedisJobStore implements JobStore {
       carriedBy.push({ call: calls.length + Math.floor(index / PUSH_READY_CHUNK), at: index % PUSH_READY_CHUNK });
     }
     flushRun();
-    const pipeline = this.redis.pipeline();
-    for (const call of calls) runScript(pipeline, call.script, call.keys, call.args);
-    const replies = (await pipeline.exec()) ?? [];
-    // Only Redis's own answer (a script error) belongs to the jobs of one call; a lost connection or an unsent
-    // pipeline is the whole attempt's, for DeadlineCalls to wait, resend or report.
-    for (const [error] of replies) if (error && !(error instanceof (ReplyError as ErrorConstructor))) throw error;
+    const replies = await execGrouped(this.redis, calls, this.replication);
     for (const queue of new Set(params.map((p) => p.queue))) this.queues.register(queue);
     return params.map((p, i) => {
       const { call, at } = carriedBy[i]!;
-      const [error, reply] = replies[call] ?? [new Error('no reply to this push in the pipeline')];
+      const [error, reply] = replies[call]!;
       if (error) return error;
       const script = calls[call]!.script;
       if (script === 'pushReady') return { pushed: true, jid: p.jid };
@@ -263,54 +264,28 @@ export class RedisJobStore implements JobStore {
   }
 
   /**
-   * Script calls in one round trip, replies in call order. On a cluster a pipeline may only touch one node, so the
-   * calls go out as one pipeline per queue (one slot), all at once; a bulk enqueue is thereby grouped by slot.
-   * With `jids` (a push) and durableEnqueue, each pipeline ends with a WAIT for its own node's replicas.
+   * durableEnqueue and a resend that found these jobs queued by the lost attempt: WAIT only covers this connection's
+   * own writes, so write once to each queue's stats (the replication stream keeps order: a replica that has this
+   * write has the push before it) and wait for that, one WAIT per slot group. Returns the error of each job whose
+   * group too few replicas confirmed (none without durableEnqueue).
    */
-  private async execGrouped(calls: ScriptCall[], jids?: string[]): Promise<unknown[]> {
-    const groups = new Map<string, number[]>();
-    calls.forEach((call, i) => {
-      const group = isCluster(this.redis) ? call.queue : '';
-      const indexes = groups.get(group);
-      if (indexes) indexes.push(i);
-      else groups.set(group, [i]);
-    });
-    const replies = new Array<unknown>(calls.length);
+  private async confirmResent(params: JobPushParams[]): Promise<Map<JobPushParams, Error>> {
+    const failed = new Map<JobPushParams, Error>();
+    if (!this.replication || params.length === 0) return failed;
     await Promise.all(
-      [...groups.values()].map(async (indexes) => {
+      groupBySlot(this.redis, params, (p) => p.queue).map(async (indexes) => {
+        const jobs = indexes.map((i) => params[i]!);
         const pipeline = this.redis.pipeline();
-        for (const i of indexes) runScript(pipeline, calls[i]!.script, calls[i]!.keys, calls[i]!.args);
-        const groupReplies = jids && this.options.durableEnqueue ? await this.execReplicated(pipeline, jids) : await execPipeline(pipeline);
-        indexes.forEach((callIndex, j) => (replies[callIndex] = groupReplies[j]));
+        for (const queue of new Set(jobs.map((p) => p.queue))) pipeline.hincrby(this.q(queue).stats, 'resent_pushes', 1);
+        try {
+          await execReplicated(pipeline, this.replication!, jobs.map((p) => p.jid));
+        } catch (error) {
+          if (!(error instanceof EnqueueNotReplicatedError)) throw error;
+          for (const p of jobs) failed.set(p, error);
+        }
       }),
     );
-    return replies;
-  }
-
-  /** A push pipeline followed by WAIT on the same connection (so on the node that ran it); rejects if too few replicas saw it. */
-  private async execReplicated(pipeline: ChainableCommander, jids: string[]): Promise<unknown[]> {
-    const { replicas, timeoutMs } = this.options.durableEnqueue!;
-    const replies = await execPipeline(pipeline.wait(replicas, timeoutMs));
-    const acknowledged = Number(replies.pop());
-    if (acknowledged < replicas) throw new EnqueueNotReplicatedError(jids, this.host, replicas, acknowledged, timeoutMs);
-    return replies;
-  }
-
-  /**
-   * durableEnqueue and a resend that found its jobs queued by the lost attempt: WAIT only covers this connection's
-   * own writes, so write once to each queue's stats (the replication stream keeps order: a replica that has this
-   * write has the push before it) and wait for that.
-   */
-  private async confirmResent(params: JobPushParams[]): Promise<void> {
-    if (!this.options.durableEnqueue || params.length === 0) return;
-    await Promise.all(
-      [...new Set(params.map((p) => p.queue))].map((queue) =>
-        this.execReplicated(
-          this.redis.pipeline().hincrby(this.q(queue).stats, 'resent_pushes', 1),
-          params.filter((p) => p.queue === queue).map((p) => p.jid),
-        ),
-      ),
-    );
+    return failed;
   }
 
   async jobFetch({ queue, ...p }: JobFetchParams): Promise<FetchedJob[]> {
@@ -545,21 +520,6 @@ export class RedisJobStore implements JobStore {
     if (this.redis.status === 'ready') await Promise.race([this.redis.quit().catch(() => undefined), new Promise((resolve) => setTimeout(resolve, 1000).unref())]);
     this.redis.disconnect();
   }
-}
-
-/** A pipeline's replies, or its first error (so a deadline call sees an unsent or aborted pipeline as such). */
-async function execPipeline(pipeline: ChainableCommander): Promise<unknown[]> {
-  const replies = (await pipeline.exec()) ?? [];
-  for (const [error] of replies) if (error) throw error;
-  return replies.map(([, value]) => value);
-}
-
-/** One script call of a round trip; `queue` says which slot (so which cluster node) it goes to. */
-interface ScriptCall {
-  queue: string;
-  script: 'push' | 'pushReady' | 'queued';
-  keys: string[];
-  args: (string | number)[];
 }
 
 function isDueNow(p: JobPushParams): boolean {
