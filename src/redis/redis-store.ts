@@ -310,6 +310,8 @@ export class RedisJobStore implements JobStore {
   async queuePausedAt(queues: string[]): Promise<(number | undefined)[]> {
     if (queues.length === 0) return [];
     const replies = (await this.command(() => {
+      // A cluster pipeline may only touch one node: there, one GET per queue, all sent at once.
+      if (isCluster(this.redis)) return Promise.all(queues.map((queue) => this.redis.get(this.keys.queue(queue).paused)));
       const pipeline = this.redis.pipeline();
       for (const queue of queues) pipeline.get(this.keys.queue(queue).paused);
       return execPipeline(pipeline);
