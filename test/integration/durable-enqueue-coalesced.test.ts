@@ -14,7 +14,8 @@ describe('redis.durableEnqueue with the enqueues of one tick coalesced, on one R
   let primary: RedisServerHandle;
   let replica: RedisServerHandle;
   const apps: LaglessApp[] = [];
-  const open = (replicas: number, timeoutMs = 200): { app: LaglessApp; prefix: string } => {
+  // A loaded machine's replica gets time to answer: a WAIT with enough replicas returns as soon as they do.
+  const open = (replicas: number, timeoutMs = 2000): { app: LaglessApp; prefix: string } => {
     const prefix = `dc${randomBytes(3).toString('hex')}`;
     const app = createLagless({ redis: { url: primary.url, prefix, durableEnqueue: { replicas, timeoutMs } }, logger: false });
     apps.push(app);
@@ -63,7 +64,7 @@ describe('redis.durableEnqueue with the enqueues of one tick coalesced, on Redis
 
   beforeAll(async () => {
     cluster = await startRedisCluster();
-    app = createLagless({ redis: { cluster: { nodes: [cluster.nodes[0]!] }, prefix, durableEnqueue: { replicas: 1, timeoutMs: 300 } }, logger: false });
+    app = createLagless({ redis: { cluster: { nodes: [cluster.nodes[0]!] }, prefix, durableEnqueue: { replicas: 1, timeoutMs: 1000 } }, logger: false });
   });
   afterAll(async () => {
     await app?.close();

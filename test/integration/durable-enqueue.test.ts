@@ -10,7 +10,8 @@ describe('redis.durableEnqueue (WAIT for replicas)', () => {
   let primary: RedisServerHandle;
   let replica: RedisServerHandle;
   const apps: LaglessApp[] = [];
-  const open = (replicas: number, timeoutMs = 200): { app: LaglessApp; prefix: string } => {
+  // Timeouts leave a loaded machine's replica time to answer: a WAIT with enough replicas returns as soon as they do.
+  const open = (replicas: number, timeoutMs = 2000): { app: LaglessApp; prefix: string } => {
     const prefix = `de${randomBytes(3).toString('hex')}`;
     const app = createLagless({ redis: { url: primary.url, prefix, durableEnqueue: { replicas, timeoutMs } }, logger: false });
     apps.push(app);
@@ -43,12 +44,12 @@ describe('redis.durableEnqueue (WAIT for replicas)', () => {
   });
 
   it('rejects with EnqueueNotReplicatedError, never a silent success, when fewer replicas confirm in time', async () => {
-    const { app } = open(2, 50);
+    const { app } = open(2, 1000);
     const worker = app.defineWorker({ name: 'D', queue: 'dq', perform: () => undefined });
     const single = await worker.enqueue({ n: 1 }).catch((error: unknown) => error);
     expect(single).toBeInstanceOf(EnqueueNotReplicatedError);
-    expect(single).toMatchObject({ code: 'ENQUEUE_NOT_REPLICATED', replicas: 2, acknowledged: 1, timeoutMs: 50 });
-    expect((single as Error).message).toMatch(/on 1 of the 2 replicas redis\.durableEnqueue asks for within 50 ms/);
+    expect(single).toMatchObject({ code: 'ENQUEUE_NOT_REPLICATED', replicas: 2, acknowledged: 1, timeoutMs: 1000 });
+    expect((single as Error).message).toMatch(/on 1 of the 2 replicas redis\.durableEnqueue asks for within 1000 ms/);
     await expect(worker.enqueueMany([{ n: 2 }, { n: 3 }])).rejects.toBeInstanceOf(EnqueueNotReplicatedError);
   });
 
