@@ -2,7 +2,7 @@ import type { RedisOptions } from 'ioredis';
 import { EnqueueNotReplicatedError, EnqueueOutcomeUnknownError, StoreUnavailableError } from '../errors.js';
 import { payloadIds } from '../jobs/payload.js';
 import { describeTarget, isCluster, openRedis, type RedisClient, type RedisTarget } from './connection.js';
-import { execGrouped, execGroupedValues, execPipeline, execReplicated, groupBySlot, type Replication, type ScriptCall } from './script-pipelines.js';
+import { execGrouped, execGroupedValues, execReplicated, groupBySlot, type Replication, type ScriptCall } from './script-pipelines.js';
 import { DEADLINE_CONNECTION_OPTIONS, DeadlineCalls, type DeadlineCallOptions } from './deadline-calls.js';
 import { newCookie, parseCookie } from './dedup-cookie.js';
 import { RedisKeys, type QueueKeys } from './keys.js';

@@ -1,6 +1,7 @@
 import { ReplyError, type ChainableCommander } from 'ioredis';
 import { EnqueueNotReplicatedError } from '../errors.js';
 import { isCluster, type RedisClient } from './connection.js';
+import { execPipeline } from './pipeline.js';
 import { runScript } from './scripts.js';
 
 /**
@@ -23,13 +24,6 @@ export interface Replication {
   replicas: number;
   timeoutMs: number;
   host: string;
-}
-
-/** A pipeline's replies, or its first error (so a deadline call sees an unsent or aborted pipeline as such). */
-export async function execPipeline(pipeline: ChainableCommander): Promise<unknown[]> {
-  const replies = (await pipeline.exec()) ?? [];
-  for (const [error] of replies) if (error) throw error;
-  return replies.map(([, value]) => value);
 }
 
 /**
