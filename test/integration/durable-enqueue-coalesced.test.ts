@@ -64,7 +64,7 @@ describe('redis.durableEnqueue with the enqueues of one tick coalesced, on Redis
 
   beforeAll(async () => {
     cluster = await startRedisCluster();
-    app = createLagless({ redis: { cluster: { nodes: [cluster.nodes[0]!] }, prefix, durableEnqueue: { replicas: 1, timeoutMs: 1000 } }, logger: false });
+    app = createLagless({ redis: { cluster: { nodes: [cluster.nodes[0]!] }, prefix, durableEnqueue: { replicas: 1, timeoutMs: 1000 }, enqueueTimeoutMs: 15_000 }, logger: false });
   });
   afterAll(async () => {
     await app?.close();
@@ -83,6 +83,8 @@ describe('redis.durableEnqueue with the enqueues of one tick coalesced, on Redis
     const workers = QUEUES.map((queue) => app.defineWorker({ name: `W_${queue}`, queue, perform: () => undefined }));
     const masters = await Promise.all(QUEUES.map(masterOf));
     expect(new Set(masters).size).toBeGreaterThan(1);
+    // Connected to every master (slots known) before any node stalls: each enqueue confirmed by its replica.
+    for (const [n, worker] of workers.entries()) await worker.enqueue({ n });
     // Stop the replica of the first queue's master: WAIT there confirms none; the other masters' replicas answer.
     const stalled = masters[0]!;
     const replicaInfo = await Promise.all(cluster.processes.map(async (p) => ({ p, info: String(await nodeCommand(p.port, ['INFO', 'replication'])) })));
