@@ -5,6 +5,7 @@ import { BenchContext } from './context.js';
 import { infoSection } from './redis-info.js';
 import { printReport, writeReport, type RunInfo } from './report.js';
 import type { Check, Row, Scenario } from './results.js';
+import { clusterScenario } from './scenarios/cluster.js';
 import { dedupScenario } from './scenarios/dedup.js';
 import { dueDrainScenario } from './scenarios/due-drain.js';
 import { enqueueScenario } from './scenarios/enqueue.js';
@@ -33,6 +34,7 @@ const SCENARIOS: Scenario[] = [
   multiQueueScenario,
   limitsScenario,
   dueDrainScenario,
+  clusterScenario,
 ];
 
 /** `npm run bench [-- --quick]`: markdown tables on stdout and in bench/results/. Progress goes to stderr. */

@@ -26,6 +26,7 @@ import { validateWorkerOptions } from './jobs/worker-options.js';
 import { MiddlewareChain } from './middleware/chain.js';
 import { flushLogger, resolveLogger } from './observability/logger.js';
 import { JobMetrics } from './observability/metrics.js';
+import type { RedisTarget } from './redis/connection.js';
 import { RedisJobStore } from './redis/redis-store.js';
 import type { ExecutionContext } from './server/execution-context.js';
 import { WorkerRuntime, type WorkerRuntimeOptions } from './server/worker-runtime.js';
@@ -42,9 +43,11 @@ export interface LaglessConfig {
   /**
    * `enqueueTimeoutMs` bounds an enqueue and `commandTimeoutMs` every other store call (default 5 s each),
    * including the time to reconnect; past it they reject with StoreUnavailableError (nothing written) or
-   * EnqueueOutcomeUnknownError (the reply was lost).
+   * EnqueueOutcomeUnknownError (the reply was lost). Exactly one of `url`, `cluster: { nodes, options }` (Redis
+   * Cluster) or `sentinels` + `name` (Redis Sentinel). `durableEnqueue: { replicas, timeoutMs }` makes an enqueue
+   * wait for WAIT to confirm its write on that many replicas, else reject with EnqueueNotReplicatedError.
    */
-  redis?: { url: string; prefix?: string; enqueueTimeoutMs?: number; commandTimeoutMs?: number };
+  redis?: RedisTarget & { prefix?: string; enqueueTimeoutMs?: number; commandTimeoutMs?: number; durableEnqueue?: { replicas: number; timeoutMs: number } };
   /** Named PostgreSQL databases (primary + replicas) for `app.db(name)`, `ctx.db(name)` and replica-aware execution. */
   databases?: Record<string, DatabaseConfig>;
   /** Feature flags (DESIGN §7): stored in `databases[flags.database ?? 'main']`, in memory without `databases`. */

@@ -122,6 +122,22 @@ export class StoreUnavailableError extends LaglessError {
  * A push reached Redis but its reply was lost and the deadline passed before lagless could settle it: the job
  * may or may not be queued. Look it up by `jid` before enqueueing again.
  */
+/**
+ * `redis.durableEnqueue`: the push ran on the primary but WAIT did not see it on enough replicas in time. The job
+ * is queued there, yet a failover now could lose it; the caller decides whether to retry (dedup makes that safe).
+ */
+export class EnqueueNotReplicatedError extends LaglessError {
+  constructor(
+    readonly jids: readonly string[],
+    readonly host: string,
+    readonly replicas: number,
+    readonly acknowledged: number,
+    readonly timeoutMs: number,
+  ) {
+    super('ENQUEUE_NOT_REPLICATED', `Redis at ${host} confirmed a push of ${jids.length === 1 ? `job ${jids[0]}` : `${jids.length} jobs`} on ${acknowledged} of the ${replicas} replicas redis.durableEnqueue asks for within ${timeoutMs} ms: it is queued on the primary but would be lost if the primary failed now. Check the replicas' health, or raise redis.durableEnqueue.timeoutMs.`);
+  }
+}
+
 export class EnqueueOutcomeUnknownError extends LaglessError {
   constructor(
     readonly jids: readonly string[],

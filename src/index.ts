@@ -19,6 +19,8 @@ export type { JobStore, LeaseRenewResult, QueueRemoveResult, QueueSizes, QueueCo
 export type { JobFetchManyParams, FetchedQueueJob } from './store/job-store.js';
 export { MemoryJobStore } from './store/memory-store.js';
 export { RedisJobStore } from './redis/redis-store.js';
+export type { RedisJobStoreOptions } from './redis/redis-store.js';
+export type { RedisTarget, RedisClusterConfig, RedisSentinelEndpoint, RedisClient } from './redis/connection.js';
 export { idempotencyKey, idempotencyString } from './dedup/idempotency-key.js';
 export { Databases } from './db/databases.js';
 export type { DatabaseConfig } from './db/databases.js';
@@ -66,6 +68,7 @@ export {
   JobWaitTimeoutError,
   JobTimeoutError,
   UnknownScheduleError,
+  EnqueueNotReplicatedError,
 } from './errors.js';
 export type { ScheduleOptions, ScheduleDefinition } from './cron/schedule-definition.js';
 export type { ScheduleStatus } from './cron/schedules.js';

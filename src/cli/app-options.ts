@@ -9,5 +9,6 @@ export function withAppModule(command: Command): Command {
 export function withAppOptions(command: Command): Command {
   return withAppModule(command)
     .option('--redis <url>', 'Redis URL when no --app is given (or LAGLESS_REDIS_URL)')
+    .option('--cluster', 'the --redis URL is one node of a Redis Cluster (or LAGLESS_REDIS_CLUSTER=1)')
     .option('--prefix <prefix>', 'Redis key prefix with --redis', 'lagless');
 }

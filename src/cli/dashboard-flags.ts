@@ -1,4 +1,5 @@
 import type { LaglessApp } from '../app.js';
+import type { RedisTarget } from '../redis/connection.js';
 import { loadConfigFile } from '../config/load-config-file.js';
 import { createFlagSystem } from '../flags/create-flag-system.js';
 import type { DashboardFlags } from '../web/dashboard-deps.js';
@@ -15,8 +16,11 @@ export interface DashboardFlagsSource {
 export interface ResolvedDashboardFlags {
   /** undefined: the flags page says flags are not configured and refuses changes. */
   flags: DashboardFlags | undefined;
-  /** The environment's Redis from the config file, when the command line names none. */
-  redis?: { url: string; prefix: string };
+  /**
+   * The environment's Redis from the config file, when the command line names none: a URL, or a cluster node
+   * (Sentinel targets need --app).
+   */
+  redis?: { url: string; cluster: boolean; prefix: string };
   /** Where the flags come from, for the banner. */
   description: string;
   close(): Promise<void>;
@@ -43,7 +47,7 @@ export async function resolveDashboardFlags(source: DashboardFlagsSource, app: (
   if (!env) throw new CliError(`Pass --env <name> to pick the environment whose flags to show; environments in ${config.source}: ${names.join(', ')}.`);
   const environment = config.environments[env];
   if (!environment) throw new CliError(`Environment '${env}' is not in ${config.source}; known environments: ${names.join(', ')}.`);
-  const redis = environment.redis;
+  const redis = cliTarget(environment.redis);
   if (!environment.databases?.[config.flagsDatabase]?.primary) {
     return { flags: undefined, redis, description: `flags: not configured (environment '${env}' in ${config.source} has no databases.${config.flagsDatabase}.primary)`, close: NONE };
   }
@@ -60,4 +64,11 @@ export async function resolveDashboardFlags(source: DashboardFlagsSource, app: (
       await connections.close();
     },
   };
+}
+
+/** A config file's Redis as the command line names one: its URL, or its first cluster seed with --cluster. */
+function cliTarget(target: (RedisTarget & { prefix: string }) | undefined): ResolvedDashboardFlags['redis'] {
+  if (target?.url) return { url: target.url, cluster: false, prefix: target.prefix };
+  const seed = target?.cluster?.nodes[0];
+  return seed ? { url: seed, cluster: true, prefix: target!.prefix } : undefined;
 }

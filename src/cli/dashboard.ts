@@ -32,7 +32,7 @@ export function registerDashboard(program: Command): void {
       let app = options.app ? await loadApp(options) : undefined;
       const flags = await resolveDashboardFlags(options, () => app);
       try {
-        app ??= await loadApp(!options.redis && !process.env.LAGLESS_REDIS_URL && flags.redis ? { ...options, redis: flags.redis.url, prefix: flags.redis.prefix } : options);
+        app ??= await loadApp(!options.redis && !process.env.LAGLESS_REDIS_URL && flags.redis ? { ...options, redis: flags.redis.url, cluster: flags.redis.cluster, prefix: flags.redis.prefix } : options);
       } catch (error) {
         await flags.close();
         throw error;

@@ -1,4 +1,4 @@
-import { Redis } from 'ioredis';
+import { openRedis, type RedisClient } from '../redis/connection.js';
 import pg from 'pg';
 import type { ConfigFile } from '../config/config-file.js';
 import type { FlagPool } from '../flags/store/queryable.js';
@@ -11,7 +11,7 @@ import { CliError } from './load-app.js';
  */
 export class EnvironmentConnections {
   private readonly pools = new Map<string, pg.Pool>();
-  private readonly redisClients = new Map<string, Redis>();
+  private readonly redisClients = new Map<string, RedisClient>();
 
   constructor(private readonly config: ConfigFile) {}
 
@@ -33,13 +33,13 @@ export class EnvironmentConnections {
   }
 
   /** Redis of `env` for change notices, or undefined (other processes then catch up on their periodic reload). */
-  redis(env: string): { client: Redis; prefix: string } | undefined {
+  redis(env: string): { client: RedisClient; prefix: string } | undefined {
     const config = this.config.environments[env]?.redis;
     if (!config) return undefined;
     let client = this.redisClients.get(env);
     if (!client) {
       // No reconnect loop and no queueing: a down Redis costs one failed publish, logged as a warning.
-      client = new Redis(config.url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 2000 });
+      client = openRedis(config, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 2000 });
       client.on('error', () => undefined);
       this.redisClients.set(env, client);
     }

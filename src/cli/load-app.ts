@@ -10,6 +10,8 @@ const CLI_REDIS_TIMEOUT_MS = 2000;
 export interface AppSource {
   app?: string;
   redis?: string;
+  /** `--redis` names one node of a Redis Cluster. */
+  cluster?: boolean;
   prefix?: string;
 }
 
@@ -26,7 +28,9 @@ export async function loadApp(source: AppSource, options: { needsWorkers?: boole
   const url = source.redis ?? process.env.LAGLESS_REDIS_URL;
   if (!url) throw new CliError('Pass --app ./app.js, or --redis redis://host:port (or set LAGLESS_REDIS_URL).');
   // A command run by hand fails fast, as one against an unreachable PostgreSQL does.
-  return createLagless({ redis: { url, prefix: source.prefix ?? 'lagless', commandTimeoutMs: CLI_REDIS_TIMEOUT_MS }, logger: false });
+  const cluster = source.cluster ?? process.env.LAGLESS_REDIS_CLUSTER === '1';
+  const target = cluster ? { cluster: { nodes: [url] } } : { url };
+  return createLagless({ redis: { ...target, prefix: source.prefix ?? 'lagless', commandTimeoutMs: CLI_REDIS_TIMEOUT_MS }, logger: false });
 }
 
 function isApp(value: unknown): value is LaglessApp {

@@ -1,4 +1,4 @@
-import { EnqueueOutcomeUnknownError } from '../errors.js';
+import { EnqueueNotReplicatedError, EnqueueOutcomeUnknownError } from '../errors.js';
 import type { JobPushParams, JobPushResult, JobStore } from '../store/job-store.js';
 
 /** Most jobs in one coalesced store call: bounds its reply, and how long its scripts hold Redis. */
@@ -46,7 +46,7 @@ export class PushCoalescer {
       const outcomes = await this.store.jobPushEach(batch.map((entry) => entry.params));
       batch.forEach((entry, i) => {
         const outcome = outcomes[i]!;
-        if (outcome instanceof Error) entry.reject(outcome);
+        if (outcome instanceof Error) entry.reject(ownError(outcome, entry.params.jid));
         else entry.resolve(outcome);
       });
     } catch (error) {
@@ -55,7 +55,12 @@ export class PushCoalescer {
   }
 }
 
-/** A lost reply is about every job of the call; each caller is told about its own job (the jid it can look up). */
+/**
+ * A lost reply is about every job of the call, a WAIT too few replicas confirmed about every job of its pipeline;
+ * each caller is told about its own job (the jid it can look up).
+ */
 function ownError(error: unknown, jid: string): unknown {
-  return error instanceof EnqueueOutcomeUnknownError && error.jids.length > 1 ? new EnqueueOutcomeUnknownError([jid], error.host, error.timeoutMs) : error;
+  if (error instanceof EnqueueOutcomeUnknownError && error.jids.length > 1) return new EnqueueOutcomeUnknownError([jid], error.host, error.timeoutMs);
+  if (error instanceof EnqueueNotReplicatedError && error.jids.length > 1) return new EnqueueNotReplicatedError([jid], error.host, error.replicas, error.acknowledged, error.timeoutMs);
+  return error;
 }

@@ -2,7 +2,9 @@ import { z } from 'zod';
 import type { DatabaseConfig } from '../db/databases.js';
 import { databasesConfigSchema } from '../db/databases-config.js';
 import { LaglessError } from '../errors.js';
+import type { RedisTarget } from '../redis/connection.js';
 import { environmentName } from './flags-config.js';
+import { checkRedisTarget, redisTargetSchema } from './redis-target-schema.js';
 
 /**
  * `lagless.config.{js,mjs,json}`: the environments the CLI can target, each with its Redis and databases
@@ -10,7 +12,8 @@ import { environmentName } from './flags-config.js';
  *
  *   { defaultEnvironment: 'development',
  *     flags: { database: 'main', definitions: 'config/feature_flags' },
- *     environments: { development: { redis: 'redis://localhost:6379', databases: { main: { primary: 'postgres://…' } } } } }
+ *     environments: { development: { redis: 'redis://localhost:6379', databases: { main: { primary: 'postgres://…' } } },
+ *                     production: { redis: { cluster: { nodes: ['redis://10.0.0.1:7000'] } } } } }
  */
 export class ConfigFileError extends LaglessError {
   constructor(message: string) {
@@ -21,7 +24,10 @@ export class ConfigFileError extends LaglessError {
 const redisUrl = z.string().regex(/^rediss?:\/\//, 'must start with redis:// or rediss://');
 const redisSchema = z.union([
   redisUrl,
-  z.object({ url: redisUrl, prefix: z.string().regex(/^[A-Za-z0-9_.:-]{1,64}$/, 'use 1-64 letters, digits, _ . : or -').optional() }).strict(),
+  redisTargetSchema
+    .extend({ prefix: z.string().regex(/^[A-Za-z0-9_.:-]{1,64}$/, 'use 1-64 letters, digits, _ . : or -').optional() })
+    .strict()
+    .superRefine(checkRedisTarget),
 ]);
 
 const environmentSchema = z.object({ redis: redisSchema.optional(), databases: databasesConfigSchema.optional() }).strict();
@@ -42,7 +48,8 @@ export const configFileSchema = z
   });
 
 export interface EnvironmentConfig {
-  readonly redis?: { readonly url: string; readonly prefix: string };
+  /** A URL, a cluster or sentinels (the shapes of createLagless's `redis`), with the key prefix. */
+  readonly redis?: Readonly<RedisTarget> & { readonly prefix: string };
   readonly databases?: Readonly<Record<string, DatabaseConfig>>;
 }
 

@@ -42,7 +42,7 @@ export async function loadConfigFile(options: LoadConfigFileOptions = {}): Promi
         : [undefined, ''];
   const environments: Record<string, EnvironmentConfig> = {};
   for (const [name, env] of Object.entries(file.environments)) {
-    const redis = typeof env.redis === 'string' ? { url: env.redis, prefix: 'lagless' } : env.redis ? { url: env.redis.url, prefix: env.redis.prefix ?? 'lagless' } : undefined;
+    const redis = typeof env.redis === 'string' ? { url: env.redis, prefix: 'lagless' } : env.redis ? { ...env.redis, prefix: env.redis.prefix ?? 'lagless' } : undefined;
     environments[name] = { ...(redis ? { redis } : {}), ...(env.databases ? { databases: env.databases } : {}) };
   }
   const definitions = file.flags?.definitions ?? DEFAULT_DEFINITIONS;

@@ -2,17 +2,19 @@ import { z } from 'zod';
 import { databasesConfigSchema } from '../db/databases-config.js';
 import { InvalidOptionError } from '../errors.js';
 import { flagsConfigSchema } from './flags-config.js';
+import { checkRedisTarget, redisTargetSchema } from './redis-target-schema.js';
 
 const configSchema = z
   .object({
-    redis: z
-      .object({
-        url: z.string().regex(/^rediss?:\/\//, 'must start with redis:// or rediss://'),
+    redis: redisTargetSchema
+      .extend({
         prefix: z.string().regex(/^[A-Za-z0-9_.:-]{1,64}$/, 'use 1-64 letters, digits, _ . : or -').optional(),
         enqueueTimeoutMs: z.number().int().min(1).optional(),
         commandTimeoutMs: z.number().int().min(1).optional(),
+        durableEnqueue: z.object({ replicas: z.number().int().min(1), timeoutMs: z.number().int().min(1) }).strict().optional(),
       })
       .strict()
+      .superRefine(checkRedisTarget)
       .optional(),
     databases: databasesConfigSchema.optional(),
     flags: flagsConfigSchema.optional(),

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis/connection.js';
 import type { Registry } from 'prom-client';
 import { DEFAULT_FLAGS_DATABASE, type AppFlagsConfig } from '../config/flags-config.js';
 import type { Databases } from '../db/databases.js';
@@ -13,7 +13,7 @@ export interface AppFlagsDeps {
   /** The app's configured databases (undefined without `databases`: flags then live in memory). */
   readonly databases: Databases | undefined;
   /** The job store's Redis connection and key prefix, for change notices. */
-  readonly redis: { readonly client: Redis; readonly prefix: string } | undefined;
+  readonly redis: { readonly client: RedisClient; readonly prefix: string } | undefined;
   readonly logger: FlagLogger;
   readonly registry: Registry;
   /** Closes what the app opened before flags, when flags cannot be set up (invalid definitions or flags.database). */

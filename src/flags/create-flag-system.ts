@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis/connection.js';
 import type { Registry } from 'prom-client';
 import type { FlagLogger } from './change-log.js';
 import { loadDefinitions } from './definitions.js';
@@ -17,7 +17,7 @@ export interface FlagSystemOptions {
   /** A pool on the flags database's primary (`flags.database`, default `main`). */
   readonly pool?: FlagPool;
   /** The app's Redis connection; only a duplicate (the subscriber) is opened and closed by the flag system. */
-  readonly redis?: Redis;
+  readonly redis?: RedisClient;
   /** Prefix of the app's Redis keys: isolates the notice channel the same way. */
   readonly redisPrefix?: string;
   /** Application definitions directory (default `config/feature_flags`; missing is fine). */

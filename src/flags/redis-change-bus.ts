@@ -1,4 +1,5 @@
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
+import { isCluster, type RedisClient } from '../redis/connection.js';
 import { parseNotice, type FlagChangeBus, type FlagChangeNotice } from './change-bus.js';
 
 /** Default channel; a pub/sub channel is not a key, so it lives outside redis/keys.ts and the {hash tag} scheme. */
@@ -9,10 +10,10 @@ export const DEFAULT_FLAG_CHANNEL = 'lagless:feature_flags:changed';
  * because a subscribed connection can run nothing else. Only the duplicate is closed by `close()`.
  */
 export class RedisFlagChangeBus implements FlagChangeBus {
-  private subscriber: Redis | undefined;
+  private subscriber: RedisClient | undefined;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly channel: string = DEFAULT_FLAG_CHANNEL,
   ) {}
 
@@ -24,7 +25,7 @@ export class RedisFlagChangeBus implements FlagChangeBus {
     // We resubscribe ourselves instead of ioredis's autoResubscribe: its internal SUBSCRIBE has no rejection
     // handler, and ours lets the reload run only once notices flow again (no window where one is missed).
     // A subscriber connection may queue its SUBSCRIBE until connected (the command connection it copies may not).
-    const subscriber = this.redis.duplicate({ autoResubscribe: false, enableOfflineQueue: true });
+    const subscriber = duplicateForSubscribe(this.redis);
     this.subscriber = subscriber;
     // Swallow connection errors here (ioredis reconnects by itself); an unhandled 'error' would crash the app.
     subscriber.on('error', () => undefined);
@@ -35,7 +36,8 @@ export class RedisFlagChangeBus implements FlagChangeBus {
     });
     let first = true;
     subscriber.on('ready', () => {
-      if (first) return;
+      // A cluster client moves its subscription to another node by itself (PUBLISH reaches every node).
+      if (first || isCluster(subscriber)) return;
       // Anything published while we were disconnected was lost: reload once subscribed again.
       subscriber
         .subscribe(this.channel)
@@ -51,4 +53,9 @@ export class RedisFlagChangeBus implements FlagChangeBus {
     this.subscriber = undefined;
     if (subscriber) await subscriber.quit().catch(() => subscriber.disconnect());
   }
+}
+
+function duplicateForSubscribe(redis: RedisClient): Redis | Cluster {
+  if (isCluster(redis)) return redis.duplicate([], { enableOfflineQueue: true });
+  return redis.duplicate({ autoResubscribe: false, enableOfflineQueue: true });
 }

@@ -1,4 +1,5 @@
-import type { Redis, RedisOptions } from 'ioredis';
+import type { RedisOptions } from 'ioredis';
+import { isCluster, type RedisClient } from './connection.js';
 
 /**
  * ioredis options for a connection whose commands go through DeadlineCalls. ioredis's defaults queue a command
@@ -21,6 +22,11 @@ export interface DeadlineCallOptions {
 }
 
 const SWEEP_MS = 25;
+/**
+ * The pause before a resend when the client still says "ready": a cluster stays ready while one of its masters is
+ * gone, and its slots move to the promoted replica only after `cluster-node-timeout` and a refresh.
+ */
+const RETRY_PAUSE_MS = 50;
 
 interface InFlight {
   deadline: number;
@@ -41,7 +47,7 @@ export class DeadlineCalls {
   private sweeper?: NodeJS.Timeout;
   private connected?: Promise<void>;
 
-  constructor(private readonly redis: Redis) {
+  constructor(private readonly redis: RedisClient) {
     // With autoResendUnfulfilledCommands off, ioredis drops the commands of a closed connection without settling
     // them: this is how their callers learn that the reply is lost.
     redis.on('close', () => {
@@ -54,7 +60,7 @@ export class DeadlineCalls {
     const deadline = performance.now() + options.timeoutMs;
     let written = false;
     let reason = 'not connected';
-    let unsent = false;
+    let pause = false;
     for (;;) {
       const remainingMs = deadline - performance.now();
       if (remainingMs <= 0) break;
@@ -62,17 +68,21 @@ export class DeadlineCalls {
       // Still "ready" but refusing writes: the socket is closing and 'close' has not been handled yet. Wait for
       // the next connection rather than retry at once (a retry loop of rejected promises would starve the very
       // event loop that has to handle the close).
-      if (this.redis.status !== 'ready' || unsent) {
-        unsent = false;
+      if (this.redis.status !== 'ready') {
         await this.ready(remainingMs);
+        continue;
+      }
+      if (pause) {
+        pause = false;
+        await this.ready(Math.min(remainingMs, RETRY_PAUSE_MS));
         continue;
       }
       const attempt = await this.attempt(() => send(written), remainingMs);
       if (attempt.kind === 'reply') return attempt.value;
       if (attempt.kind === 'error') throw attempt.error;
+      pause = true;
       if (attempt.kind === 'unsent') {
         reason = attempt.reason;
-        unsent = true;
       } else {
         written = true;
         reason = attempt.kind === 'lost' ? 'the connection closed before the reply' : 'no reply';
@@ -95,7 +105,14 @@ export class DeadlineCalls {
       this.sweeper ??= setInterval(() => this.sweep(), SWEEP_MS);
       send().then(
         (value) => entry.end({ kind: 'reply', value }),
-        (error: unknown) => entry.end(isUnsent(error) ? { kind: 'unsent', reason: (error as Error).message } : isAborted(error) ? { kind: 'lost' } : { kind: 'error', error }),
+        (error: unknown) => {
+          if (isRedirect(error) && isCluster(this.redis)) {
+            // ioredis follows a redirect of a single command by itself, but not of a pipeline holding a command that
+            // ran (a WAIT): learn the new slot owners before the resend.
+            this.redis.refreshSlotsCache();
+          }
+          entry.end(isUnsent(error) ? { kind: 'unsent', reason: (error as Error).message } : isLost(error) ? { kind: 'lost' } : { kind: 'error', error });
+        },
       );
     });
   }
@@ -129,12 +146,26 @@ export class DeadlineCalls {
   }
 }
 
-/** The rest of a pipeline whose connection closed after some of its replies (ioredis's AbortError). */
-function isAborted(error: unknown): boolean {
-  return error instanceof Error && error.name === 'AbortError';
+/**
+ * The command may have run but its reply is lost: the rest of a pipeline whose connection closed (AbortError), or,
+ * on a cluster, a node connection that dropped ("Connection is closed.", also when ioredis gave up redirecting
+ * after it). Conservative: such a command is treated as written, so a resent push checks first.
+ */
+function isLost(error: unknown): boolean {
+  return error instanceof Error && (error.name === 'AbortError' || error.message.includes('Connection is closed.'));
 }
 
-/** ioredis refused to write the command (not connected, offline queue off): it never reached Redis. */
+/**
+ * The command never ran: ioredis refused to write it (not connected, offline queue off), or a cluster node answered
+ * CLUSTERDOWN / TRYAGAIN / MOVED / ASK (a failover in progress; the slot lives elsewhere), maybe until ioredis gave
+ * up redirecting.
+ */
 function isUnsent(error: unknown): boolean {
-  return error instanceof Error && error.message.includes("enableOfflineQueue options is false");
+  if (!(error instanceof Error)) return false;
+  if (error.message.includes('enableOfflineQueue options is false')) return true;
+  return /^(CLUSTERDOWN|TRYAGAIN)\b/.test(error.message) || isRedirect(error) || (error.message.startsWith('Too many Cluster redirections') && !error.message.includes('Connection is closed.'));
+}
+
+function isRedirect(error: unknown): boolean {
+  return error instanceof Error && /^(MOVED|ASK) \d+ /.test(error.message);
 }

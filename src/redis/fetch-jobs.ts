@@ -1,10 +1,10 @@
-import type { Redis } from 'ioredis';
 import { FETCH_MAX, type FetchedQueueJob, type JobFetchManyParams } from '../store/job-store.js';
+import { isCluster, type RedisClient } from './connection.js';
 import type { QueueKeys, RedisKeys } from './keys.js';
 import { runScript } from './scripts.js';
 
 export interface JobFetcherDeps {
-  redis: Redis;
+  redis: RedisClient;
   keys: RedisKeys;
   queueKeys: (queue: string) => QueueKeys;
   /** Runs one call under the store's command deadline. */
@@ -18,7 +18,8 @@ const HOT_MS = 1000;
  * One fetch over a worker's queues: one fetch script per group of queues whose keys may share a script, each group
  * asked for what the groups before it left of `count`. On a single Redis every queue is in one group, so the whole
  * fetch is one round trip however many queues are empty. (On Redis Cluster a script may only touch one hash slot:
- * there the groups are the queues of one slot, in priority order of their first queue.)
+ * there the groups are the queues of one slot, in priority order of their first queue, and a fetch the first group
+ * recognises as a resend takes from the later groups only what its first attempt leased there.)
  * A queue not seen holding jobs for HOT_MS is sent "cold", as its ready list alone, so a worker on 50 queues sends
  * ~60 keys instead of ~300. When a cold queue turns out to hold jobs, the script stops there and the queue is sent
  * again hot: at once when nothing was leased (no resend memo was written, so the same fetch id is safe), else on
@@ -36,25 +37,31 @@ export class JobFetcher {
 
   async fetch(p: JobFetchManyParams & { fetchId: string }): Promise<FetchedQueueJob[]> {
     const jobs: FetchedQueueJob[] = [];
-    for (const group of scriptGroups(p.queues)) {
+    const groups = scriptGroups(p.queues, isCluster(this.deps.redis));
+    let resend = false;
+    for (const [g, group] of groups.entries()) {
       const count = Math.min(p.count, FETCH_MAX) - jobs.length;
       if (count <= 0) break;
-      const first = await this.fetchGroup(group, count, p);
-      const { leased } = first.leased.length === 0 && first.coldWithJobs ? await this.fetchGroup(group, count, p) : first;
+      // Of several groups, the first keeps a memo even when empty, so a resend knows itself there and then takes
+      // from the later groups only what its first attempt leased.
+      const mode = resend ? 'resend' : g === 0 && groups.length > 1 ? 'first' : '';
+      const first = await this.fetchGroup(group, count, p, mode);
+      const { leased, fromMemo } = first.leased.length === 0 && first.coldWithJobs ? await this.fetchGroup(group, count, p, mode) : first;
+      if (g === 0 && fromMemo) resend = true;
       jobs.push(...leased);
     }
     return jobs;
   }
 
-  private async fetchGroup(group: string[], count: number, p: JobFetchManyParams & { fetchId: string }): Promise<{ leased: FetchedQueueJob[]; coldWithJobs: boolean }> {
+  private async fetchGroup(group: string[], count: number, p: JobFetchManyParams & { fetchId: string }, mode: '' | 'first' | 'resend'): Promise<{ leased: FetchedQueueJob[]; coldWithJobs: boolean; fromMemo: boolean }> {
     const now = performance.now();
     const sent = `${p.token}|${p.fetchId}|${group[0]}`;
     const kinds = this.unanswered.get(sent) ?? group.map((queue) => ((this.hotUntil.get(queue) ?? Infinity) > now ? 'h' : 'c')).join('');
     this.unanswered.set(sent, kinds);
     // The resend memo lives in the slot of the group's first queue; a resend comes with the same queues and kinds.
     const keys = [this.deps.keys.lastFetch(group[0]!, p.token), ...group.flatMap((queue, i) => (kinds[i] === 'h' ? this.keysOf(queue) : [this.deps.queueKeys(queue).ready]))];
-    const args = [count, p.token, p.nowMs + p.leaseMs, p.nowMs, p.fetchId, p.leaseMs, kinds];
-    const [flat, status] = await this.deps.call(() => runScript<[(number | string)[], string]>(this.deps.redis, 'fetch', keys, args));
+    const args = [count, p.token, p.nowMs + p.leaseMs, p.nowMs, p.fetchId, p.leaseMs, kinds, mode];
+    const [flat, status, memo] = await this.deps.call(() => runScript<[(number | string)[], string, number]>(this.deps.redis, 'fetch', keys, args));
     this.unanswered.delete(sent);
     group.forEach((queue, i) => {
       if (status[i] === 'j' || status[i] === 'n') this.hotUntil.set(queue, now + HOT_MS);
@@ -62,7 +69,7 @@ export class JobFetcher {
     });
     const leased: FetchedQueueJob[] = [];
     for (let i = 0; i < flat.length; i += 3) leased.push({ queue: group[Number(flat[i]) - 1]!, jid: String(flat[i + 1]), raw: String(flat[i + 2]) });
-    return { leased, coldWithJobs: status.includes('n') };
+    return { leased, coldWithJobs: status.includes('n'), fromMemo: memo === 1 };
   }
 
   private keysOf(queue: string): string[] {
@@ -75,7 +82,11 @@ export class JobFetcher {
   }
 }
 
-/** Queues that one fetch script may take together, in order: all of them on a single Redis. */
-function scriptGroups(queues: string[]): string[][] {
-  return queues.length === 0 ? [] : [queues];
+/**
+ * Queues that one fetch script may take together, in order: all of them on a single Redis; on a cluster each queue
+ * alone (its keys share the slot of its `{queue}` tag, another queue's need not).
+ */
+function scriptGroups(queues: string[], cluster: boolean): string[][] {
+  if (queues.length === 0) return [];
+  return cluster ? queues.map((queue) => [queue]) : [queues];
 }

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './connection.js';
 import { holdsJobs, type QueueRemoveResult, type QueueSizes } from '../store/job-store.js';
 
 /**
@@ -8,7 +8,7 @@ import { holdsJobs, type QueueRemoveResult, type QueueSizes } from '../store/job
 const REGISTER_EVERY_MS = 10_000;
 
 export interface QueueRegistryDeps {
-  redis: Redis;
+  redis: RedisClient;
   /** The set of known queue names (RedisKeys.queues()). */
   key: string;
   /** Runs one command under the store's deadline. */

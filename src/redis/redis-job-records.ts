@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './connection.js';
 import { historyMinutes, lookupOf, parseEvent } from '../store/job-record-codec.js';
 import { LOOKUP_READY_SCAN, PROGRESS_TTL_MS, type JobEventMessage, type JobLookup, type JobOutcomeRecord, type MinuteCounts } from '../store/job-records.js';
 import type { RedisKeys } from './keys.js';
@@ -6,12 +6,12 @@ import { execPipeline } from './pipeline.js';
 import { runScript } from './scripts.js';
 
 export interface RedisJobRecordsDeps {
-  redis: Redis;
+  redis: RedisClient;
   keys: RedisKeys;
   /** Runs a command under the store's deadline. */
   call: <T>(send: () => Promise<T>) => Promise<T>;
   /** A new connection for a subscriber (a subscribed connection can send nothing else). */
-  connect: () => Redis;
+  connect: () => RedisClient;
 }
 
 /**
@@ -20,7 +20,7 @@ export interface RedisJobRecordsDeps {
  * queue's `{queue}` slot, and nothing that grows without a bound.
  */
 export class RedisJobRecords {
-  private readonly subscribers = new Set<Redis>();
+  private readonly subscribers = new Set<RedisClient>();
 
   constructor(private readonly deps: RedisJobRecordsDeps) {}
 

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './connection.js';
 import { decodeLimits, type LimitAcquireParams, type LimitAcquireResult, type LimitReleaseParams, type LimitReleaseResult, type LimitUsage, type WorkerLimits } from '../store/limits.js';
 import type { RedisKeys } from './keys.js';
 import { runScript } from './scripts.js';
@@ -8,7 +8,7 @@ const REASONS = { 0: 'concurrency', 2: 'rate' } as const;
 /** RedisJobStore's concurrency and rate limits (scripts/limit-*.lua; invariants in store/limits.ts). */
 export class RedisLimits {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly keys: RedisKeys,
     /** Runs one call under the store's command deadline. */
     private readonly command: <T>(send: () => Promise<T>) => Promise<T>,

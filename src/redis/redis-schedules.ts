@@ -1,12 +1,13 @@
-import type { Redis } from 'ioredis';
 import type { ScheduleClaim, ScheduleClaimParams, ScheduleState } from '../store/job-store.js';
+import { isCluster, type RedisClient } from './connection.js';
 import type { RedisKeys } from './keys.js';
+import { execPipeline } from './pipeline.js';
 import { runScript } from './scripts.js';
 
 /** The Redis store's cron schedule state: one hash per schedule (see scripts/schedule-claim-1.lua); the ticks' pushes are in redis-store.ts. */
 export class RedisSchedules {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly keys: RedisKeys,
     /** Bounds a call by redis.commandTimeoutMs, as every other store call. */
     private readonly command: <T>(send: () => Promise<T>) => Promise<T>,
@@ -28,13 +29,15 @@ export class RedisSchedules {
 
   async states(names: string[]): Promise<ScheduleState[]> {
     if (names.length === 0) return [];
+    const fields = ['paused', 'last_tick', 'last_run', 'last_jid'];
     const replies = await this.command(async () => {
+      // Each schedule has its own hash tag: on a cluster a pipeline may touch one slot only, so one read each.
+      if (isCluster(this.redis)) return Promise.all(names.map((name) => this.redis.hmget(this.keys.cronSchedule(name), ...fields)));
       const pipeline = this.redis.pipeline();
-      for (const name of names) pipeline.hmget(this.keys.cronSchedule(name), 'paused', 'last_tick', 'last_run', 'last_jid');
-      return (await pipeline.exec()) ?? [];
+      for (const name of names) pipeline.hmget(this.keys.cronSchedule(name), ...fields);
+      return execPipeline(pipeline);
     });
-    return replies.map(([error, value]) => {
-      if (error) throw error;
+    return replies.map((value) => {
       const [paused, lastTick, lastRun, lastJid] = value as (string | null)[];
       const state: ScheduleState = {};
       if (paused !== null) state.pausedAtMs = Number(paused);

@@ -1,6 +1,8 @@
-import { Redis, ReplyError, type RedisOptions } from 'ioredis';
-import { EnqueueOutcomeUnknownError, StoreUnavailableError } from '../errors.js';
+import type { RedisOptions } from 'ioredis';
+import { EnqueueNotReplicatedError, EnqueueOutcomeUnknownError, StoreUnavailableError } from '../errors.js';
 import { payloadIds } from '../jobs/payload.js';
+import { describeTarget, isCluster, openRedis, type RedisClient, type RedisTarget } from './connection.js';
+import { execGrouped, execGroupedValues, execReplicated, groupBySlot, type Replication, type ScriptCall } from './script-pipelines.js';
 import { DEADLINE_CONNECTION_OPTIONS, DeadlineCalls, type DeadlineCallOptions } from './deadline-calls.js';
 import { newCookie, parseCookie } from './dedup-cookie.js';
 import { RedisKeys, type QueueKeys } from './keys.js';
@@ -43,8 +45,8 @@ import { RedisJobRecords } from './redis-job-records.js';
 
 const PUSH_READY_CHUNK = 1000;
 
-export interface RedisJobStoreOptions {
-  url: string;
+/** Which Redis: `url`, `cluster: { nodes, options }` or `sentinels` + `name` (see RedisTarget). */
+export interface RedisJobStoreOptions extends RedisTarget {
   prefix?: string;
   /** How long an enqueue waits for Redis (connecting, reconnecting, its reply) before it rejects. Default 5 s. */
   enqueueTimeoutMs?: number;
@@ -53,11 +55,17 @@ export interface RedisJobStoreOptions {
   /** Called on connection loss and recovery, so operators see what happened. */
   onConnectionEvent?: (event: 'lost' | 'restored', detail: string) => void;
   redisOptions?: RedisOptions;
+  /**
+   * An enqueue resolves only once WAIT saw its write on `replicas` replicas within `timeoutMs`, else it rejects
+   * with EnqueueNotReplicatedError. The WAIT shares the command connection, so it holds that connection's later
+   * commands for up to `timeoutMs` when replicas lag.
+   */
+  durableEnqueue?: { replicas: number; timeoutMs: number };
 }
 
 export class RedisJobStore implements JobStore {
   readonly keys: RedisKeys;
-  private readonly redis: Redis;
+  private readonly redis: RedisClient;
   private readonly waiter: SignalWaiter;
   /** Keys of every queue this store has touched, built once: every call on the hot paths needs them. */
   private readonly knownQueues = new Map<string, QueueKeys>();
@@ -66,6 +74,8 @@ export class RedisJobStore implements JobStore {
   private readonly calls: DeadlineCalls;
   private readonly commandCall: DeadlineCallOptions;
   private readonly enqueueTimeoutMs: number;
+  /** durableEnqueue, with the host its errors name. */
+  private readonly replication?: Replication;
   private fetches = 0;
   private readonly queues: QueueRegistry;
   private readonly fetcher: JobFetcher;
@@ -75,8 +85,9 @@ export class RedisJobStore implements JobStore {
 
   constructor(private readonly options: RedisJobStoreOptions) {
     this.keys = new RedisKeys(options.prefix ?? 'lagless');
-    this.host = hostOf(options.url);
+    this.host = describeTarget(options);
     this.enqueueTimeoutMs = options.enqueueTimeoutMs ?? 5000;
+    if (options.durableEnqueue) this.replication = { ...options.durableEnqueue, host: this.host };
     const commandTimeoutMs = options.commandTimeoutMs ?? 5000;
     this.commandCall = { timeoutMs: commandTimeoutMs, unavailable: (reason) => new StoreUnavailableError(this.host, commandTimeoutMs, 'redis.commandTimeoutMs', reason) };
     this.redis = this.connect('commands', DEADLINE_CONNECTION_OPTIONS);
@@ -87,7 +98,7 @@ export class RedisJobStore implements JobStore {
     this.queues = new QueueRegistry({ redis: this.redis, key: this.keys.queues(), call: (send) => this.command(send), sizes: (queue) => this.queueSizes(queue) });
     this.fetcher = new JobFetcher({ redis: this.redis, keys: this.keys, queueKeys: (queue) => this.q(queue), call: (send) => this.command(send) });
     // A blocking wake-up wait may be queued and resent by ioredis: it writes nothing and its caller has a timeout.
-    this.waiter = new SignalWaiter(() => this.connect('wake-up', { maxRetriesPerRequest: null }));
+    this.waiter = new SignalWaiter(() => this.connect('wake-up', { maxRetriesPerRequest: null }), isCluster(this.redis));
   }
 
   /** Any call but a push: bounded by redis.commandTimeoutMs. */
@@ -105,9 +116,9 @@ export class RedisJobStore implements JobStore {
     });
   }
 
-  private connect(role: string, roleOptions: RedisOptions): Redis {
+  private connect(role: string, roleOptions: RedisOptions): RedisClient {
     // The default retry strategy reconnects with a backoff of up to 2 s, for ever; callers' deadlines bound the wait.
-    const redis = new Redis(this.options.url, { ...roleOptions, ...this.options.redisOptions });
+    const redis = openRedis(this.options, roleOptions, this.options.redisOptions);
     defineScripts(redis);
     let lost = false;
     redis.on('error', (error: Error) => {
@@ -141,7 +152,19 @@ export class RedisJobStore implements JobStore {
   async jobPush(params: JobPushParams): Promise<JobPushResult> {
     const reply = await this.enqueueCall([params.jid], async (resent) => {
       // The reply to an earlier attempt was lost: it may have queued the job already.
-      if (resent && (await this.alreadyQueued([params]))[0]) return 1;
+      if (resent && (await this.alreadyQueued([params]))[0]) {
+        const unconfirmed = (await this.confirmResent([params])).get(params);
+        if (unconfirmed) throw unconfirmed;
+        return 1;
+      }
+      if (this.replication) {
+        const pipeline = this.redis.pipeline();
+        const k = this.q(params.queue);
+        if (isPlain(params)) runScript(pipeline, 'pushReady', [k.ready, k.signal], [params.raw]);
+        else runScript(pipeline, 'push', ...this.pushArgs(params));
+        const [pushed] = await execReplicated(pipeline, this.replication!, [params.jid]);
+        return isPlain(params) ? 1 : (pushed as number | string);
+      }
       if (!isPlain(params)) return runScript<number | string>(this.redis, 'push', ...this.pushArgs(params));
       const k = this.q(params.queue);
       await runScript<number>(this.redis, 'pushReady', [k.ready, k.signal], [params.raw]);
@@ -164,8 +187,8 @@ export class RedisJobStore implements JobStore {
         if (!resent) return this.pushBatch(params);
         // The reply to an earlier attempt was lost: push again only the jobs it did not queue.
         const queued = await this.alreadyQueued(params);
-        const pushed = await this.pushBatch(params.filter((_, i) => !queued[i]));
-        return params.map((p, i) => (queued[i] ? { pushed: true as const, jid: p.jid } : pushed.shift()!));
+        const [unconfirmed, pushed] = await Promise.all([this.confirmResent(params.filter((_, i) => queued[i])), this.pushBatch(params.filter((_, i) => !queued[i]))]);
+        return params.map((p, i) => (queued[i] ? (unconfirmed.get(p) ?? { pushed: true as const, jid: p.jid }) : pushed.shift()!));
       },
     );
   }
@@ -178,26 +201,26 @@ export class RedisJobStore implements JobStore {
       if (indexes) indexes.push(i);
       else byQueue.set(p.queue, [i]);
     });
-    const pipeline = this.redis.pipeline();
-    for (const [queue, indexes] of byQueue) {
-      const k = this.keys.queue(queue);
-      runScript(pipeline, 'queued', [k.ready, k.active, k.jobs, k.dedup], indexes.flatMap((i) => [params[i]!.jid, params[i]!.raw, params[i]!.dedup?.key ?? '']));
-    }
-    const replies = (await execPipeline(pipeline)) as number[][];
+    const calls = [...byQueue].map(([queue, indexes]): ScriptCall => {
+      const k = this.q(queue);
+      return { queue, script: 'queued', keys: [k.ready, k.active, k.jobs, k.dedup], args: indexes.flatMap((i) => [params[i]!.jid, params[i]!.raw, params[i]!.dedup?.key ?? '']) };
+    });
+    const replies = (await execGroupedValues(this.redis, calls)) as number[][];
     const queued = new Array<boolean>(params.length).fill(false);
     [...byQueue.values()].forEach((indexes, q) => indexes.forEach((i, j) => (queued[i] = replies[q]![j] === 1)));
     return queued;
   }
 
   /**
-   * In input order, all in one pipeline (one round trip): a run of plain jobs for one queue goes out as one
-   * pushReady call, a run of deduplicated jobs due now for one queue as one pushMany call (both chunked), a job due
-   * later as its own push. A call Redis refused is the error of each job it carried; pushMany reports its jobs'
-   * errors one by one.
+   * In input order, in one round trip (see execGrouped: one pipeline on one Redis, one per slot on a cluster, each
+   * ending with WAIT under durableEnqueue): a run of plain jobs for one queue goes out as one pushReady call, a run
+   * of deduplicated jobs due now for one queue as one pushMany call (both chunked), a job due later as its own push.
+   * A call Redis refused, or whose WAIT too few replicas confirmed, is the error of each job it carried; pushMany
+   * reports its jobs' own refusals one by one.
    */
   private async pushBatch(params: JobPushParams[]): Promise<(JobPushResult | Error)[]> {
     if (params.length === 0) return [];
-    const calls: { script: 'push' | 'pushMany' | 'pushReady'; keys: string[]; args: (string | number)[] }[] = [];
+    const calls: ScriptCall[] = [];
     /** The call that carries each job, and its place in that call. */
     const carriedBy: { call: number; at: number }[] = [];
     let run: { queue: string; script: 'pushMany' | 'pushReady'; jobs: JobPushParams[] } | undefined;
@@ -206,8 +229,9 @@ export class RedisJobStore implements JobStore {
       const k = this.q(run.queue);
       for (let i = 0; i < run.jobs.length; i += PUSH_READY_CHUNK) {
         const chunk = run.jobs.slice(i, i + PUSH_READY_CHUNK);
-        if (run.script === 'pushReady') calls.push({ script: 'pushReady', keys: [k.ready, k.signal], args: chunk.map((p) => p.raw) });
-        else calls.push({ script: 'pushMany', keys: [k.dedup, k.stats, k.ready, k.signal], args: chunk.flatMap((p) => this.pushArgs(p)[1]) });
+        const jids = chunk.map((p) => p.jid);
+        if (run.script === 'pushReady') calls.push({ queue: run.queue, script: 'pushReady', keys: [k.ready, k.signal], args: chunk.map((p) => p.raw), jids });
+        else calls.push({ queue: run.queue, script: 'pushMany', keys: [k.dedup, k.stats, k.ready, k.signal], args: chunk.flatMap((p) => this.pushArgs(p)[1]), jids });
       }
       run = undefined;
     };
@@ -217,7 +241,7 @@ export class RedisJobStore implements JobStore {
         flushRun();
         carriedBy.push({ call: calls.length, at: 0 });
         const [keys, args] = this.pushArgs(p);
-        calls.push({ script, keys, args });
+        calls.push({ queue: p.queue, script, keys, args, jids: [p.jid] });
         continue;
       }
       if (run?.queue !== p.queue || run.script !== script) flushRun();
@@ -226,16 +250,11 @@ export class RedisJobStore implements JobStore {
       carriedBy.push({ call: calls.length + Math.floor(index / PUSH_READY_CHUNK), at: index % PUSH_READY_CHUNK });
     }
     flushRun();
-    const pipeline = this.redis.pipeline();
-    for (const call of calls) runScript(pipeline, call.script, call.keys, call.args);
-    const replies = (await pipeline.exec()) ?? [];
-    // Only Redis's own answer (a script error) belongs to the jobs of one call; a lost connection or an unsent
-    // pipeline is the whole attempt's, for DeadlineCalls to wait, resend or report.
-    for (const [error] of replies) if (error && !(error instanceof (ReplyError as ErrorConstructor))) throw error;
+    const replies = await execGrouped(this.redis, calls, this.replication);
     for (const queue of new Set(params.map((p) => p.queue))) this.queues.register(queue);
     return params.map((p, i) => {
       const { call, at } = carriedBy[i]!;
-      const [error, reply] = replies[call] ?? [new Error('no reply to this push in the pipeline')];
+      const [error, reply] = replies[call]!;
       if (error) return error;
       const script = calls[call]!.script;
       if (script === 'pushReady') return { pushed: true, jid: p.jid };
@@ -243,6 +262,31 @@ export class RedisJobStore implements JobStore {
       if (typeof own === 'string' && own.startsWith('E|')) return new Error(`Redis refused the push of job ${p.jid}: ${own.slice(2)}`);
       return pushResult(own, p.jid);
     });
+  }
+
+  /**
+   * durableEnqueue and a resend that found these jobs queued by the lost attempt: WAIT only covers this connection's
+   * own writes, so write once to each queue's stats (the replication stream keeps order: a replica that has this
+   * write has the push before it) and wait for that, one WAIT per slot group. Returns the error of each job whose
+   * group too few replicas confirmed (none without durableEnqueue).
+   */
+  private async confirmResent(params: JobPushParams[]): Promise<Map<JobPushParams, Error>> {
+    const failed = new Map<JobPushParams, Error>();
+    if (!this.replication || params.length === 0) return failed;
+    await Promise.all(
+      groupBySlot(this.redis, params, (p) => p.queue).map(async (indexes) => {
+        const jobs = indexes.map((i) => params[i]!);
+        const pipeline = this.redis.pipeline();
+        for (const queue of new Set(jobs.map((p) => p.queue))) pipeline.hincrby(this.q(queue).stats, 'resent_pushes', 1);
+        try {
+          await execReplicated(pipeline, this.replication!, jobs.map((p) => p.jid));
+        } catch (error) {
+          if (!(error instanceof EnqueueNotReplicatedError)) throw error;
+          for (const p of jobs) failed.set(p, error);
+        }
+      }),
+    );
+    return failed;
   }
 
   async jobFetch({ queue, ...p }: JobFetchParams): Promise<FetchedJob[]> {
@@ -267,6 +311,8 @@ export class RedisJobStore implements JobStore {
   async queuePausedAt(queues: string[]): Promise<(number | undefined)[]> {
     if (queues.length === 0) return [];
     const replies = (await this.command(() => {
+      // A cluster pipeline may only touch one node: there, one GET per queue, all sent at once.
+      if (isCluster(this.redis)) return Promise.all(queues.map((queue) => this.redis.get(this.keys.queue(queue).paused)));
       const pipeline = this.redis.pipeline();
       for (const queue of queues) pipeline.get(this.keys.queue(queue).paused);
       return execPipeline(pipeline);
@@ -450,7 +496,7 @@ export class RedisJobStore implements JobStore {
   }
 
   /** The command connection, for the few callers that need raw access (CLI diagnostics, tests). */
-  get client(): Redis {
+  get client(): RedisClient {
     return this.redis;
   }
 
@@ -491,11 +537,6 @@ export class RedisJobStore implements JobStore {
     if (this.redis.status === 'ready') await Promise.race([this.redis.quit().catch(() => undefined), new Promise((resolve) => setTimeout(resolve, 1000).unref())]);
     this.redis.disconnect();
   }
-}
-
-function hostOf(url: string): string {
-  const { hostname, port } = new URL(url);
-  return `${hostname}:${port || 6379}`;
 }
 
 function isDueNow(p: JobPushParams): boolean {

@@ -1,5 +1,6 @@
 import { readFileSync, readdirSync } from 'node:fs';
-import type { ChainableCommander, Redis } from 'ioredis';
+import type { ChainableCommander } from 'ioredis';
+import type { RedisClient } from './connection.js';
 
 const DIR = new URL('./scripts/', import.meta.url);
 
@@ -58,15 +59,15 @@ function usedHelpers(helpers: { name: string; source: string }[], body: string):
  * Register every script on a connection. ioredis then runs them with EVALSHA and falls back to EVAL (which
  * loads the script) on NOSCRIPT, e.g. after a Redis restart or SCRIPT FLUSH; also inside pipelines.
  */
-export function defineScripts(redis: Redis): void {
+export function defineScripts(redis: RedisClient): void {
   // Without numberOfKeys, ioredis takes the key count as the command's first argument (see runScript).
   for (const [name, { lua, numberOfKeys, perQueue }] of SOURCES) redis.defineCommand(name, perQueue ? { lua } : { lua, numberOfKeys });
 }
 
-type ScriptTarget = Redis | ChainableCommander;
+type ScriptTarget = RedisClient | ChainableCommander;
 
 /** Run a registered script; `keys` must have exactly the count in the file name (`-<f>+<k>n`: f + a non-zero multiple of k). */
-export function runScript<T>(target: Redis, name: ScriptName, keys: string[], args: (string | number)[]): Promise<T>;
+export function runScript<T>(target: RedisClient, name: ScriptName, keys: string[], args: (string | number)[]): Promise<T>;
 export function runScript(target: ChainableCommander, name: ScriptName, keys: string[], args: (string | number)[]): ChainableCommander;
 export function runScript(target: ScriptTarget, name: ScriptName, keys: string[], args: (string | number)[]): unknown {
   const source = SOURCES.get(name);

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './connection.js';
 
 /**
  * How long one BLPOP blocks. A wait that names a queue the pending BLPOP does not cover is woken by its own timeout
@@ -12,8 +12,8 @@ const BLOCK_SECONDS = 1;
  * names the signal list of every queue waited on so far (Redis pops the first list that holds a token). A token
  * popped while no wait is on its queue (the wait timed out, or its worker is busy fetching) is kept, and the next
  * wait on that queue returns at once: a wake-up is never lost to a wait that already returned.
- * One BLPOP may name keys of many hash slots on a single Redis only; on Redis Cluster it takes one BLPOP (and
- * connection) per node, over the slots that node serves.
+ * One BLPOP may name keys of many hash slots on a single Redis only: on Redis Cluster (`perKey`) each signal key
+ * gets its own BLPOP and connection, as a queue's keys share one slot but two queues' keys need not.
  */
 export class SignalWaiter {
   /** Every signal key waited on so far, in the order first asked: a process's queues are fixed by its workers. */
@@ -21,11 +21,15 @@ export class SignalWaiter {
   private readonly waiting = new Map<string, Set<() => void>>();
   /** Keys whose token was popped while no wait was on them. */
   private readonly fired = new Set<string>();
-  private connection?: Redis;
-  private blocking = false;
+  /** One blocking connection per group of keys: the only group '' on a single Redis, each key on a cluster. */
+  private readonly connections = new Map<string, RedisClient>();
+  private readonly blocking = new Set<string>();
   private closed = false;
 
-  constructor(private readonly connect: () => Redis) {}
+  constructor(
+    private readonly connect: () => RedisClient,
+    private readonly perKey = false,
+  ) {}
 
   async wait(signalKeys: string[], timeoutMs: number, abort?: AbortSignal): Promise<void> {
     if (abort?.aborted) return;
@@ -55,13 +59,20 @@ export class SignalWaiter {
     });
   }
 
-  /** One BLPOP at a time, re-sent while anyone waits. */
+  /** One BLPOP at a time per group, re-sent while anyone waits. */
   private block(): void {
-    if (this.blocking || this.closed || this.waiting.size === 0) return;
-    this.blocking = true;
-    const connection = (this.connection ??= this.connect());
+    if (this.closed || this.waiting.size === 0) return;
+    if (!this.perKey) return this.blockGroup('', [...this.keys]);
+    for (const key of this.keys) this.blockGroup(key, [key]);
+  }
+
+  private blockGroup(group: string, keys: string[]): void {
+    if (this.blocking.has(group)) return;
+    this.blocking.add(group);
+    let connection = this.connections.get(group);
+    if (!connection) this.connections.set(group, (connection = this.connect()));
     connection
-      .blpop([...this.keys], BLOCK_SECONDS)
+      .blpop(keys, BLOCK_SECONDS)
       .then(
         (popped) => {
           if (popped) this.wake(popped[0]);
@@ -69,7 +80,7 @@ export class SignalWaiter {
         () => new Promise((resolve) => setTimeout(resolve, 100)),
       )
       .finally(() => {
-        this.blocking = false;
+        this.blocking.delete(group);
         this.block();
       });
   }
@@ -82,8 +93,8 @@ export class SignalWaiter {
 
   close(): void {
     this.closed = true;
-    this.connection?.disconnect();
-    this.connection = undefined;
+    for (const connection of this.connections.values()) connection.disconnect();
+    this.connections.clear();
     this.waiting.clear();
   }
 }

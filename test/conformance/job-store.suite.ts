@@ -52,6 +52,18 @@ export function jobStoreConformance(name: string, open: () => Promise<{ store: J
         expect(await store.queueSizes(q)).toMatchObject({ ready: 500, inFlight: FETCH_MAX });
       });
 
+      it('pushes one batch into several queues (on a cluster: several slots and nodes), each job to its own queue', async () => {
+        const queues = Array.from({ length: 6 }, () => queue());
+        const params = queues.flatMap((q, i) => [
+          { queue: q, jid: `${i}a`, raw: raw(`${i}a`), nowMs: T0 },
+          { queue: q, jid: `${i}b`, raw: raw(`${i}b`, { idempotency_key: `k${i}` }), nowMs: T0, dedup: dedup({ key: `k${i}` }) },
+          { queue: q, jid: `${i}c`, raw: raw(`${i}c`, { idempotency_key: `k${i}` }), nowMs: T0, dedup: dedup({ key: `k${i}` }) },
+        ]);
+        const results = await store.jobPushMany(params);
+        expect(results.map((r) => [r.jid, r.pushed])).toEqual(params.map((p) => [p.jid, !p.jid.endsWith('c')]));
+        for (const [i, q] of queues.entries()) expect(await fetchJids(q)).toEqual([`${i}a`, `${i}b`]);
+      });
+
       it('pushes a batch in order', async () => {
         const q = queue();
         const results = await store.jobPushMany(['a', 'b', 'c'].map((jid) => ({ queue: q, jid, raw: raw(jid), nowMs: T0 })));

@@ -61,6 +61,20 @@ export function queueFetchConformance(getStore: () => JobStore): void {
       expect(await fetch([a, b, c], 3, { fetchId: 'r2' })).toEqual([`${c}/c1`]);
     });
 
+    it('a resend with the same fetch id leases nothing new, also from queues the first attempt found empty', async () => {
+      const [a, b, c] = [queue(), queue(), queue()];
+      await push(b, 'b1');
+      const first = await fetch([a, b, c], 3, { fetchId: 'e1' });
+      expect(first).toEqual([`${b}/b1`]);
+      // Jobs arrive in the queue the first attempt found empty and in one it reached after it.
+      await push(a, 'a1');
+      await push(c, 'c1');
+      expect(await fetch([a, b, c], 3, { fetchId: 'e1' })).toEqual(first);
+      expect(await getStore().queueSizes(a)).toMatchObject({ ready: 1, inFlight: 0 });
+      expect(await getStore().queueSizes(c)).toMatchObject({ ready: 1, inFlight: 0 });
+      expect(await fetch([a, b, c], 3, { fetchId: 'e2' })).toEqual([`${a}/a1`, `${c}/c1`]);
+    });
+
     it('writes the dedup WAL into the payload and releases an until_executing key, per queue', async () => {
       const [a, b] = [queue(), queue()];
       const store = getStore();

@@ -18,15 +18,22 @@
   A queue that looked empty in the worker's last fetch is sent "cold", with its ready list only (for a worker on many
   queues, most of them): when a cold queue holds jobs the script stops there, before leasing anything the queue's
   priority forbids, and says so; the caller sends it again with the queue's full keys.
+  On Redis Cluster a fetch over several groups runs this script once per group, in order, and only the first
+  group's memo can say whether the fetch id was seen: so the first group keeps a memo even when it leased nothing
+  (ARGV[8] 'first'; not when it stopped at a cold queue with jobs, which is sent again at once), and once it says
+  the fetch is a resend, the later groups answer from their memos only and lease nothing where they have none
+  (ARGV[8] 'resend'): the first attempt leased nothing there, or never got there.
   KEYS[1] this worker's last fetch with this first queue (string, expires with the lease)
   then per queue, in order: a hot queue's 6 keys (ready list, leases zset, active hash, signal list, dedup hash,
     paused flag: a string that exists while the queue is paused), or a cold queue's ready list
   ARGV[1] max jobs in all  ARGV[2] lease token  ARGV[3] lease expires at ms  ARGV[4] now ms  ARGV[5] fetch id
   ARGV[6] lease ms  ARGV[7] one letter per queue: h (hot) or c (cold)
-  Returns {flat {queue index (from 1), jid, payload, ...}, status}: status has one letter per queue, e (empty),
-    n (a cold queue with jobs: send it hot), j (jobs left or paused) or - (not looked at)
+  ARGV[8] '' alone, 'first' the first of several groups, 'resend' a later group of a resend
+  Returns {flat {queue index (from 1), jid, payload, ...}, status, 1 if answered from the memo else 0}: status has
+    one letter per queue, e (empty), n (a cold queue with jobs: send it hot), j (jobs left or paused) or - (not
+    looked at)
 ]]
-local left, token, expires, now, fetch_id, kinds = tonumber(ARGV[1]), ARGV[2], ARGV[3], tonumber(ARGV[4]), ARGV[5], ARGV[7]
+local left, token, expires, now, fetch_id, kinds, mode = tonumber(ARGV[1]), ARGV[2], ARGV[3], tonumber(ARGV[4]), ARGV[5], ARGV[7], ARGV[8]
 local prefix = token .. '|'
 local out, status = {}, {}
 -- Where each queue's keys start.
@@ -50,9 +57,10 @@ if last then
         out[#out + 1] = string.sub(held, #prefix + 1)
       end
     end
-    return { out, table.concat(status) }
+    return { out, table.concat(status), 1 }
   end
 end
+if mode == 'resend' then return { out, table.concat(status), 0 } end
 
 local leased = {}
 for q = 1, #kinds do
@@ -101,5 +109,6 @@ for q = 1, #kinds do
     end
   end
 end
-if #leased > 0 then redis.call('SET', KEYS[1], cjson.encode({ id = fetch_id, jobs = leased }), 'PX', ARGV[6]) end
-return { out, table.concat(status) }
+local stopped_cold = string.find(table.concat(status), 'n', 1, true) ~= nil
+if #leased > 0 or (mode == 'first' and not stopped_cold) then redis.call('SET', KEYS[1], cjson.encode({ id = fetch_id, jobs = leased }), 'PX', ARGV[6]) end
+return { out, table.concat(status), 0 }

@@ -1,0 +1,119 @@
+import { Queue } from 'bullmq';
+import { Cluster, Redis } from 'ioredis';
+import { createLagless, type LaglessApp, type LaglessConfig } from '../../dist/index.js';
+import { startRedisCluster, type RedisClusterHandle } from '../../dist/sandbox/redis-cluster.js';
+import { startRedisServer } from '../../dist/sandbox/redis-server.js';
+import { CALLERS, callersLoop } from '../callers.js';
+import { interleaved } from '../compare.js';
+import type { BenchContext } from '../context.js';
+import { expectCount, timed, type Timed } from '../measure.js';
+import { redisCpuUs } from '../redis-info.js';
+import { atMost, throughputRow, type Measured, type Scenario } from '../results.js';
+import { smallArgs } from '../systems/args.js';
+import { BULL_JOB, BULL_JOB_OPTIONS, BULL_QUEUE } from '../systems/bullmq.js';
+import { QUEUE } from '../systems/lagless.js';
+
+/**
+ * Redis Cluster and replicated acknowledgements. On a private 3-master + 3-replica cluster: one queue enqueued by
+ * 20 concurrent callers, lagless beside BullMQ (whose keys share one slot through a `{…}` prefix), with Redis CPU
+ * summed over the masters; the same queue on the single private server as the reference for CPU per job. On a private primary + replica: sequential enqueue with and without
+ * `durableEnqueue: { replicas: 1 }`, the price of one WAIT per enqueue.
+ */
+export const clusterScenario: Scenario = {
+  name: 'cluster',
+  title: 'Redis Cluster (one queue, 3 masters) and durableEnqueue (WAIT 1 replica)',
+  run: async (ctx) => {
+    const cluster = await startRedisCluster();
+    // Masters only: the single-server reference has no replica either (the replicas' share is the price of failover).
+    const admins = (await cluster.masters()).map((port) => new Redis({ port, host: '127.0.0.1', maxRetriesPerRequest: null }));
+    const primary = await startRedisServer();
+    const replica = await startRedisServer();
+    const replicaAdmin = new Redis(replica.url, { maxRetriesPerRequest: null });
+    const primaryAdmin = new Redis(primary.url, { maxRetriesPerRequest: null });
+    try {
+      const onCluster = await interleaved(ctx, {
+        single: (n) => laglessRun(ctx, n, { url: ctx.url }, [ctx.admin]),
+        lagless: (n) => laglessRun(ctx, n, { cluster: { nodes: cluster.nodes } }, admins),
+        bullmq: (n) => bullRun(ctx, n, cluster, admins),
+      });
+      await replicaAdmin.replicaof('127.0.0.1', primary.port);
+      await waitLinked(replicaAdmin);
+      const durable = await interleaved(ctx, {
+        plain: (n) => laglessRun(ctx, n, { url: primary.url }, [primaryAdmin, replicaAdmin], 1),
+        // A generous timeout: this measures what a confirmed WAIT costs, and a loaded machine can stall the replica.
+        durable: (n) => laglessRun(ctx, n, { url: primary.url, durableEnqueue: { replicas: 1, timeoutMs: 2000 } }, [primaryAdmin, replicaAdmin], 1),
+      });
+      return {
+        rows: [throughputRow({ id: 'cluster.enqueue', label: `enqueue on a 3-master Redis Cluster, ${CALLERS} concurrent callers, one queue` }, onCluster.lagless, onCluster.bullmq)],
+        checks: [
+          {
+            id: 'cluster.redis-cpu',
+            label: 'Redis CPU per enqueue (µs, summed over masters): 3-master cluster vs one Redis',
+            unit: 'µs',
+            subject: { label: 'cluster', value: onCluster.lagless.cpu.redisUs },
+            reference: { label: 'one Redis', value: onCluster.single.cpu.redisUs },
+            target: atMost(1.2),
+            cpu: { subject: onCluster.lagless.cpu, reference: onCluster.single.cpu },
+          },
+          {
+            id: 'durable-enqueue.cost',
+            label: 'sequential enqueue with durableEnqueue (WAIT 1 replica) vs without (µs per call)',
+            unit: 'µs',
+            subject: microseconds('durableEnqueue', durable.durable),
+            reference: microseconds('plain', durable.plain),
+            target: atMost(2),
+            cpu: { subject: durable.durable.cpu, reference: durable.plain.cpu },
+          },
+        ],
+      };
+    } finally {
+      for (const admin of [...admins, replicaAdmin, primaryAdmin]) admin.disconnect();
+      await cluster.stop();
+      await replica.stop();
+      await primary.stop();
+    }
+  },
+};
+
+function microseconds(label: string, run: Timed): Measured {
+  return { label, value: 1e6 / run.perSecond };
+}
+
+/** `timed`, with Redis CPU taken as the sum over `admins` (every node of the setup measured). */
+async function timedOn(ctx: BenchContext, admins: Redis[], jobs: number, run: () => Promise<void>): Promise<Timed> {
+  const before = await Promise.all(admins.map(redisCpuUs));
+  const result = await timed(ctx, jobs, run);
+  const after = await Promise.all(admins.map(redisCpuUs));
+  const redisUs = after.reduce((sum, us, i) => sum + us - before[i]!, 0) / jobs;
+  return { ...result, cpu: { nodeUs: result.cpu.nodeUs, redisUs } };
+}
+
+async function laglessRun(ctx: BenchContext, count: number, redis: NonNullable<LaglessConfig['redis']>, admins: Redis[], callers = CALLERS): Promise<Timed> {
+  const app: LaglessApp = createLagless({ redis: { ...redis, prefix: ctx.prefix('lagless-cluster') }, logger: false });
+  const W = app.defineWorker({ name: 'NoopWorker', queue: QUEUE, perform: () => undefined });
+  await app.store.queueSizes(QUEUE); // connect before the clock starts
+  const result = await timedOn(ctx, admins, count, () => callersLoop(count, callers, (i) => W.enqueue(smallArgs(i))));
+  expectCount(count, (await app.store.queueSizes(QUEUE)).ready, 'lagless cluster enqueue');
+  await app.close();
+  return result;
+}
+
+async function bullRun(ctx: BenchContext, count: number, cluster: RedisClusterHandle, admins: Redis[]): Promise<Timed> {
+  const connection = new Cluster(cluster.nodes.map((url) => ({ host: '127.0.0.1', port: Number(new URL(url).port) })), { redisOptions: { maxRetriesPerRequest: null } });
+  // BullMQ on a cluster: a hash-tagged prefix keeps every key of the queue in one slot.
+  const queue = new Queue(BULL_QUEUE, { connection, prefix: `{${ctx.prefix('bull-cluster')}}` });
+  await queue.waitUntilReady();
+  const result = await timedOn(ctx, admins, count, () => callersLoop(count, CALLERS, (i) => queue.add(BULL_JOB, smallArgs(i), BULL_JOB_OPTIONS)));
+  expectCount(count, await queue.getWaitingCount(), 'BullMQ cluster enqueue');
+  await queue.close();
+  connection.disconnect();
+  return result;
+}
+
+async function waitLinked(replica: Redis): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    if ((await replica.info('replication')).includes('master_link_status:up')) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error('the bench replica did not sync within 10 s');
+}
