@@ -14,12 +14,13 @@ const QUEUE_COLUMNS: readonly Column<QueueRow>[] = [
   { header: 'retry', cell: (row) => row.retry },
   { header: 'dead', cell: (row) => row.dead },
   { header: 'in-flight', cell: (row) => row.inFlight },
+  { header: 'deferred', cell: (row) => row.deferred },
   { header: 'dedup-keys', cell: (row) => row.dedupKeys },
   { header: 'paused', cell: (row) => (row.pausedAt === null ? '' : `since ${new Date(row.pausedAt).toISOString()}`) },
 ];
 
 export function registerQueues(program: Command): void {
-  const queues = withAppOptions(program.command('queues').description('queue sizes (ready, scheduled, retry, dead, in flight, dedup keys) and which queues are paused'))
+  const queues = withAppOptions(program.command('queues').description('queue sizes (ready, scheduled, retry, dead, in flight, deferred by a limit, dedup keys) and which queues are paused'))
     .option('--json', 'print JSON')
     .enablePositionalOptions() // see main.ts
     .action(async (options: AppSource & { json?: boolean }) => {
@@ -71,7 +72,7 @@ function registerPauseCommand(queues: Command, verb: 'pause' | 'resume', descrip
 }
 
 function describeJobs(sizes: QueueSizes): string {
-  const parts = ([['ready', sizes.ready], ['scheduled', sizes.scheduled], ['retrying', sizes.retry], ['dead', sizes.dead], ['in flight', sizes.inFlight]] as const)
+  const parts = ([['ready', sizes.ready], ['scheduled', sizes.scheduled], ['retrying', sizes.retry], ['dead', sizes.dead], ['in flight', sizes.inFlight], ['deferred', sizes.deferred]] as const)
     .filter(([, n]) => n > 0)
     .map(([what, n]) => `${n} ${what}`);
   return `${parts.join(', ')} job(s)`;

@@ -1,6 +1,7 @@
 import type { RedisClient } from './connection.js';
-import { decodeLimits, type LimitAcquireParams, type LimitAcquireResult, type LimitReleaseParams, type LimitReleaseResult, type LimitUsage, type WorkerLimits } from '../store/limits.js';
+import { decodeLimits, LIMIT_ENTRY_TTL_MS, type LimitAcquireParams, type LimitAcquireResult, type LimitReleaseParams, type LimitReleaseResult, type LimitUsage, type WorkerLimits } from '../store/limits.js';
 import type { RedisKeys } from './keys.js';
+import { execPipeline } from './pipeline.js';
 import { runScript } from './scripts.js';
 
 const REASONS = { 0: 'concurrency', 2: 'rate' } as const;
@@ -29,30 +30,42 @@ export class RedisLimits {
   async release(p: LimitReleaseParams): Promise<LimitReleaseResult> {
     const q = this.keys.queue(p.queue);
     const l = this.keys.limit(p.queue, p.workerClass);
-    const keys = [q.active, q.ready, q.signal, l.running, l.reserved, l.deferred, l.starts, l.state, q.leases, q.dedup, this.keys.parked(p.queue)];
+    const keys = [q.active, q.ready, q.signal, l.running, l.reserved, l.deferred, l.starts, l.state, q.leases, q.dedup, this.keys.parked(p.queue), q.paused];
     const args = [p.nowMs, ...limitArgs(p.limits), p.reserveMs, p.jid ?? '', p.token ?? '', p.handOver && p.token ? p.nowMs + p.handOver.leaseMs : 0];
     const [promoted, wakeAtMs, jid, raw] = await this.command(() => runScript<[number, number, string, string]>(this.redis, 'limitRelease', keys, args));
     return { promoted, ...(wakeAtMs > 0 ? { wakeAtMs } : {}), ...(jid ? { handedOver: { jid, raw } } : {}) };
+  }
+
+  /** Jobs parked in the deferred lists of `classes` (the queue's limited classes); no round trip when none. */
+  async deferredCount(queue: string, classes: string[]): Promise<number> {
+    if (classes.length === 0) return 0;
+    const pipeline = this.redis.pipeline();
+    for (const workerClass of classes) pipeline.llen(this.keys.limit(queue, workerClass).deferred);
+    const replies = await this.command(() => execPipeline(pipeline));
+    return replies.reduce<number>((sum, n) => sum + Number(n), 0);
   }
 
   async list(p: { queue: string; nowMs: number }): Promise<LimitUsage[]> {
     const classes = Object.entries(await this.command(() => this.redis.hgetall(this.keys.limits(p.queue)))).sort(([a], [b]) => a.localeCompare(b));
     if (classes.length === 0) return [];
     const active = this.keys.queue(p.queue).active;
+    const limitsKey = this.keys.limits(p.queue);
     const replies = await this.command(async () => {
       const pipeline = this.redis.pipeline();
       for (const [workerClass, encoded] of classes) {
         const l = this.keys.limit(p.queue, workerClass);
-        runScript(pipeline, 'limitUsage', [active, l.running, l.reserved, l.deferred, l.starts, l.state], [p.nowMs, decodeLimits(encoded).rate?.perMs ?? 0]);
+        runScript(pipeline, 'limitUsage', [active, l.running, l.reserved, l.deferred, l.starts, l.state, limitsKey], [p.nowMs, decodeLimits(encoded).rate?.perMs ?? 0, workerClass, p.nowMs - LIMIT_ENTRY_TTL_MS]);
       }
       return (await pipeline.exec()) ?? [];
     });
-    return classes.map(([workerClass, encoded], i) => {
+    const usage: LimitUsage[] = [];
+    classes.forEach(([workerClass, encoded], i) => {
       const [error, reply] = replies[i]!;
       if (error) throw error;
-      const [running, reserved, deferred, startsInWindow, deferredTotal] = reply as number[];
-      return { workerClass, limits: decodeLimits(encoded), running: running!, reserved: reserved!, deferred: deferred!, startsInWindow: startsInWindow!, deferredTotal: deferredTotal! };
+      const [running, reserved, deferred, startsInWindow, deferredTotal, dropped] = reply as number[];
+      if (!dropped) usage.push({ workerClass, limits: decodeLimits(encoded), running: running!, reserved: reserved!, deferred: deferred!, startsInWindow: startsInWindow!, deferredTotal: deferredTotal! });
     });
+    return usage;
   }
 }
 

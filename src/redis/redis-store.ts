@@ -382,9 +382,10 @@ export class RedisJobStore implements JobStore {
 
   async queueSizes(queue: string): Promise<QueueSizes> {
     const k = this.keys.queue(queue);
-    const replies = await this.command(() => execPipeline(this.redis.pipeline().llen(k.ready).zcard(k.schedule).zcard(k.retry).zcard(k.dead).hlen(k.active).hlen(k.dedup)));
-    const [ready, scheduled, retry, dead, inFlight, dedupKeys] = replies.map(Number);
-    return { ready: ready!, scheduled: scheduled!, retry: retry!, dead: dead!, inFlight: inFlight!, dedupKeys: dedupKeys! };
+    const replies = await this.command(() => execPipeline(this.redis.pipeline().llen(k.ready).zcard(k.schedule).zcard(k.retry).zcard(k.dead).hlen(k.active).hlen(k.dedup).hkeys(this.keys.limits(queue))));
+    const [ready, scheduled, retry, dead, inFlight, dedupKeys] = replies.slice(0, 6).map(Number);
+    const deferred = await this.limits.deferredCount(queue, replies[6] as string[]);
+    return { ready: ready!, scheduled: scheduled!, retry: retry!, dead: dead!, inFlight: inFlight!, dedupKeys: dedupKeys!, deferred };
   }
 
   async queueCounters(queue: string): Promise<QueueCounters> {

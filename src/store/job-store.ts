@@ -286,6 +286,8 @@ export interface QueueSizes {
   dead: number;
   inFlight: number;
   dedupKeys: number;
+  /** Jobs parked by a concurrency or rate limit until their turn (store/limits.ts), all classes together. */
+  deferred: number;
 }
 
 export type QueueRemoveResult =
@@ -295,7 +297,7 @@ export type QueueRemoveResult =
 
 /** Whether a queue holds any job (dedup cookies alone are not jobs). */
 export function holdsJobs(sizes: QueueSizes): boolean {
-  return sizes.ready + sizes.scheduled + sizes.retry + sizes.dead + sizes.inFlight > 0;
+  return sizes.ready + sizes.scheduled + sizes.retry + sizes.dead + sizes.inFlight + sizes.deferred > 0;
 }
 
 /** Cumulative counts since the queue was first used; a rate is the difference of two readings. */

@@ -68,6 +68,8 @@ export interface LimitReleaseParams {
   /**
    * Hand the oldest deferred job whose turn came straight to `token`: leased for `leaseMs` and granted in this step
    * (its dedup cookie handled as a fetch would), instead of a trip through the ready list, a fetch and a check.
+   * Never on a paused queue: there the jobs whose turn came go to the ready list, which the fetch passes over
+   * until the queue is resumed (resume wakes the workers for them).
    */
   handOver?: { leaseMs: number };
 }
@@ -86,7 +88,7 @@ export interface LimitReleaseResult {
 
 export interface LimitUsage {
   workerClass: string;
-  /** As the last worker that checked a job of the class had them. */
+  /** As the last worker that checked a job of the class had them (entries idle past LIMIT_ENTRY_TTL_MS are dropped). */
   limits: WorkerLimits;
   /** Jobs holding a slot with a live lease. */
   running: number;
@@ -100,9 +102,24 @@ export interface LimitUsage {
   deferredTotal: number;
 }
 
-/** `<concurrency>|<max>|<perMs>` with 0 for "none": how stores keep a class's limits. */
-export function encodeLimits(limits: WorkerLimits): string {
-  return `${limits.concurrency ?? 0}|${limits.rate?.max ?? 0}|${limits.rate?.perMs ?? 0}`;
+/**
+ * A limited class's entry is kept while a worker checked one of its jobs within this long, or while it holds jobs
+ * (deferred, running or reserved). An entry past it is dropped by the next limitList: a limit removed from the
+ * code (or a class renamed) leaves no row behind, and a class still limited comes back with its next job.
+ */
+export const LIMIT_ENTRY_TTL_MS = 24 * 60 * 60 * 1000;
+
+/**
+ * `<concurrency>|<max>|<perMs>|<declared at ms>` with 0 for "none": how stores keep a class's limits, as declared
+ * by the last check of one of its jobs (an entry written before the time was kept reads as declared at 0).
+ */
+export function encodeLimits(limits: WorkerLimits, declaredAtMs: number): string {
+  return `${limits.concurrency ?? 0}|${limits.rate?.max ?? 0}|${limits.rate?.perMs ?? 0}|${declaredAtMs}`;
+}
+
+/** When an encoded entry was last declared (see encodeLimits). */
+export function declaredAtOf(text: string): number {
+  return Number(text.split('|')[3] ?? 0) || 0;
 }
 
 export function decodeLimits(text: string): WorkerLimits {

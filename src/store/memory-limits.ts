@@ -1,7 +1,7 @@
 import { payloadIds } from '../jobs/payload.js';
 import { Deque } from './deque.js';
 import type { CookieJar } from './memory-cookies.js';
-import { decodeLimits, encodeLimits, STALE_SCAN_MS, type LimitAcquireParams, type LimitAcquireResult, type LimitReleaseParams, type LimitReleaseResult, type LimitUsage, type WorkerLimits } from './limits.js';
+import { declaredAtOf, decodeLimits, encodeLimits, LIMIT_ENTRY_TTL_MS, STALE_SCAN_MS, type LimitAcquireParams, type LimitAcquireResult, type LimitReleaseParams, type LimitReleaseResult, type LimitUsage, type WorkerLimits } from './limits.js';
 
 /** What the limits need of a memory queue. */
 export interface LimitedQueueView {
@@ -12,6 +12,8 @@ export interface LimitedQueueView {
   readyFront(raw: string): void;
   /** Lease a payload to `token` as a fetch would (dedup cookie included); returns the payload handed out. */
   lease(jid: string, raw: string, token: string, expiresAtMs: number, nowMs: number): string;
+  /** Whether the queue is paused: then nothing is handed over (the fetch passes its ready jobs over). */
+  paused(): boolean;
 }
 
 interface ClassState {
@@ -48,8 +50,15 @@ export class MemoryLimits {
     return this.parked.get(queue)?.has(jid) ?? false;
   }
 
+  /** Jobs parked in the queue's deferred lists, all classes together. */
+  deferredCount(queue: string): number {
+    let count = 0;
+    for (const workerClass of this.registry.get(queue)?.keys() ?? []) count += this.state(queue, workerClass).deferred.length;
+    return count;
+  }
+
   private state(queue: string, workerClass: string): ClassState {
-    const key = `${queue}\u0000${workerClass}`;
+    const key = classKey(queue, workerClass);
     let s = this.classes.get(key);
     if (!s) this.classes.set(key, (s = { running: new Map(), reserved: new Map(), deferred: new Deque(), starts: [], wakeMs: 0, scanMs: 0, deferredTotal: 0 }));
     return s;
@@ -65,7 +74,7 @@ export class MemoryLimits {
     if (!held || held.token !== p.token) return { outcome: 'lost' };
     let classes = this.registry.get(p.queue);
     if (!classes) this.registry.set(p.queue, (classes = new Map()));
-    classes.set(p.workerClass, encodeLimits(p.limits));
+    classes.set(p.workerClass, encodeLimits(p.limits, p.nowMs));
     let parked = this.parked.get(p.queue);
     if (!parked) this.parked.set(p.queue, (parked = new Set()));
     parked.delete(p.jid);
@@ -102,7 +111,7 @@ export class MemoryLimits {
     }
     prune(c);
     let handedOver: { jid: string; raw: string } | undefined;
-    if (p.handOver && p.token && c.s.deferred.length > 0 && !blocked(c, false)) {
+    if (p.handOver && p.token && !q.paused() && c.s.deferred.length > 0 && !blocked(c, false)) {
       const raw = c.s.deferred.slice(0, 1)[0]!;
       const jid = payloadIds(raw).jid;
       if (jid && !q.active.has(jid)) {
@@ -117,24 +126,36 @@ export class MemoryLimits {
     return withWake({ promoted, ...(handedOver ? { handedOver } : {}) }, wake(c));
   }
 
+  /** As limit-usage-7.lua: an entry idle past LIMIT_ENTRY_TTL_MS that holds no job is dropped, not listed. */
   list(q: LimitedQueueView, p: { queue: string; nowMs: number }): LimitUsage[] {
-    return [...(this.registry.get(p.queue) ?? [])]
-      .sort(([a], [b]) => a.localeCompare(b))
-      .map(([workerClass, encoded]) => {
-        const limits = decodeLimits(encoded);
-        const s = this.state(p.queue, workerClass);
-        const perMs = limits.rate?.perMs ?? 0;
-        return {
-          workerClass,
-          limits,
-          running: [...s.running.keys()].filter((jid) => q.active.has(jid)).length,
-          reserved: s.reserved.size,
-          deferred: s.deferred.length,
-          startsInWindow: perMs > 0 ? s.starts.filter((t) => t > p.nowMs - perMs).length : 0,
-          deferredTotal: s.deferredTotal,
-        };
+    const registry = this.registry.get(p.queue);
+    const usage: LimitUsage[] = [];
+    for (const [workerClass, encoded] of [...(registry ?? [])].sort(([a], [b]) => a.localeCompare(b))) {
+      const limits = decodeLimits(encoded);
+      const s = this.state(p.queue, workerClass);
+      const perMs = limits.rate?.perMs ?? 0;
+      const running = [...s.running.keys()].filter((jid) => q.active.has(jid)).length;
+      if (declaredAtOf(encoded) < p.nowMs - LIMIT_ENTRY_TTL_MS && running + s.reserved.size + s.deferred.length === 0) {
+        registry!.delete(workerClass);
+        this.classes.delete(classKey(p.queue, workerClass));
+        continue;
+      }
+      usage.push({
+        workerClass,
+        limits,
+        running,
+        reserved: s.reserved.size,
+        deferred: s.deferred.length,
+        startsInWindow: perMs > 0 ? s.starts.filter((t) => t > p.nowMs - perMs).length : 0,
+        deferredTotal: s.deferredTotal,
       });
+    }
+    return usage;
   }
+}
+
+function classKey(queue: string, workerClass: string): string {
+  return `${queue}\u0000${workerClass}`;
 }
 
 function prune(c: Call): void {

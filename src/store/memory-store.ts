@@ -329,7 +329,7 @@ export class MemoryJobStore implements JobStore {
 
   async queueSizes(name: string): Promise<QueueSizes> {
     const q = this.q(name);
-    return { ready: q.ready.length, scheduled: q.schedule.size, retry: q.retry.size, dead: q.dead.size, inFlight: q.active.size, dedupKeys: q.cookies.size };
+    return { ready: q.ready.length, scheduled: q.schedule.size, retry: q.retry.size, dead: q.dead.size, inFlight: q.active.size, dedupKeys: q.cookies.size, deferred: this.limits.deferredCount(name) };
   }
 
   async queueCounters(name: string): Promise<QueueCounters> {
@@ -411,7 +411,7 @@ export class MemoryJobStore implements JobStore {
 
   private limitView(name: string): LimitedQueueView {
     const queue = this.q(name);
-    return { active: queue.active, cookies: queue.cookies, readyFront: (raw) => this.makeReady(queue, raw, true), lease: (jid, raw, token, expiresAtMs, nowMs) => this.leaseHandedOver(queue, jid, raw, token, expiresAtMs, nowMs) };
+    return { active: queue.active, cookies: queue.cookies, readyFront: (raw) => this.makeReady(queue, raw, true), lease: (jid, raw, token, expiresAtMs, nowMs) => this.leaseHandedOver(queue, jid, raw, token, expiresAtMs, nowMs), paused: () => queue.pausedAt !== undefined };
   }
 
   /** Lease a deferred job handed straight to a worker, with its dedup cookie handled as jobFetch does. */

@@ -8,6 +8,7 @@ const STATES = [
   ['retry', 'retry'],
   ['dead', 'dead'],
   ['in_flight', 'inFlight'],
+  ['deferred', 'deferred'],
 ] as const;
 
 /**
@@ -23,7 +24,7 @@ export function queueMetricsRegistry(store: JobStore, now: () => number): Regist
   };
   new Gauge({
     name: 'lagless_queue_jobs',
-    help: 'Jobs in each queue by state (ready, scheduled, retry, dead, in_flight), from the shared store',
+    help: 'Jobs in each queue by state (ready, scheduled, retry, dead, in_flight, deferred), from the shared store',
     labelNames: ['queue', 'state'],
     registers: [registry],
     async collect() {

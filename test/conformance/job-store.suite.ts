@@ -103,7 +103,7 @@ export function jobStoreConformance(name: string, open: () => Promise<{ store: J
         const q = queue();
         expect(await store.queueRemove(q)).toEqual({ removed: false, reason: 'unknown' });
         await push(q, 'a', { dedup: dedup({ strategy: 'until_executed' }) });
-        expect(await store.queueRemove(q)).toEqual({ removed: false, reason: 'not_empty', sizes: { ready: 1, scheduled: 0, retry: 0, dead: 0, inFlight: 0, dedupKeys: 1 } });
+        expect(await store.queueRemove(q)).toEqual({ removed: false, reason: 'not_empty', sizes: { ready: 1, scheduled: 0, retry: 0, dead: 0, inFlight: 0, dedupKeys: 1, deferred: 0 } });
         await fetchJids(q);
         expect(await store.queueRemove(q)).toMatchObject({ removed: false, reason: 'not_empty', sizes: { ready: 0, inFlight: 1 } });
         expect(await store.jobDead({ queue: q, jid: 'a', token, raw: raw('a'), nowMs: T0, runAtMs: T0 })).toMatchObject({ moved: true });

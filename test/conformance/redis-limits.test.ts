@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { RedisJobStore } from '../../src/redis/redis-store.js';
 import { startRedisServer } from '../../src/sandbox/redis-server.js';
+import { limitsHousekeepingConformance } from './limits-housekeeping.suite.js';
 import { limitsConformance } from './limits.suite.js';
 
-limitsConformance('RedisJobStore', async () => {
+const openRedisStore = async () => {
   const server = await startRedisServer();
   const store = new RedisJobStore({ url: server.url, prefix: `t${randomBytes(3).toString('hex')}` });
   return {
@@ -13,4 +14,7 @@ limitsConformance('RedisJobStore', async () => {
       await server.stop();
     },
   };
-});
+};
+
+limitsConformance('RedisJobStore', openRedisStore);
+limitsHousekeepingConformance('RedisJobStore', openRedisStore);

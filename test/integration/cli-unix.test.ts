@@ -125,16 +125,16 @@ describe('lagless CLI as a Unix tool', () => {
     expect(table.code).toBe(0);
     expect(table.stdout).toBe(
       [
-        'queue              ready  scheduled  retry  dead  in-flight  dedup-keys  paused',
-        'a-long-queue-name      1          0      0     0          0           0',
-        'q                     12          0      0     0          0           0',
+        'queue              ready  scheduled  retry  dead  in-flight  deferred  dedup-keys  paused',
+        'a-long-queue-name      1          0      0     0          0         0           0',
+        'q                     12          0      0     0          0         0           0',
         '',
       ].join('\n'),
     );
     const json = JSON.parse((await cli('queues', ...on(tablePrefix), '--json')).stdout) as unknown[];
     expect(json).toEqual([
-      { queue: 'a-long-queue-name', ready: 1, scheduled: 0, retry: 0, dead: 0, inFlight: 0, dedupKeys: 0, paused: false, pausedAt: null },
-      { queue: 'q', ready: 12, scheduled: 0, retry: 0, dead: 0, inFlight: 0, dedupKeys: 0, paused: false, pausedAt: null },
+      { queue: 'a-long-queue-name', ready: 1, scheduled: 0, retry: 0, dead: 0, inFlight: 0, dedupKeys: 0, deferred: 0, paused: false, pausedAt: null },
+      { queue: 'q', ready: 12, scheduled: 0, retry: 0, dead: 0, inFlight: 0, dedupKeys: 0, deferred: 0, paused: false, pausedAt: null },
     ]);
   }, 180_000);
 

@@ -63,7 +63,7 @@ describe('lagless CLI', () => {
     expect(badWindow.stderr).toMatch(/--unknown-worker-retry-ms must be a whole number >= 0; got '1h'/);
     expect(await app.store.queueSizes('cli')).toMatchObject({ ready: 1 });
     const sizes = await cli('queues', '--redis', redis.url, '--prefix', prefix, '--json');
-    expect(JSON.parse(sizes.stdout)).toEqual([{ queue: 'cli', ready: 1, scheduled: 0, retry: 0, dead: 0, inFlight: 0, dedupKeys: 0, paused: false, pausedAt: null }]);
+    expect(JSON.parse(sizes.stdout)).toEqual([{ queue: 'cli', ready: 1, scheduled: 0, retry: 0, dead: 0, inFlight: 0, dedupKeys: 0, deferred: 0, paused: false, pausedAt: null }]);
   }, 60_000);
 
   it('runs a worker until SIGTERM, serving /metrics, and lists and retries dead jobs', async () => {

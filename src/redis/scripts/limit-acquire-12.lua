@@ -15,7 +15,7 @@ if not held or string.sub(held, 1, #token + 1) ~= token .. '|' then return { -1,
 local L = { active = KEYS[2], ready = KEYS[4], signal = KEYS[5], running = KEYS[7], reserved = KEYS[8], deferred = KEYS[9],
             starts = KEYS[10], state = KEYS[11], now = tonumber(ARGV[3]), concurrency = tonumber(ARGV[5]),
             max = tonumber(ARGV[6]), per_ms = tonumber(ARGV[7]), reserve_ms = tonumber(ARGV[8]) }
-redis.call('HSET', KEYS[6], ARGV[4], ARGV[5] .. '|' .. ARGV[6] .. '|' .. ARGV[7])
+redis.call('HSET', KEYS[6], ARGV[4], ARGV[5] .. '|' .. ARGV[6] .. '|' .. ARGV[7] .. '|' .. ARGV[3])
 redis.call('HDEL', KEYS[12], jid)
 limit_prune(L)
 -- Read before promoting: the job's own reservation must still count while others are promoted.

@@ -4,10 +4,11 @@
   straight to the caller: leased under its token and granted here, as a fetch and a check would, minus the round
   trips; the others go to the head of the ready list with a slot/start reserved.
   The slot is freed only if no other worker holds the job's lease now: a job whose lease expired and that another
-  worker runs again keeps the slot for that worker. Invariants: store/limits.ts.
+  worker runs again keeps the slot for that worker. On a paused queue nothing is handed over: the deferred jobs go to
+  the ready list, where the fetch passes them over until the queue is resumed. Invariants: store/limits.ts.
   KEYS[1] active hash  KEYS[2] ready list  KEYS[3] signal list  KEYS[4] running zset  KEYS[5] reserved zset
   KEYS[6] deferred list  KEYS[7] starts zset  KEYS[8] class state hash  KEYS[9] leases zset  KEYS[10] dedup hash
-  KEYS[11] queue's parked hash
+  KEYS[11] queue's parked hash  KEYS[12] queue's paused flag
   ARGV[1] now ms  ARGV[2] concurrency (0 = none)  ARGV[3] rate max (0 = none)  ARGV[4] rate window ms
   ARGV[5] reservation ms  ARGV[6] jid ('')  ARGV[7] token  ARGV[8] lease expiry ms for a hand-over (0 = none)
   Returns {jobs promoted or handed over, wake-up ms or 0, handed-over jid or '', its payload or ''}
@@ -23,7 +24,7 @@ end
 limit_prune(L)
 
 local handed_jid, handed_raw = '', ''
-if ARGV[8] ~= '0' and redis.call('LLEN', L.deferred) > 0 and not limit_blocked(L, false) then
+if ARGV[8] ~= '0' and redis.call('EXISTS', KEYS[12]) == 0 and redis.call('LLEN', L.deferred) > 0 and not limit_blocked(L, false) then
   local raw = redis.call('LINDEX', L.deferred, 0)
   local id, key = payload_ids(raw)
   -- A jid already in flight is left to the fetch, which leases such a payload under an id of its own.
