@@ -237,6 +237,9 @@ export class DbHost {
       this.options.metrics?.incarnationChanges.inc(labels);
       this.options.logger?.warn({ event: 'replica_incarnation_changed', ...labels, from: this.incarnation, to: reading.incarnation, started_at: reading.startedAt }, 'replica is another standby incarnation now (restart, crash or replacement)');
       this.dropCache('incarnation_changed');
+      // The old incarnation's lag says nothing of the new one's: unknown until a health reading of this one.
+      this.lagBytes = undefined;
+      this.lagSeconds = undefined;
     }
     const leftRecovery = this.incarnation === reading.incarnation && this.offlineReason === 'left_recovery';
     this.incarnation = reading.incarnation;
