@@ -64,16 +64,21 @@ function defaultLogStream(): 'stdout' | 'stderr' {
  * own, pino.destination({ sync: false })) are flushed; one without buffering resolves at once.
  */
 export function flushLogger(logger: Logger, withinMs = 2000): Promise<void> {
+  return flushedWithin((done) => logger.flush(done), withinMs);
+}
+
+/** Resolves when `flush` calls back (an error still means the lines were handed over) or after `withinMs`. */
+function flushedWithin(flush: (done: () => void) => void, withinMs: number): Promise<void> {
   return new Promise((resolve) => {
-    const timer = setTimeout(resolve, withinMs).unref();
+    const timer = setTimeout(resolve, withinMs);
     const done = (): void => {
       clearTimeout(timer);
       resolve();
     };
     try {
-      logger.flush(done); // an error (fsync of a pipe) still means the lines were written
+      flush(done); // an error (fsync of a pipe) still means the lines were written
     } catch {
-      done(); // a destination without flush, or already closed: nothing of ours to wait for
+      done(); // a destination without flush, not open yet, or already closed: nothing of ours to wait for
     }
   });
 }
@@ -82,8 +87,10 @@ const live = new Set<BufferedDestination>();
 const SIGNALS = ['SIGTERM', 'SIGINT', 'SIGHUP'] as const;
 
 /**
- * On a signal, write every live lagless destination out synchronously. When nothing else listens for the signal,
- * re-raise it without our listener, so the process ends as it would have without lagless (Node's default).
+ * On a signal, write every live lagless destination out. When nothing else listens for the signal, re-raise it
+ * without our listener once they are written, so the process ends as it would have without lagless (Node's
+ * default). The flush is asynchronous on purpose: a chunk already handed to an asynchronous write is finished by
+ * that write, and a synchronous flush would neither wait for it nor keep the lines in order.
  */
 function writeOutOnSignals(destination: BufferedDestination): void {
   if (live.size === 0) for (const signal of SIGNALS) process.on(signal, onSignal);
@@ -94,16 +101,14 @@ function writeOutOnSignals(destination: BufferedDestination): void {
   });
 }
 
+/** How long a signal waits for the buffered lines before the process ends anyway (a full pipe must not hold it). */
+const SIGNAL_FLUSH_MS = 2000;
+
 function onSignal(signal: NodeJS.Signals): void {
-  for (const destination of live) {
-    try {
-      destination.flushSync();
-    } catch {
-      // not open yet, or already closed: nothing buffered to lose
-    }
-  }
-  if (process.listenerCount(signal) === 1) {
+  const ours = process.listenerCount(signal) === 1;
+  void Promise.all([...live].map((destination) => flushedWithin((done) => destination.flush(done), SIGNAL_FLUSH_MS))).then(() => {
+    if (!ours || process.listenerCount(signal) !== 1) return;
     for (const s of SIGNALS) process.off(s, onSignal);
     process.kill(process.pid, signal);
-  }
+  });
 }
