@@ -84,18 +84,7 @@ for q = 1, #kinds do
         local jid, key = payload_ids(raw)
         jid = jid or ('unreadable-' .. redis.sha1hex(raw))
         if redis.call('HEXISTS', active, jid) == 1 then jid = jid .. '#' .. redis.sha1hex(raw) end
-        if key then
-          local c = cookie_get(dedup, key, now)
-          if c and c.owner == jid then
-            if c.wal ~= '' then raw = wal_into_payload(string.gsub(raw, ',"dedup_wal_locations":{[^}]*}', ''), 'dedup_wal_locations', c.wal) end
-            if c.strategy == 'E' then
-              redis.call('HDEL', dedup, key)
-            else
-              c.executing, c.dx = '1', 0
-              redis.call('HSET', dedup, key, cookie_format(c))
-            end
-          end
-        end
+        raw = cookie_on_lease(dedup, raw, jid, key, now)
         redis.call('ZADD', leases, expires, jid)
         redis.call('HSET', active, jid, prefix .. raw)
         leased[#leased + 1] = q

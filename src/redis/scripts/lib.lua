@@ -213,9 +213,9 @@ local function limit_wake(L)
   return at
 end
 
--- What the fetch (fetch-1+n.lua) does to a job's dedup cookie as it leases the job, for a job leased outside the fetch (a
--- deferred job handed straight to a worker): the payload gets the cookie's latest WAL as dedup_wal_locations;
--- until_executing releases the cookie, until_executed marks it executing. Returns the payload to hand out.
+-- What leasing a job does to its dedup cookie, in the fetch and for a deferred job handed straight to a worker:
+-- the payload gets the cookie's latest WAL as dedup_wal_locations; until_executing releases the cookie,
+-- until_executed marks it executing. Returns the payload to hand out.
 local function cookie_on_lease(dedup_key, raw, jid, key, now)
   if not key then return raw end
   local c = cookie_get(dedup_key, key, now)
