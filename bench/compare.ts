@@ -26,12 +26,6 @@ export async function interleaved<K extends string>(ctx: BenchContext, runs: Rec
   return Object.fromEntries(names.map((name) => [name, medianRun(all[name])])) as Record<K, Timed>;
 }
 
-/**
- * @deprecated The name of `interleaved` from when the best run was reported; it now reports the median too.
- * Kept so scenario files written against the old name keep compiling.
- */
-export const bestOf = interleaved;
-
 /** The median of each figure (throughput and each CPU component on its own), with the throughput range. */
 export function medianRun(runs: Timed[]): Timed {
   if (runs.length === 0) throw new Error('medianRun needs at least one run');
