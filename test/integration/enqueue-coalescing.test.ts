@@ -97,18 +97,45 @@ describe.each(bothStores(() => redis))('enqueues of the same tick share one stor
   });
 });
 
+describe('twins of one key in a coalesced push', () => {
+  it('read and write their cookie once per call, keeping every result and the highest WAL position', async () => {
+    const app = createLagless({ redis: { url: redis.url, prefix: `f${randomBytes(3).toString('hex')}` }, logger: false });
+    await app.flags.set(PRESERVE_LATEST_WAL_FLAG, true, { by: 'test' });
+    const store = app.store as RedisJobStore;
+    const W = app.defineWorker({ name: 'FoldedTwinWorker', queue: 'folded', idempotent: true, idempotencyArgs: (_args: { lsn: string }) => ({ id: 1 }), perform: () => undefined });
+    app.clientMiddleware.insertBefore('deduplication', 'stamp', (context, next) => {
+      context.job.wal_locations = { main: (context.job.args as { lsn: string }).lsn };
+      return next();
+    });
+    const owner = await W.enqueue({ lsn: '0/100' });
+    const lsns = Array.from({ length: 20 }, (_, i) => `0/${(0x200 + ((i * 7) % 20)).toString(16)}`); // highest 0/213, not last
+    await store.client.config('RESETSTAT');
+    const twins = await Promise.all(lsns.map((lsn) => W.enqueue({ lsn })));
+    const calls = (name: string, stats: string): number => Number(new RegExp(`cmdstat_${name}:calls=(\\d+)`).exec(stats)?.[1] ?? 0);
+    const stats = await store.client.info('commandstats');
+    expect({ hsetnx: calls('hsetnx', stats), hget: calls('hget', stats), hset: calls('hset', stats), hincrby: calls('hincrby', stats) }).toEqual({ hsetnx: 1, hget: 1, hset: 1, hincrby: 1 });
+    expect(twins.every((twin) => twin.deduplicated && twin.duplicateOf === owner.jid)).toBe(true);
+    const cookie = await app.store.dedupShow({ queue: 'folded', key: idempotencyKey('FoldedTwinWorker', { id: 1 }), nowMs: Date.now() });
+    expect(cookie).toMatchObject({ ownerJid: owner.jid, absorbed: 20, wal: { main: '0/213' } });
+    expect(await store.client.hget(store.keys.queue('folded').stats, 'deduplicated')).toBe('20');
+    await app.close();
+  });
+});
+
 describe('a coalesced push of which Redis refuses one job', () => {
   it('rejects that job alone: the jobs before and after it in the same call keep their results', async () => {
     const app = createLagless({ redis: { url: redis.url, prefix: `r${randomBytes(3).toString('hex')}` }, logger: false });
     const store = app.store as RedisJobStore;
-    const W = app.defineWorker({ name: 'RefusedTwinWorker', queue: 'refused', idempotent: true, perform: () => undefined });
-    // Only an absorbed twin counts itself in the stats hash: a string there makes Redis refuse that job alone.
+    const Plain = app.defineWorker({ name: 'PlainNeighbourWorker', queue: 'refused', perform: () => undefined });
+    const Keyed = app.defineWorker({ name: 'RefusedKeyWorker', queue: 'refused', idempotent: true, perform: () => undefined });
+    // Only a job with an idempotency key touches the dedup hash: a string there makes Redis refuse that job alone.
     await store.queueList(); // connected: the store's own connection never queues a command
-    await store.client.set(store.keys.queue('refused').stats, 'not a hash');
-    const [first, twin, other] = await Promise.allSettled([W.enqueue({ id: 1 }), W.enqueue({ id: 1 }), W.enqueue({ id: 2 })]);
-    expect(first).toMatchObject({ status: 'fulfilled', value: { deduplicated: false } });
-    expect(twin).toMatchObject({ status: 'rejected', reason: { message: expect.stringContaining('WRONGTYPE') } });
-    expect(other).toMatchObject({ status: 'fulfilled', value: { deduplicated: false } });
+    await store.client.set(store.keys.queue('refused').dedup, 'not a hash');
+    const [before, keyed, after] = await Promise.allSettled([Plain.enqueue({ id: 1 }), Keyed.enqueue({ id: 1 }), Plain.enqueue({ id: 2 })]);
+    expect(before).toMatchObject({ status: 'fulfilled', value: { deduplicated: false } });
+    expect(keyed).toMatchObject({ status: 'rejected', reason: { message: expect.stringContaining('WRONGTYPE') } });
+    expect(after).toMatchObject({ status: 'fulfilled', value: { deduplicated: false } });
+    expect(await store.client.llen(store.keys.queue('refused').ready)).toBe(2);
     await app.close();
   });
 });

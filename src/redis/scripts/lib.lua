@@ -117,25 +117,39 @@ end
 
 -- Push one job, deduplicating against the queue's cookie when a key is given: the body of push-4.lua (its
 -- header says what the arguments and the reply are), shared with push-many-4.lua.
-local function push_job(k_dedup, k_stats, k_at, k_wake, raw, key, fresh, now, options, run_at, jid)
+-- `memo` (push-many only) folds the twins of one call: it holds each key's live cookie as this call left it, so a
+-- twin after the first reads no cookie and writes none; the caller writes each changed cookie once at the end
+-- (memo.dirty) and adds memo.absorbed to the stats. Without it every twin reads and rewrites the cookie itself.
+local function push_job(k_dedup, k_stats, k_at, k_wake, raw, key, fresh, now, options, run_at, jid, memo)
   if key == '' then
     push_payload(k_at, k_wake, raw, run_at, jid)
     return 1
   end
-  -- Claim the key first: a new key costs one command instead of a read and a write; a twin pays one more.
-  if redis.call('HSETNX', k_dedup, key, fresh) == 1 then
-    push_payload(k_at, k_wake, raw, run_at, jid)
-    return 1
-  end
-  local c = cookie_get(k_dedup, key, tonumber(now))
+  now = tonumber(now)
+  local c = memo and memo.cookies[key]
+  if c and tonumber(c.expires) <= now then c = nil end
   if not c then
-    -- The cookie there had expired (cookie_get removed it).
-    redis.call('HSET', k_dedup, key, fresh)
-    push_payload(k_at, k_wake, raw, run_at, jid)
-    return 1
+    -- Claim the key first: a new key costs one command instead of a read and a write; a twin pays one more.
+    if redis.call('HSETNX', k_dedup, key, fresh) == 1 then
+      push_payload(k_at, k_wake, raw, run_at, jid)
+      if memo then memo.cookies[key] = cookie_parse(fresh) end
+      return 1
+    end
+    c = cookie_get(k_dedup, key, now)
+    if not c then
+      -- The cookie there had expired (cookie_get removed it), or this call's own had.
+      redis.call('HSET', k_dedup, key, fresh)
+      push_payload(k_at, k_wake, raw, run_at, jid)
+      if memo then
+        memo.cookies[key] = cookie_parse(fresh)
+        memo.dirty[key] = nil
+      end
+      return 1
+    end
   end
   if string.sub(options, 1, 1) ~= '1' then
     push_payload(k_at, k_wake, '{"duplicate-of":"' .. c.owner .. '",' .. string.sub(raw, 2), run_at, jid)
+    if memo then memo.cookies[key] = c end
     return '1|' .. c.owner
   end
   c.absorbed = c.absorbed + 1
@@ -145,10 +159,17 @@ local function push_job(k_dedup, k_stats, k_at, k_wake, raw, key, fresh, now, op
     local wal = string.match(fresh, '[^|]*$')
     if wal ~= '' then c.wal, raised = wal_merge(c.wal, wal) end
   end
+  local reply = '0|' .. c.owner .. '|' .. table.concat(raised, ',')
+  if memo then
+    memo.cookies[key] = c
+    memo.dirty[key] = c
+    memo.absorbed = memo.absorbed + 1
+    return reply
+  end
   -- The rewrite copies the expiry unchanged, so a stream of twins never extends it.
   redis.call('HSET', k_dedup, key, cookie_format(c))
   redis.call('HINCRBY', k_stats, 'deduplicated', 1)
-  return '0|' .. c.owner .. '|' .. table.concat(raised, ',')
+  return reply
 end
 
 -- Concurrency and rate limits (limit-*.lua; the invariants are in store/limits.ts). L holds the class's keys

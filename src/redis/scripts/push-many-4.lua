@@ -1,14 +1,17 @@
 --[[
   Push many jobs due now into one queue, in order, each exactly as push-4.lua would push it alone: the enqueues of
   one tick in one call. A twin of a job earlier in the call meets its cookie, so it is absorbed (or pushed with
-  duplicate-of) and raises the cookie's WAL positions, as if it came in its own call right after.
+  duplicate-of) and raises the cookie's WAL positions, as if it came in its own call right after. Twins are folded:
+  the cookie of a key is read once and, if twins changed it, written once at the end with the highest WAL positions.
   KEYS[1] dedup hash  KEYS[2] stats hash  KEYS[3] ready list  KEYS[4] signal list
   ARGV groups of 5, one per job: payload json, dedup key ('' = none), cookie if new, now ms, options (see push-4.lua)
   Returns one reply per job, in order, as push-4.lua's; "E|<error>" for a job Redis refused (each job is pushed
   under pcall: Redis does not undo a script's earlier writes, so one job's error must not become the others')
 ]]
+local memo = { cookies = {}, dirty = {}, absorbed = 0 }
+
 local function push_at(i)
-  return push_job(KEYS[1], KEYS[2], KEYS[3], KEYS[4], ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4])
+  return push_job(KEYS[1], KEYS[2], KEYS[3], KEYS[4], ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4], nil, nil, memo)
 end
 
 local out = {}
@@ -20,4 +23,10 @@ for i = 1, #ARGV, 5 do
     out[#out + 1] = 'E|' .. tostring(type(reply) == 'table' and reply.err or reply)
   end
 end
+
+-- A dirty cookie was read from (or created in) the dedup hash by a write command of this call (HSETNX), so this
+-- HSET cannot be refused: not for its type, nor for maxmemory, which Redis checks only before a script's first write.
+for key, c in pairs(memo.dirty) do redis.call('HSET', KEYS[1], key, cookie_format(c)) end
+-- The counter is for the dashboard: a refused increment must not fail the pushes already made.
+if memo.absorbed > 0 then pcall(redis.call, 'HINCRBY', KEYS[2], 'deduplicated', memo.absorbed) end
 return out
