@@ -149,6 +149,21 @@ export class RedisJobStore implements JobStore {
     return [[k.dedup, k.stats, k.schedule, k.jobs], args];
   }
 
+  /**
+   * push-many-4.lua's arguments: each job's as push-4.lua's, with a third option letter '1' on the jobs whose key
+   * comes more than once in the call, the only ones whose cookie the script keeps for folding (most calls have none).
+   */
+  private pushManyArgs(jobs: JobPushParams[]): (string | number)[] {
+    const seen = new Set<string>();
+    const twinned = new Set<string>();
+    for (const { dedup } of jobs) if (dedup) (seen.has(dedup.key) ? twinned : seen).add(dedup.key);
+    return jobs.flatMap((p) => {
+      const args = this.pushArgs(p)[1];
+      if (twinned.has(p.dedup!.key)) args[4] += '1';
+      return args;
+    });
+  }
+
   async jobPush(params: JobPushParams): Promise<JobPushResult> {
     const reply = await this.enqueueCall([params.jid], async (resent) => {
       // The reply to an earlier attempt was lost: it may have queued the job already.
@@ -231,7 +246,7 @@ export class RedisJobStore implements JobStore {
         const chunk = run.jobs.slice(i, i + PUSH_READY_CHUNK);
         const jids = chunk.map((p) => p.jid);
         if (run.script === 'pushReady') calls.push({ queue: run.queue, script: 'pushReady', keys: [k.ready, k.signal], args: chunk.map((p) => p.raw), jids });
-        else calls.push({ queue: run.queue, script: 'pushMany', keys: [k.dedup, k.stats, k.ready, k.signal], args: chunk.flatMap((p) => this.pushArgs(p)[1]), jids });
+        else calls.push({ queue: run.queue, script: 'pushMany', keys: [k.dedup, k.stats, k.ready, k.signal], args: this.pushManyArgs(chunk), jids });
       }
       run = undefined;
     };

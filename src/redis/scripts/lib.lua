@@ -115,33 +115,40 @@ local function push_payload(k_at, k_wake, payload, run_at, jid)
   end
 end
 
+-- The live cookie of `key` as this push-many call left it (see push_job), or nil.
+local function memo_cookie(memo, key, now)
+  local c = memo.cookies[key]
+  if type(c) == 'string' then c = cookie_parse(c) end
+  if c and tonumber(c.expires) > tonumber(now) then return c end
+  return nil
+end
+
 -- Push one job, deduplicating against the queue's cookie when a key is given: the body of push-4.lua (its
 -- header says what the arguments and the reply are), shared with push-many-4.lua.
--- `memo` (push-many only) folds the twins of one call: it holds each key's live cookie as this call left it, so a
--- twin after the first reads no cookie and writes none; the caller writes each changed cookie once at the end
--- (memo.dirty) and adds memo.absorbed to the stats. Without it every twin reads and rewrites the cookie itself.
+-- `memo` (push-many only) folds the twins of one call: it holds each key's live cookie as this call left it (the
+-- string a new key was created with, parsed only if a twin comes), so a twin after the first reads no cookie and
+-- writes none; the caller writes each changed cookie once at the end (memo.dirty) and adds memo.absorbed to the
+-- stats. Without it every twin reads and rewrites the cookie itself.
 local function push_job(k_dedup, k_stats, k_at, k_wake, raw, key, fresh, now, options, run_at, jid, memo)
   if key == '' then
     push_payload(k_at, k_wake, raw, run_at, jid)
     return 1
   end
-  now = tonumber(now)
-  local c = memo and memo.cookies[key]
-  if c and tonumber(c.expires) <= now then c = nil end
+  local c = memo and memo_cookie(memo, key, now)
   if not c then
     -- Claim the key first: a new key costs one command instead of a read and a write; a twin pays one more.
     if redis.call('HSETNX', k_dedup, key, fresh) == 1 then
       push_payload(k_at, k_wake, raw, run_at, jid)
-      if memo then memo.cookies[key] = cookie_parse(fresh) end
+      if memo then memo.cookies[key] = fresh end
       return 1
     end
-    c = cookie_get(k_dedup, key, now)
+    c = cookie_get(k_dedup, key, tonumber(now))
     if not c then
       -- The cookie there had expired (cookie_get removed it), or this call's own had.
       redis.call('HSET', k_dedup, key, fresh)
       push_payload(k_at, k_wake, raw, run_at, jid)
       if memo then
-        memo.cookies[key] = cookie_parse(fresh)
+        memo.cookies[key] = fresh
         memo.dirty[key] = nil
       end
       return 1

@@ -5,13 +5,15 @@
   the cookie of a key is read once and, if twins changed it, written once at the end with the highest WAL positions.
   KEYS[1] dedup hash  KEYS[2] stats hash  KEYS[3] ready list  KEYS[4] signal list
   ARGV groups of 5, one per job: payload json, dedup key ('' = none), cookie if new, now ms, options (see push-4.lua)
+  with a third letter '1' when the job's key comes more than once in this call: only those keys are folded
   Returns one reply per job, in order, as push-4.lua's; "E|<error>" for a job Redis refused (each job is pushed
   under pcall: Redis does not undo a script's earlier writes, so one job's error must not become the others')
 ]]
 local memo = { cookies = {}, dirty = {}, absorbed = 0 }
 
 local function push_at(i)
-  return push_job(KEYS[1], KEYS[2], KEYS[3], KEYS[4], ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4], nil, nil, memo)
+  local options = ARGV[i + 4]
+  return push_job(KEYS[1], KEYS[2], KEYS[3], KEYS[4], ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], options, nil, nil, #options > 2 and memo or nil)
 end
 
 local out = {}
