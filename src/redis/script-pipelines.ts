@@ -65,6 +65,7 @@ export async function execGrouped(redis: RedisClient, calls: ScriptCall[], repli
   const replies = new Array<CallReply>(calls.length);
   await Promise.all(
     groupBySlot(redis, calls, (call) => call.queue).map(async (indexes) => {
+      if (indexes.length === 1 && !replication) return (replies[indexes[0]!] = await execAlone(redis, calls[indexes[0]!]!));
       const pipeline = redis.pipeline();
       for (const i of indexes) runScript(pipeline, calls[i]!.script, calls[i]!.keys, calls[i]!.args);
       if (replication) pipeline.wait(replication.replicas, replication.timeoutMs);
@@ -85,6 +86,16 @@ export async function execGrouped(redis: RedisClient, calls: ScriptCall[], repli
     }),
   );
   return replies;
+}
+
+/** One call on its own, without a pipeline's bookkeeping (the common case: the pushes of a tick for one queue). */
+async function execAlone(redis: RedisClient, call: ScriptCall): Promise<CallReply> {
+  try {
+    return [null, await runScript(redis, call.script, call.keys, call.args)];
+  } catch (error) {
+    if (error instanceof Error && isCallsOwn(error)) return [error, null];
+    throw error;
+  }
 }
 
 /** Script calls' replies in call order (as execGrouped), or the first error of any: for reads such as `queued`. */
