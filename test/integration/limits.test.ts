@@ -96,9 +96,9 @@ describe('concurrency and rate limits across worker processes', () => {
     expect(averageConcurrency).toBeGreaterThan(CONCURRENCY_LIMIT * 0.3);
 
     const rateStarts = (await starts('rate')).map((s) => s.atMs).sort((a, b) => a - b);
-    // The store counts a start when it grants it; perform records it a few ms later (an event-loop turn, a Redis
-    // round trip), so windows over the recorded times are shortened by that slack.
-    const slackMs = 60;
+    // The store counts a start when it grants it; perform sees it later (the grant's reply, event-loop turns: tens
+    // of ms on a loaded machine), so windows over the recorded times are shortened by that slack.
+    const slackMs = 100;
     const busiest = Math.max(...rateStarts.map((t) => rateStarts.filter((s) => s >= t && s < t + RATE.perMs - slackMs).length));
     expect(busiest).toBeLessThanOrEqual(RATE.max);
     expect(busiest).toBeGreaterThanOrEqual(RATE.max * 0.75);
