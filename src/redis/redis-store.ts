@@ -84,7 +84,8 @@ export class RedisJobStore implements JobStore {
   private readonly schedules: RedisSchedules;
 
   constructor(private readonly options: RedisJobStoreOptions) {
-    this.keys = new RedisKeys(options.prefix ?? 'lagless');
+    // On a cluster, wake-up signals are pub/sub channels (one subscriber connection per process, see SignalWaiter).
+    this.keys = new RedisKeys(options.prefix ?? 'lagless', options.cluster !== undefined);
     this.host = describeTarget(options);
     this.enqueueTimeoutMs = options.enqueueTimeoutMs ?? 5000;
     if (options.durableEnqueue) this.replication = { ...options.durableEnqueue, host: this.host };
@@ -118,7 +119,8 @@ export class RedisJobStore implements JobStore {
 
   private connect(role: string, roleOptions: RedisOptions): RedisClient {
     // The default retry strategy reconnects with a backoff of up to 2 s, for ever; callers' deadlines bound the wait.
-    const redis = openRedis(this.options, roleOptions, this.options.redisOptions);
+    // Named, so CLIENT LIST on a node tells which connections are whose (`lagless:wake-up`, …).
+    const redis = openRedis(this.options, { connectionName: `lagless:${role}`, ...roleOptions }, this.options.redisOptions);
     defineScripts(redis);
     let lost = false;
     redis.on('error', (error: Error) => {

@@ -12,8 +12,11 @@ const BLOCK_SECONDS = 1;
  * names the signal list of every queue waited on so far (Redis pops the first list that holds a token). A token
  * popped while no wait is on its queue (the wait timed out, or its worker is busy fetching) is kept, and the next
  * wait on that queue returns at once: a wake-up is never lost to a wait that already returned.
- * One BLPOP may name keys of many hash slots on a single Redis only: on Redis Cluster (`perKey`) each signal key
- * gets its own BLPOP and connection, as a queue's keys share one slot but two queues' keys need not.
+ * One BLPOP may name keys of many hash slots on a single Redis only. On Redis Cluster (`subscribe`) the signals are
+ * pub/sub channels instead (keys.ts PUBLISHED_SIGNAL_SUFFIX): the process SUBSCRIBEs to every channel waited on, on
+ * ONE connection (ioredis's cluster subscriber), whatever the number of queues, partitions and masters; the cluster
+ * bus brings a PUBLISH from any node. A message arriving while no wait is on its channel is kept as a popped token
+ * is, and a message lost (the subscriber reconnecting) costs the wait its timeout.
  */
 export class SignalWaiter {
   /** Every signal key waited on so far, in the order first asked: a process's queues are fixed by its workers. */
@@ -21,14 +24,17 @@ export class SignalWaiter {
   private readonly waiting = new Map<string, Set<() => void>>();
   /** Keys whose token was popped while no wait was on them. */
   private readonly fired = new Set<string>();
-  /** One blocking connection per group of keys: the only group '' on a single Redis, each key on a cluster. */
+  /** The one blocking (or subscriber) connection, under the group ''. */
   private readonly connections = new Map<string, RedisClient>();
   private readonly blocking = new Set<string>();
   private closed = false;
 
+  /** Channels subscribed to (or being subscribed to), in subscribe mode. */
+  private readonly subscribed = new Set<string>();
+
   constructor(
     private readonly connect: () => RedisClient,
-    private readonly perKey = false,
+    private readonly subscribe = false,
   ) {}
 
   async wait(signalKeys: string[], timeoutMs: number, abort?: AbortSignal): Promise<void> {
@@ -59,11 +65,26 @@ export class SignalWaiter {
     });
   }
 
-  /** One BLPOP at a time per group, re-sent while anyone waits. */
+  /** One BLPOP at a time, re-sent while anyone waits; or, in subscribe mode, a SUBSCRIBE to channels not yet taken. */
   private block(): void {
     if (this.closed || this.waiting.size === 0) return;
-    if (!this.perKey) return this.blockGroup('', [...this.keys]);
-    for (const key of this.keys) this.blockGroup(key, [key]);
+    if (this.subscribe) return this.subscribeNew();
+    this.blockGroup('', [...this.keys]);
+  }
+
+  private subscribeNew(): void {
+    const fresh = [...this.keys].filter((key) => !this.subscribed.has(key));
+    if (fresh.length === 0) return;
+    let connection = this.connections.get('');
+    if (!connection) {
+      this.connections.set('', (connection = this.connect()));
+      connection.on('message', (channel: string) => this.wake(channel));
+    }
+    for (const key of fresh) this.subscribed.add(key);
+    // A refused SUBSCRIBE is asked again by the next wait; meanwhile those waits end on their timeouts.
+    connection.subscribe(...fresh).catch(() => {
+      for (const key of fresh) this.subscribed.delete(key);
+    });
   }
 
   private blockGroup(group: string, keys: string[]): void {
