@@ -191,8 +191,10 @@ export class PartitionedStore implements JobStore {
     return [...new Set((await this.inner.queueList()).map((name) => this.logical(name)))].sort();
   }
 
+  /** The partitions alone (`q#0`, …): the queue's own keys have no name of their own, `q` reads the sum. */
   async queuePartitions(queue: string): Promise<string[]> {
-    return this.physicalNow(queue);
+    const names = await this.physicalNow(queue);
+    return names.length === 1 ? names : names.slice(1);
   }
 
   /** Removed only when every physical queue is empty; each is removed with the inner store's check-remove-check. */

@@ -74,8 +74,9 @@ export interface JobStore {
   /** When each queue was paused (epoch ms), in input order; undefined for a queue that is not paused. */
   queuePausedAt(queues: string[]): Promise<(number | undefined)[]>;
   /**
-   * The physical queues behind a queue, each readable on its own with the calls above: the queue itself, then its
-   * partitions (`queue#0`…, a partitioned queue on Redis). Absent: the queue is its only one.
+   * The partitions of a queue (`queue#0`…, a partitioned queue on Redis), each readable on its own with the calls
+   * above, while the queue's name reads their sum (with the queue's own keys: README, Partitioned queues). A queue
+   * without partitions: [queue]. Absent: no store-level partitions.
    */
   queuePartitions?(queue: string): Promise<string[]>;
   /**
