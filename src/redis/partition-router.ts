@@ -7,14 +7,23 @@ import { partitionName, partitionOf } from './keys.js';
  * A queue configured with `partitions: N` (N > 1) is its own keys `{q}` plus N partitions `{q#0}`…`{q#N-1}`:
  * - a deduplicated job goes to the partition of its idempotency key, so its twins meet in one slot and dedup stays
  *   one atomic step;
- * - any other job to the partition of its jid: as even as a random pick, and the same on a resend (a push whose reply
- *   was lost is checked for, and pushed again, in the partition it went to);
+ * - any other job to the next partition of a turn that takes the queue's masters in turn, then a partition of that
+ *   master (`masterOf`; on a single Redis all are one): 8 partitions on 3 masters sit 3/3/2, and a turn over the
+ *   partitions alone would give the third master 2/8 of the jobs instead of 1/3. (A resend of a push whose reply was
+ *   lost goes to the partition the first attempt chose: the store routes a push once.)
  * - a `pinned` job (a limited worker's: its limit state lives in the queue's own slot, store/limits.ts) and a cron
  *   tick without an idempotency key (its tick mark, `{q}:cron-ticks`, must be one key for every claimer) stay in the
  *   queue's own keys, exactly where an unpartitioned queue keeps them.
  */
 export class PartitionRouter {
-  constructor(private readonly partitions: Readonly<Record<string, number>> = {}) {}
+  /** Turn of each queue's spread (see next); starts anywhere, so processes started together do not move in step. */
+  private readonly turns = new Map<string, number>();
+
+  constructor(
+    private readonly partitions: Readonly<Record<string, number>> = {},
+    /** The master serving a physical queue's slot (Redis Cluster), undefined when unknown or on a single Redis. */
+    private readonly masterOf: (physical: string) => string | undefined = () => undefined,
+  ) {}
 
   /** How many partitions a queue is configured with (1: none). */
   count(queue: string): number {
@@ -26,7 +35,41 @@ export class PartitionRouter {
     const n = this.count(p.queue);
     if (n <= 1 || p.pinned) return p.queue;
     if (p.dedup) return partitionName(p.queue, partitionIndex(p.dedup.key, n));
-    return cronTick ? p.queue : partitionName(p.queue, partitionIndex(p.jid, n));
+    return cronTick ? p.queue : this.next(p.queue, Array.from({ length: n }, (_, i) => partitionName(p.queue, i)));
+  }
+
+  /**
+   * One of `names` (physical queues of `queue`), taking their masters in turn and each master's names in turn, so
+   * every master gets the same share of picks whatever number of names it serves. Also a fetch's first queue.
+   */
+  next(queue: string, names: readonly string[]): string {
+    return this.order(queue, names, 1)[0]!;
+  }
+
+  /**
+   * All of `names` (or the first `limit`), in an order that starts where next() would and then alternates between
+   * masters: a fetch that has to go on past its first partition goes on to another master, not the busiest one.
+   */
+  order(queue: string, names: readonly string[], limit = names.length): string[] {
+    const byMaster = new Map<string, string[]>();
+    for (const name of names) {
+      const master = this.masterOf(name) ?? '';
+      const group = byMaster.get(master);
+      if (group) group.push(name);
+      else byMaster.set(master, [name]);
+    }
+    const groups = [...byMaster.values()];
+    const turn = this.turns.get(queue) ?? Math.floor(Math.random() * 1024);
+    this.turns.set(queue, turn + 1);
+    const round = Math.floor(turn / groups.length);
+    const ordered: string[] = [];
+    for (let i = 0; ordered.length < limit; i++) {
+      const group = groups[(turn + i) % groups.length]!;
+      const at = Math.floor(i / groups.length);
+      if (at < group.length) ordered.push(group[(round + at) % group.length]!);
+      else if (at >= Math.max(...groups.map((g) => g.length))) break;
+    }
+    return ordered;
   }
 
   /**

@@ -1,7 +1,7 @@
 import type { JobStore, JobPushParams, JobPushResult, FetchedJob, FetchedQueueJob, JobFetchParams, JobFetchManyParams, JobAckItem, JobAckResult, JobLaterParams, JobDeadParams, JobDeadResult, LeaseRenewResult, QueueMaintainParams, QueueMaintainResult, QueueSizes, QueueCounters, QueueRemoveResult, JobState, StoredJob, DedupCookie, ScheduleClaimParams, ScheduleClaim, ScheduleState } from '../store/job-store.js';
 import type { LimitAcquireParams, LimitAcquireResult, LimitReleaseParams, LimitReleaseResult, LimitUsage } from '../store/limits.js';
 import type { JobEventMessage, JobLookup, JobOutcomeRecord, MinuteCounts } from '../store/job-records.js';
-import type { RedisClient } from './connection.js';
+import { isCluster, type RedisClient } from './connection.js';
 import { partitionOf, type RedisKeys } from './keys.js';
 import { PartitionRouter } from './partition-router.js';
 import type { RedisJobStore } from './redis-store.js';
@@ -24,8 +24,6 @@ export class PartitionedStore implements JobStore {
   /** Physical queues in the registry, refreshed in the background for the hot paths. */
   private known: string[] = [];
   private knownAt = -Infinity;
-  /** Turn of each queue's partitions: a fetch starts at the next one, so every partition gets its turn first. */
-  private readonly turns = new Map<string, number>();
   /** Physical order sent by a fetch that got no reply: its resend (same id) must send the same (see jobFetchMany). */
   private readonly unanswered = new Map<string, string[]>();
 
@@ -33,7 +31,25 @@ export class PartitionedStore implements JobStore {
     readonly inner: RedisJobStore,
     partitions: Readonly<Record<string, number>> = {},
   ) {
-    this.router = new PartitionRouter(partitions);
+    this.router = new PartitionRouter(partitions, (physical) => this.masterOf(physical));
+  }
+
+  /** Slot of each physical queue (CLUSTER KEYSLOT, asked once), on a cluster: what spreads load over masters. */
+  private readonly slots = new Map<string, number>();
+
+  private masterOf(physical: string): string | undefined {
+    const client = this.inner.client;
+    if (!isCluster(client)) return undefined;
+    const slot = this.slots.get(physical);
+    if (slot === undefined) {
+      this.slots.set(physical, -1);
+      client.cluster('KEYSLOT', this.inner.keys.queue(physical).ready).then(
+        (at) => this.slots.set(physical, Number(at)),
+        () => this.slots.delete(physical),
+      );
+      return undefined;
+    }
+    return slot < 0 ? undefined : client.slots[slot]?.[0];
   }
 
   /** The command connection and key builder of the store underneath (CLI diagnostics, tests). */
@@ -117,12 +133,10 @@ export class PartitionedStore implements JobStore {
     });
   }
 
+  /** Starting at the partition the router's turn picks (masters in turn), then alternating between masters. */
   private rotated(queue: string): string[] {
     const names = this.physicalCached(queue);
-    if (names.length === 1) return names;
-    const turn = (this.turns.get(queue) ?? 0) % names.length;
-    this.turns.set(queue, turn + 1);
-    return [...names.slice(turn), ...names.slice(0, turn)];
+    return names.length === 1 ? names : this.router.order(`fetch:${queue}`, names);
   }
 
   jobWait(params: { queues: string[]; timeoutMs: number; signal?: AbortSignal }): Promise<void> {

@@ -17,21 +17,23 @@ describe('PartitionRouter', () => {
     const router = new PartitionRouter({ hot: 8 });
     expect(router.route({ queue: 'hot', jid: 'j1', dedup: dedup('k') })).toBe(router.route({ queue: 'hot', jid: 'j2', dedup: dedup('k') }));
     expect(router.route({ queue: 'hot', jid: 'j1', dedup: dedup('k') })).toBe(partitionName('hot', partitionIndex('k', 8)));
-    expect(router.route({ queue: 'hot', jid: 'job-1' })).toBe(`hot#${partitionIndex('job-1', 8)}`);
     expect(router.route({ queue: 'hot', jid: 'j1', pinned: true, dedup: dedup('k') })).toBe('hot');
     expect(router.route({ queue: 'hot', jid: 'j1' }, true)).toBe('hot');
     expect(router.route({ queue: 'cold', jid: 'j1', dedup: dedup('k') })).toBe('cold');
   });
 
-  it('spreads plain jobs evenly', () => {
-    const router = new PartitionRouter({ hot: 8 });
-    const counts = new Map<string, number>();
-    for (let i = 0; i < 8000; i++) {
-      const queue = router.route({ queue: 'hot', jid: `${i.toString(36)}x${(i * 7919).toString(16)}` });
-      counts.set(queue, (counts.get(queue) ?? 0) + 1);
-    }
-    expect(counts.size).toBe(8);
-    for (const n of counts.values()) expect(Math.abs(n - 1000)).toBeLessThan(150);
+  it('spreads plain jobs evenly over the partitions, and over masters that serve unequal numbers of them', () => {
+    const count = (router: PartitionRouter, by: (queue: string) => string): Map<string, number> => {
+      const counts = new Map<string, number>();
+      for (let i = 0; i < 2400; i++) {
+        const key = by(router.route({ queue: 'hot', jid: `j${i}` }));
+        counts.set(key, (counts.get(key) ?? 0) + 1);
+      }
+      return counts;
+    };
+    expect([...count(new PartitionRouter({ hot: 8 }), (q) => q).values()]).toEqual(new Array(8).fill(300));
+    const master = (q: string): string => ({ 'hot#0': 'A', 'hot#1': 'A', 'hot#2': 'A', 'hot#3': 'B', 'hot#4': 'B', 'hot#5': 'B' })[q] ?? 'C';
+    expect([...count(new PartitionRouter({ hot: 8 }, master), master).values()]).toEqual([800, 800, 800]);
   });
 
   it('lists the physical queues: the queue, its partitions, then leftovers from the registry', () => {
@@ -47,3 +49,19 @@ describe('PartitionRouter', () => {
 /** Computed once with crc32 % N; never edit to make a test pass. */
 const GOLDEN: Record<string, number> = { 'RefreshWorker:{"userId":1}': 3, a: 3, 'job-1': 7 };
 const GOLDEN_3: Record<string, number> = { a: 0 };
+
+describe('PartitionRouter.order', () => {
+  it('lists every physical queue once, starting on each master in turn and alternating masters', () => {
+    const master = (q: string): string => ({ a0: 'A', a1: 'A', a2: 'A', a3: 'A', b0: 'B', b1: 'B', c0: 'C', c1: 'C' })[q]!;
+    const router = new PartitionRouter({}, master);
+    const names = ['a0', 'a1', 'a2', 'a3', 'b0', 'b1', 'c0', 'c1'];
+    const firsts = new Map<string, number>();
+    for (let i = 0; i < 300; i++) {
+      const order = router.order('q', names);
+      expect([...order].sort()).toEqual(names);
+      expect(new Set(order.slice(0, 3).map(master)).size).toBe(3);
+      firsts.set(master(order[0]!), (firsts.get(master(order[0]!)) ?? 0) + 1);
+    }
+    expect([...firsts.values()]).toEqual([100, 100, 100]);
+  });
+});
