@@ -338,7 +338,15 @@ export class RedisJobStore implements JobStore {
   }
 
   jobWait(params: { queues: string[]; timeoutMs: number; signal?: AbortSignal }): Promise<void> {
-    return this.waiter.wait(params.queues.map((queue) => this.q(queue).signal), params.timeoutMs, params.signal);
+    const signals = params.queues.map((queue) => this.q(queue).signal);
+    if (!isCluster(this.redis)) return this.waiter.wait(signals, params.timeoutMs, params.signal);
+    return this.waiter.wait(signals, params.timeoutMs, params.signal, () => this.anyReady(params.queues));
+  }
+
+  /** Whether any of these queues holds ready jobs and is not paused (a published wake-up's check, see SignalWaiter). */
+  private async anyReady(queues: string[]): Promise<boolean> {
+    const states = await this.command(() => Promise.all(queues.map((queue) => Promise.all([this.redis.llen(this.q(queue).ready), this.redis.exists(this.q(queue).paused)]))));
+    return states.some(([ready, paused]) => ready > 0 && paused === 0);
   }
 
   async jobAck(params: { queue: string; token: string; jobs: JobAckItem[]; nowMs: number }): Promise<JobAckResult[]> {

@@ -31,13 +31,21 @@ export class SignalWaiter {
 
   /** Channels subscribed to (or being subscribed to), in subscribe mode. */
   private readonly subscribed = new Set<string>();
+  /** Settles once every SUBSCRIBE sent so far has been answered. */
+  private subscribing: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly connect: () => RedisClient,
     private readonly subscribe = false,
   ) {}
 
-  async wait(signalKeys: string[], timeoutMs: number, abort?: AbortSignal): Promise<void> {
+  /**
+   * `ready` (subscribe mode): whether any waited queue holds jobs a fetch would take. A message is not a token: one
+   * published before the SUBSCRIBE took effect is gone, and it wakes every process at once, so no fetch passes it
+   * on. So a wait first subscribes, then asks `ready`, and returns at once when jobs wait (any message after the
+   * SUBSCRIBE is caught meanwhile): the same answers as a token left in a list.
+   */
+  async wait(signalKeys: string[], timeoutMs: number, abort?: AbortSignal, ready?: () => Promise<boolean>): Promise<void> {
     if (abort?.aborted) return;
     let woken = false;
     for (const key of signalKeys) woken = this.fired.delete(key) || woken;
@@ -62,6 +70,12 @@ export class SignalWaiter {
         waiters.add(done);
       }
       this.block();
+      if (this.subscribe && ready) {
+        void this.subscribing.then(ready).then(
+          (jobs) => jobs && done(),
+          () => undefined,
+        );
+      }
     });
   }
 
@@ -82,9 +96,10 @@ export class SignalWaiter {
     }
     for (const key of fresh) this.subscribed.add(key);
     // A refused SUBSCRIBE is asked again by the next wait; meanwhile those waits end on their timeouts.
-    connection.subscribe(...fresh).catch(() => {
+    const subscribed = connection.subscribe(...fresh).catch(() => {
       for (const key of fresh) this.subscribed.delete(key);
     });
+    this.subscribing = Promise.all([this.subscribing, subscribed]);
   }
 
   private blockGroup(group: string, keys: string[]): void {
