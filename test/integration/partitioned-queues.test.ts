@@ -127,6 +127,77 @@ describe('a queue with 8 partitions on a single Redis', () => {
   }, 30_000);
 });
 
+describe('what stays in a partitioned queue\'s own keys, and maintenance of every partition', () => {
+  it('keeps a limited worker\'s jobs in the queue\'s own keys, so its concurrency limit holds across partitions', async () => {
+    const prefix = `p${randomBytes(3).toString('hex')}`;
+    let running = 0;
+    let most = 0;
+    const done: number[] = [];
+    const limited = (app: LaglessApp): Worker<{ i: number }> =>
+      app.defineWorker({
+        name: 'Limited',
+        queue: 'hot',
+        concurrencyLimit: 1,
+        perform: async (args: { i: number }) => {
+          most = Math.max(most, ++running);
+          await new Promise((resolve) => setTimeout(resolve, 20));
+          running--;
+          done.push(args.i);
+        },
+      });
+    const [a, b] = [appOn(prefix, 8), appOn(prefix, 8)];
+    const worker = limited(a);
+    limited(b);
+    await worker.enqueueMany(Array.from({ length: 12 }, (_, i) => ({ i })));
+    const partitions = await a.store.queuePartitions!('hot');
+    expect((await Promise.all(partitions.map((q) => a.store.queueSizes(q)))).every((s) => s.ready === 0)).toBe(true);
+    expect((await a.store.queueSizes('hot')).ready).toBe(12);
+    const workers = [a, b].map((app) => app.worker({ queues: ['hot'], concurrency: 5 }));
+    for (const w of workers) await w.start();
+    await waitFor(() => done.length === 12, 20_000, '12 limited jobs');
+    for (const w of workers) await w.stop();
+    expect(most).toBe(1);
+  }, 30_000);
+
+  it('pushes a cron tick without an idempotency key once, into the queue\'s own keys', async () => {
+    const app = appOn(`p${randomBytes(3).toString('hex')}`, 8);
+    const tick = (jid: string) => app.store.schedulePush({ queue: 'hot', jid, raw: JSON.stringify({ jid, class: 'Plain', queue: 'hot', args: { n: jid } }), nowMs: Date.now(), schedule: 'nightly', tickMs: 1000 });
+    expect(await tick('first')).toEqual({ pushed: true, jid: 'first' });
+    expect(await tick('takeover')).toEqual({ taken: 'first' });
+    const partitions = await app.store.queuePartitions!('hot');
+    expect((await Promise.all(partitions.map((q) => app.store.queueSizes(q)))).every((s) => s.ready === 0)).toBe(true);
+    expect((await app.store.queueSizes('hot')).ready).toBe(1);
+  });
+
+  it('promotes due jobs and recovers expired leases in every partition', async () => {
+    const prefix = `p${randomBytes(3).toString('hex')}`;
+    const ran: string[] = [];
+    const app = appOn(prefix, 8, ran);
+    await plainOf.get(app)!.enqueueMany(Array.from({ length: 40 }, (_, i) => ({ n: `now${i}` })));
+    // Leased by a worker that died: 40 jobs from every partition, under a lease of 200 ms.
+    const leased = await app.store.jobFetch({ queue: 'hot', count: 100, token: 'dead-worker', leaseMs: 200, nowMs: Date.now() });
+    expect(leased).toHaveLength(40);
+    for (let i = 0; i < 40; i++) await plainOf.get(app)!.enqueueIn(300, { n: `later${i}` });
+    const scheduled = await Promise.all((await app.store.queuePartitions!('hot')).map((q) => app.store.queueSizes(q)));
+    expect(scheduled.filter((s) => s.scheduled > 0)).toHaveLength(8);
+    await runAll(app, ran, 80);
+    expect(new Set(ran).size).toBe(80);
+  }, 30_000);
+});
+
+describe('partitions on the in-memory store', () => {
+  it('accepts the setting and runs the queue as one (one process: nothing to spread)', async () => {
+    const ran: string[] = [];
+    const app = createLagless({ logger: false, queues: { hot: { partitions: 8 } } });
+    apps.push(app);
+    const plain = app.defineWorker({ name: 'Plain', queue: 'hot', perform: (args: { n: string }) => void ran.push(args.n) });
+    await plain.enqueueMany([{ n: 'a' }, { n: 'b' }]);
+    expect((await app.store.queueSizes('hot')).ready).toBe(2);
+    await runAll(app, ran, 2);
+    expect(() => createLagless({ logger: false, queues: { hot: { partitions: 0 } } })).toThrow(/queues\.hot\.partitions/);
+  });
+});
+
 async function enqueueMany(app: LaglessApp, n: number, tag = 'j'): Promise<void> {
   await plainOf.get(app)!.enqueueMany(Array.from({ length: n }, (_, i) => ({ n: `${tag}${i}` })));
 }
