@@ -123,6 +123,7 @@ export class PartitionedStore implements JobStore {
   async jobFetchMany(p: JobFetchManyParams): Promise<FetchedQueueJob[]> {
     const sent = p.fetchId === undefined ? undefined : `${p.token}|${p.fetchId}`;
     const queues = (sent && this.unanswered.get(sent)) || p.queues.flatMap((queue) => this.rotated(queue));
+    if (queues.length === 0) return [];
     if (sent) this.unanswered.set(sent, queues);
     const jobs = await this.inner.jobFetchMany({ ...p, queues });
     if (sent) this.unanswered.delete(sent);
@@ -133,10 +134,13 @@ export class PartitionedStore implements JobStore {
     });
   }
 
-  /** Starting at the partition the router's turn picks (masters in turn), then alternating between masters. */
+  /**
+   * Starting at the partition the router's turn picks (masters in turn), then alternating between masters; on a
+   * cluster, without the partitions known empty (RedisJobStore.knownEmpty): each costs a round trip there.
+   */
   private rotated(queue: string): string[] {
     const names = this.physicalCached(queue);
-    return names.length === 1 ? names : this.router.order(`fetch:${queue}`, names);
+    return names.length === 1 ? names : this.router.order(`fetch:${queue}`, names).filter((name) => !this.inner.knownEmpty(name));
   }
 
   jobWait(params: { queues: string[]; timeoutMs: number; signal?: AbortSignal }): Promise<void> {

@@ -34,10 +34,20 @@ export class SignalWaiter {
   /** Settles once every SUBSCRIBE sent so far has been answered. */
   private subscribing: Promise<unknown> = Promise.resolve();
 
+  /** Channels whose SUBSCRIBE Redis confirmed. */
+  private readonly confirmed = new Set<string>();
+
   constructor(
     private readonly connect: () => RedisClient,
     private readonly subscribe = false,
+    /** Called with the channel of every message (subscribe mode), before any waiter is woken. */
+    private readonly onMessage?: (channel: string) => void,
   ) {}
+
+  /** Whether messages on this channel reach this process (subscribe mode). */
+  isSubscribed(channel: string): boolean {
+    return this.confirmed.has(channel);
+  }
 
   /**
    * `ready` (subscribe mode): whether any waited queue holds jobs a fetch would take. A message is not a token: one
@@ -92,13 +102,17 @@ export class SignalWaiter {
     let connection = this.connections.get('');
     if (!connection) {
       this.connections.set('', (connection = this.connect()));
-      connection.on('message', (channel: string) => this.wake(channel));
+      connection.on('message', (channel: string) => {
+        this.onMessage?.(channel);
+        this.wake(channel);
+      });
     }
     for (const key of fresh) this.subscribed.add(key);
     // A refused SUBSCRIBE is asked again by the next wait; meanwhile those waits end on their timeouts.
-    const subscribed = connection.subscribe(...fresh).catch(() => {
-      for (const key of fresh) this.subscribed.delete(key);
-    });
+    const subscribed = connection.subscribe(...fresh).then(
+      () => fresh.forEach((key) => this.confirmed.add(key)),
+      () => fresh.forEach((key) => this.subscribed.delete(key)),
+    );
     this.subscribing = Promise.all([this.subscribing, subscribed]);
   }
 
