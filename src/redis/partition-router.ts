@@ -38,6 +38,11 @@ export class PartitionRouter {
     return cronTick ? p.queue : this.next(p.queue, Array.from({ length: n }, (_, i) => partitionName(p.queue, i)));
   }
 
+  /** Whether the job may go to any partition (route() picks by turn, not by key or pin). */
+  spreads(p: Pick<JobPushParams, 'queue' | 'dedup' | 'pinned'>): boolean {
+    return this.count(p.queue) > 1 && !p.pinned && !p.dedup;
+  }
+
   /**
    * One of `names` (physical queues of `queue`), taking their masters in turn and each master's names in turn, so
    * every master gets the same share of picks whatever number of names it serves. Also a fetch's first queue.

@@ -9,6 +9,9 @@ import type { RedisJobStore } from './redis-store.js';
 /** How often a worker process re-reads which physical queues exist (partitions left behind by a lowered N). */
 const KNOWN_REFRESH_MS = 10_000;
 
+/** Jobs of one push call that go to one partition when any partition will do (see routedBatch). */
+const SPREAD_CHUNK = 100;
+
 /**
  * Partitioned queues over a RedisJobStore, which knows physical queues only (`q`, `q#0`, …; keys.ts). Callers name
  * queues as users do; this layer routes pushes (PartitionRouter), fetches and waits across every physical queue of
@@ -104,12 +107,28 @@ export class PartitionedStore implements JobStore {
    * sort by physical queue keeps each partition's jobs in input order, and twins share a partition.
    */
   async jobPushEach(params: JobPushParams[]): Promise<(JobPushResult | Error)[]> {
-    const routed = params.map((p) => this.routed(p));
+    const routed = this.routedBatch(params);
     const order = routed.map((_, i) => i).sort((a, b) => (routed[a]!.queue < routed[b]!.queue ? -1 : routed[a]!.queue > routed[b]!.queue ? 1 : a - b));
     const outcomes = await this.inner.jobPushEach(order.map((i) => routed[i]!));
     const inOrder = new Array<JobPushResult | Error>(params.length);
     order.forEach((i, j) => (inOrder[i] = outcomes[j]!));
     return inOrder;
+  }
+
+  /**
+   * The jobs of one call routed as one: the jobs free to go anywhere (router.spreads) go to one partition per
+   * SPREAD_CHUNK of them, the router's next, so the enqueues of one tick cost one call on one master instead of one
+   * call per partition (a master serving more partitions would get more calls); the spread is over calls instead.
+   */
+  private routedBatch(params: JobPushParams[]): JobPushParams[] {
+    const spread = new Map<string, { queue: string; left: number }>();
+    return params.map((p) => {
+      if (!this.router.spreads(p)) return this.routed(p);
+      let chunk = spread.get(p.queue);
+      if (!chunk || chunk.left === 0) spread.set(p.queue, (chunk = { queue: this.router.route(p), left: SPREAD_CHUNK }));
+      chunk.left--;
+      return { ...p, queue: chunk.queue };
+    });
   }
 
   async jobFetch({ queue, ...p }: JobFetchParams): Promise<FetchedJob[]> {
