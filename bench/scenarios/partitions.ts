@@ -17,7 +17,8 @@ const PARTITIONS = 8;
  * of concurrency 20 in the same process, until every job ran: on the single private server as it is, and with
  * `partitions: 8` on a private 3-master + 3-replica cluster. Redis CPU per job is summed over the masters (the
  * single server has no replica either). On a 2-core machine the cluster cannot win on wall time; the figures that
- * matter are CPU per job (target: within 1.2× of one Redis) and how evenly the masters share the scripts (EVALSHA
+ * matter are CPU per job (target: within 1.2× of one Redis; and, to tell the cluster's own price from the
+ * partitions', the same queue unpartitioned on the cluster) and how evenly the masters share the scripts (EVALSHA
  * calls of the busiest master against the mean; target: within 1.15×).
  */
 export const partitionsScenario: Scenario = {
@@ -31,6 +32,8 @@ export const partitionsScenario: Scenario = {
     try {
       const runs = await interleaved(ctx, {
         single: (n) => runQueue(ctx, n, { url: ctx.url }, [ctx.admin]),
+        // The same queue unpartitioned on the cluster: the cluster's own price, apart from the partitions'.
+        unpartitioned: (n) => runQueue(ctx, n, { cluster: { nodes: cluster.nodes } }, masters),
         partitioned: async (n) => {
           const before = await Promise.all(masters.map(scriptCalls));
           const run = await runQueue(ctx, n, { cluster: { nodes: cluster.nodes } }, masters, PARTITIONS);
@@ -60,6 +63,15 @@ export const partitionsScenario: Scenario = {
             reference: { label: 'one Redis', value: runs.single.cpu.redisUs },
             target: atMost(1.2),
             cpu: { subject: runs.partitioned.cpu, reference: runs.single.cpu },
+          },
+          {
+            id: 'partitions.redis-cpu-cluster',
+            label: `Redis CPU per job (µs, summed over masters): ${PARTITIONS} partitions vs the same queue unpartitioned, both on the cluster`,
+            unit: 'µs',
+            subject: { label: `${PARTITIONS} partitions`, value: runs.partitioned.cpu.redisUs },
+            reference: { label: 'unpartitioned', value: runs.unpartitioned.cpu.redisUs },
+            target: atMost(1.2),
+            cpu: { subject: runs.partitioned.cpu, reference: runs.unpartitioned.cpu },
           },
           {
             id: 'partitions.spread',
