@@ -2,8 +2,8 @@ import type { JobStore, JobPushParams, JobPushResult, FetchedJob, FetchedQueueJo
 import type { LimitAcquireParams, LimitAcquireResult, LimitReleaseParams, LimitReleaseResult, LimitUsage } from '../store/limits.js';
 import type { JobEventMessage, JobLookup, JobOutcomeRecord, MinuteCounts } from '../store/job-records.js';
 import { isCluster, type RedisClient } from './connection.js';
-import { partitionOf, type RedisKeys } from './keys.js';
-import { PartitionRouter } from './partition-router.js';
+import { partitionName, partitionOf, type RedisKeys } from './keys.js';
+import { PartitionRouter, partitionIndex } from './partition-router.js';
 import type { RedisJobStore } from './redis-store.js';
 
 /** How often a worker process re-reads which physical queues exist (partitions left behind by a lowered N). */
@@ -270,7 +270,8 @@ export class PartitionedStore implements JobStore {
 
   /** The key's partition first (where an enqueue puts it), then the queue's own keys (a limited worker's jobs). */
   async dedupShow(p: { queue: string; key: string; nowMs: number }): Promise<DedupCookie | undefined> {
-    const routed = this.router.route({ queue: p.queue, jid: '', dedup: { key: p.key } as JobPushParams['dedup'] });
+    const n = this.router.count(p.queue);
+    const routed = n > 1 ? partitionName(p.queue, partitionIndex(p.key, n)) : p.queue;
     for (const queue of new Set([routed, ...(await this.physicalNow(p.queue))])) {
       const cookie = await this.inner.dedupShow({ ...p, queue });
       if (cookie) return cookie;
