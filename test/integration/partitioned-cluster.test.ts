@@ -80,7 +80,7 @@ describe('a queue with 8 partitions on Redis Cluster (3 masters + 3 replicas)', 
         return of('evalsha') + of('eval');
       }));
     const before = await calls();
-    const perLoop = 400;
+    const perLoop = 800;
     const loops = 6;
     await Promise.all(
       enqueuers.flatMap(({ plain }, e) =>
