@@ -110,6 +110,22 @@ describe('a queue with 8 partitions on a single Redis', () => {
     }
   }, 60_000);
 
+  it('lists and retries dead jobs of every partition through the CLI, which knows nothing of the partitions', async () => {
+    const prefix = `p${randomBytes(3).toString('hex')}`;
+    const app = appOn(prefix, 8);
+    // One call's jobs go to one partition (up to 100): four calls, four partitions.
+    for (let i = 0; i < 4; i++) await enqueueMany(app, 4, `c${i}-`);
+    const leased = await app.store.jobFetch({ queue: 'hot', count: 16, token: 't', leaseMs: 60_000, nowMs: Date.now() });
+    expect(leased).toHaveLength(16);
+    for (const job of leased) await app.store.jobDead({ queue: 'hot', jid: job.jid, token: 't', raw: job.raw, nowMs: Date.now(), runAtMs: Date.now() });
+    const partitions = await app.store.queuePartitions!('hot');
+    expect((await Promise.all(partitions.map((q) => app.store.queueSizes(q)))).filter((s) => s.dead > 0).length).toBeGreaterThan(1);
+    const listed = JSON.parse(await cli(prefix, 'dead', 'list', '--queue', 'hot', '--limit', '50', '--json')) as { jid: string }[];
+    expect(listed.map((j) => j.jid).sort()).toEqual(leased.map((j) => j.jid).sort());
+    await cli(prefix, 'dead', 'retry', leased[5]!.jid, '--queue', 'hot');
+    expect(await app.store.queueSizes('hot')).toMatchObject({ dead: 15, ready: 1 });
+  }, 30_000);
+
   it('pauses and resumes every partition', async () => {
     const prefix = `p${randomBytes(3).toString('hex')}`;
     const ran: string[] = [];
