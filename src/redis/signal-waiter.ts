@@ -52,8 +52,8 @@ export class SignalWaiter {
   /**
    * `ready` (subscribe mode): whether any waited queue holds jobs a fetch would take. A message is not a token: one
    * published before the SUBSCRIBE took effect is gone, and it wakes every process at once, so no fetch passes it
-   * on. So a wait first subscribes, then asks `ready`, and returns at once when jobs wait (any message after the
-   * SUBSCRIBE is caught meanwhile): the same answers as a token left in a list.
+   * on. So a wait asks `ready` (at once, and again after a SUBSCRIBE it sent took effect) and returns when jobs wait
+   * (any message after the SUBSCRIBE is caught meanwhile): the same answers as a token left in a list.
    */
   async wait(signalKeys: string[], timeoutMs: number, abort?: AbortSignal, ready?: () => Promise<boolean>): Promise<void> {
     if (abort?.aborted) return;
@@ -79,12 +79,13 @@ export class SignalWaiter {
         if (!waiters) this.waiting.set(key, (waiters = new Set()));
         waiters.add(done);
       }
+      const subscribing = this.subscribing;
       this.block();
       if (this.subscribe && ready) {
-        void this.subscribing.then(ready).then(
-          (jobs) => jobs && done(),
-          () => undefined,
-        );
+        const check = (): Promise<unknown> => ready().then((jobs) => jobs && done(), () => undefined);
+        // At once (jobs waiting need no subscription), and again once a SUBSCRIBE this wait sent took effect.
+        void check();
+        if (this.subscribing !== subscribing) void this.subscribing.then(check);
       }
     });
   }
