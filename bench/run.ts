@@ -15,6 +15,7 @@ import { liveLoadBalancingScenario } from './scenarios/live-load-balancing.js';
 import { loadBalancingScenario } from './scenarios/load-balancing.js';
 import { memoryScenario } from './scenarios/memory.js';
 import { multiQueueScenario } from './scenarios/multi-queue.js';
+import { partitionsScenario } from './scenarios/partitions.js';
 import { processScenario } from './scenarios/process.js';
 import { twoWorkersScenario } from './scenarios/two-workers.js';
 
@@ -35,6 +36,7 @@ const SCENARIOS: Scenario[] = [
   limitsScenario,
   dueDrainScenario,
   clusterScenario,
+  partitionsScenario,
 ];
 
 /** `npm run bench [-- --quick]`: markdown tables on stdout and in bench/results/. Progress goes to stderr. */

@@ -28,6 +28,7 @@ import { flushLogger, resolveLogger } from './observability/logger.js';
 import { JobMetrics } from './observability/metrics.js';
 import type { RedisTarget } from './redis/connection.js';
 import { RedisJobStore } from './redis/redis-store.js';
+import { PartitionedStore } from './redis/partitioned-store.js';
 import type { ExecutionContext } from './server/execution-context.js';
 import { WorkerRuntime, type WorkerRuntimeOptions } from './server/worker-runtime.js';
 import type { JobStore } from './store/job-store.js';
@@ -66,6 +67,12 @@ export interface LaglessConfig {
    * carries every field of the start line plus the duration. Default false: see README, Logs.
    */
   logJobStart?: boolean;
+  /**
+   * Per-queue settings. `partitions: N` (Redis only; ignored by the in-memory store) splits a queue into N full sets
+   * of its keys, each in its own slot, so one hot queue spreads over the masters of a Redis Cluster (README,
+   * Partitioned queues). Every process of the app should use the same N; changing it strands no job.
+   */
+  queues?: Record<string, { partitions?: number }>;
 }
 
 export interface LaglessApp {
@@ -118,12 +125,13 @@ export function createLagless(config: LaglessConfig = {}): LaglessApp {
   const monotonic = config.clock?.monotonic ? () => config.clock!.monotonic!() : () => performance.now();
   const registry = new Registry();
   const metrics = new JobMetrics(registry);
-  const store: JobStore = config.redis
+  const redisStore = config.redis
     ? new RedisJobStore({
         ...config.redis,
         onConnectionEvent: (event, detail) => (event === 'lost' ? logger.error({ event: 'redis_connection_lost' }, detail) : logger.info({ event: 'redis_connection_restored' }, detail)),
       })
-    : new MemoryJobStore();
+    : undefined;
+  const store: JobStore = redisStore ? new PartitionedStore(redisStore, partitionCounts(config.queues)) : new MemoryJobStore();
 
   const definitions = new Map<string, WorkerDefinition>();
   const runtimes = new Set<WorkerRuntime>();
@@ -132,7 +140,7 @@ export function createLagless(config: LaglessConfig = {}): LaglessApp {
   const databases = new AppDatabases(config.databases, { registry, logger });
   const appFlags = createAppFlags(config.flags, {
     databases: databases.get(),
-    redis: store instanceof RedisJobStore ? { client: store.client, prefix: config.redis?.prefix ?? 'lagless' } : undefined,
+    redis: redisStore ? { client: redisStore.client, prefix: config.redis?.prefix ?? 'lagless' } : undefined,
     logger,
     registry,
     releaseOnFailure: () => Promise.all([store.close(), databases.close()]),
@@ -218,4 +226,11 @@ export function createLagless(config: LaglessConfig = {}): LaglessApp {
     },
     queues: new QueueControl(store, logger, now),
   };
+}
+
+/** `queues: { q: { partitions: N } }` → { q: N }, for the partition router. */
+function partitionCounts(queues: LaglessConfig['queues']): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const [queue, settings] of Object.entries(queues ?? {})) if (settings.partitions !== undefined) counts[queue] = settings.partitions;
+  return counts;
 }

@@ -80,7 +80,7 @@ function microseconds(label: string, run: Timed): Measured {
 }
 
 /** `timed`, with Redis CPU taken as the sum over `admins` (every node of the setup measured). */
-async function timedOn(ctx: BenchContext, admins: Redis[], jobs: number, run: () => Promise<void>): Promise<Timed> {
+export async function timedOn(ctx: BenchContext, admins: Redis[], jobs: number, run: () => Promise<void>): Promise<Timed> {
   const before = await Promise.all(admins.map(redisCpuUs));
   const result = await timed(ctx, jobs, run);
   const after = await Promise.all(admins.map(redisCpuUs));

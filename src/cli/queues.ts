@@ -22,13 +22,16 @@ const QUEUE_COLUMNS: readonly Column<QueueRow>[] = [
 export function registerQueues(program: Command): void {
   const queues = withAppOptions(program.command('queues').description('queue sizes (ready, scheduled, retry, dead, in flight, deferred by a limit, dedup keys) and which queues are paused'))
     .option('--json', 'print JSON')
+    .option('--partitions', 'also a row per partition of a partitioned queue (queue#0, …) after its summed row')
     .enablePositionalOptions() // see main.ts
-    .action(async (options: AppSource & { json?: boolean }) => {
+    .action(async (options: AppSource & { json?: boolean; partitions?: boolean }) => {
       const app = await loadApp(options);
       try {
         const queues = await app.store.queueList();
-        const pausedAt = await app.store.queuePausedAt(queues);
-        const rows: QueueRow[] = await Promise.all(queues.map(async (queue, i) => ({ queue, ...(await app.store.queueSizes(queue)), paused: pausedAt[i] !== undefined, pausedAt: pausedAt[i] ?? null })));
+        const partitions = async (queue: string): Promise<string[]> => (options.partitions ? ((await app.store.queuePartitions?.(queue)) ?? [queue]) : [queue]);
+        const names = (await Promise.all(queues.map(async (queue) => [...new Set([queue, ...(await partitions(queue))])]))).flat();
+        const pausedAt = await app.store.queuePausedAt(names);
+        const rows: QueueRow[] = await Promise.all(names.map(async (queue, i) => ({ queue, ...(await app.store.queueSizes(queue)), paused: pausedAt[i] !== undefined, pausedAt: pausedAt[i] ?? null })));
         if (options.json) return console.log(JSON.stringify(rows));
         if (rows.length === 0) return console.error('No queues yet: enqueue a job and its queue appears here.');
         console.log(formatTable(QUEUE_COLUMNS, rows));

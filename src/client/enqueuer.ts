@@ -113,7 +113,9 @@ export class Enqueuer {
 
   private pushParams(context: EnqueueContext): JobPushParams {
     const { job } = context;
-    return { queue: job.queue, jid: job.jid, raw: encodePayload(job), nowMs: this.clock.now(), runAtMs: context.runAtMs, dedup: context.dedup };
+    const { concurrencyLimit, rateLimit } = context.worker.options;
+    const pinned = concurrencyLimit !== undefined || rateLimit !== undefined ? { pinned: true } : {};
+    return { queue: job.queue, jid: job.jid, raw: encodePayload(job), nowMs: this.clock.now(), runAtMs: context.runAtMs, dedup: context.dedup, ...pinned };
   }
 
   private result(context: EnqueueContext, pushed: JobPushResult): EnqueueResult {

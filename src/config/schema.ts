@@ -21,6 +21,9 @@ const configSchema = z
     logger: z.any().optional(),
     clock: z.any().optional(),
     logJobStart: z.boolean().optional(),
+    queues: z
+      .record(z.string().regex(/^[A-Za-z0-9_.-]{1,100}$/, 'queue names are 1-100 letters, digits, _ . or -'), z.object({ partitions: z.number().int().min(1).max(1024).optional() }).strict())
+      .optional(),
   })
   .passthrough();
 

@@ -1,6 +1,7 @@
 import { FETCH_MAX, type FetchedQueueJob, type JobFetchManyParams } from '../store/job-store.js';
 import { isCluster, type RedisClient } from './connection.js';
 import type { QueueKeys, RedisKeys } from './keys.js';
+import type { EmptyQueues } from './empty-queues.js';
 import { runScript } from './scripts.js';
 
 export interface JobFetcherDeps {
@@ -9,6 +10,8 @@ export interface JobFetcherDeps {
   queueKeys: (queue: string) => QueueKeys;
   /** Runs one call under the store's command deadline. */
   call: <T>(send: () => Promise<T>) => Promise<T>;
+  /** Told which queues each fetch saw empty (Redis Cluster). */
+  empty?: EmptyQueues;
 }
 
 /** How long a queue stays "hot" (sent with all its keys) after a fetch last saw jobs in it. */
@@ -61,8 +64,10 @@ export class JobFetcher {
     // The resend memo lives in the slot of the group's first queue; a resend comes with the same queues and kinds.
     const keys = [this.deps.keys.lastFetch(group[0]!, p.token), ...group.flatMap((queue, i) => (kinds[i] === 'h' ? this.keysOf(queue) : [this.deps.queueKeys(queue).ready]))];
     const args = [count, p.token, p.nowMs + p.leaseMs, p.nowMs, p.fetchId, p.leaseMs, kinds, mode];
+    const signals = this.deps.empty?.before(group);
     const [flat, status, memo] = await this.deps.call(() => runScript<[(number | string)[], string, number]>(this.deps.redis, 'fetch', keys, args));
     this.unanswered.delete(sent);
+    if (signals) this.deps.empty!.seen(group, group.map((_, i) => status[i] === 'e'), signals);
     group.forEach((queue, i) => {
       if (status[i] === 'j' || status[i] === 'n') this.hotUntil.set(queue, now + HOT_MS);
       else if (!this.hotUntil.has(queue)) this.hotUntil.set(queue, now + HOT_MS);

@@ -15,14 +15,41 @@ export interface QueueKeys {
   /** Dedup cookies: idempotency key → cookie string (see scripts/lib.lua). */
   dedup: string;
   stats: string;
+  /** The wake-up signal: a list holding one token (single Redis), or a pub/sub channel (Redis Cluster). */
   signal: string;
   lock: string;
   /** Exists while the queue is paused (value: epoch ms of the pause); fetch passes over a paused queue. */
   paused: string;
 }
 
+/**
+ * The physical queue of partition `index` of a partitioned queue: a full set of the queue's keys under the hash tag
+ * `{<queue>#<index>}`, a slot of its own (README, Partitioned queues). Queue names never hold '#' (QUEUE_PATTERN), so
+ * a physical name maps back to exactly one queue.
+ */
+export function partitionName(queue: string, index: number): string {
+  return `${queue}#${index}`;
+}
+
+/** The queue a physical queue name belongs to, and its partition index (undefined: the queue's own keys). */
+export function partitionOf(name: string): { queue: string; index?: number } {
+  const at = name.lastIndexOf('#');
+  return at < 0 ? { queue: name } : { queue: name.slice(0, at), index: Number(name.slice(at + 1)) };
+}
+
+/**
+ * On Redis Cluster a queue's `signal` is a pub/sub channel, not a list: its name ends with this suffix, which
+ * scripts/lib.lua's wake_empty recognises (it PUBLISHes instead of pushing a token), and the worker process holds one
+ * subscriber connection for all its queues instead of one BLPOP connection per slot (redis/signal-waiter.ts).
+ */
+export const PUBLISHED_SIGNAL_SUFFIX = ':pub';
+
 export class RedisKeys {
-  constructor(readonly prefix: string) {}
+  /** `publishWakeUps`: signals are pub/sub channels (on Redis Cluster), see PUBLISHED_SIGNAL_SUFFIX. */
+  constructor(
+    readonly prefix: string,
+    private readonly publishWakeUps = false,
+  ) {}
 
   queue(queue: string): QueueKeys {
     const base = `${this.prefix}:{${queue}}:`;
@@ -36,7 +63,7 @@ export class RedisKeys {
       active: `${base}active`,
       dedup: `${base}dedup`,
       stats: `${base}stats`,
-      signal: `${base}signal`,
+      signal: this.publishWakeUps ? `${base}signal${PUBLISHED_SIGNAL_SUFFIX}` : `${base}signal`,
       lock: `${base}lock`,
       paused: `${base}paused`,
     };

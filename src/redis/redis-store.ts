@@ -13,6 +13,7 @@ import { RedisLimits } from './redis-limits.js';
 import { RedisSchedules } from './redis-schedules.js';
 import { defineScripts, runScript } from './scripts.js';
 import { SignalWaiter } from './signal-waiter.js';
+import { EmptyQueues } from './empty-queues.js';
 import {
   type DedupCookie,
   type FetchedJob,
@@ -77,6 +78,9 @@ export class RedisJobStore implements JobStore {
   /** durableEnqueue, with the host its errors name. */
   private readonly replication?: Replication;
   private fetches = 0;
+  /** Queues known empty (Redis Cluster only, see EmptyQueues), and the queue of each signal channel. */
+  private readonly empty?: EmptyQueues;
+  private readonly queueOfSignal = new Map<string, string>();
   private readonly queues: QueueRegistry;
   private readonly fetcher: JobFetcher;
   private readonly limits: RedisLimits;
@@ -84,7 +88,8 @@ export class RedisJobStore implements JobStore {
   private readonly schedules: RedisSchedules;
 
   constructor(private readonly options: RedisJobStoreOptions) {
-    this.keys = new RedisKeys(options.prefix ?? 'lagless');
+    // On a cluster, wake-up signals are pub/sub channels (one subscriber connection per process, see SignalWaiter).
+    this.keys = new RedisKeys(options.prefix ?? 'lagless', options.cluster !== undefined);
     this.host = describeTarget(options);
     this.enqueueTimeoutMs = options.enqueueTimeoutMs ?? 5000;
     if (options.durableEnqueue) this.replication = { ...options.durableEnqueue, host: this.host };
@@ -96,9 +101,15 @@ export class RedisJobStore implements JobStore {
     this.records = new RedisJobRecords({ redis: this.redis, keys: this.keys, call: (send) => this.command(send), connect: () => this.connect('events', { maxRetriesPerRequest: null }) });
     this.schedules = new RedisSchedules(this.redis, this.keys, (send) => this.command(send));
     this.queues = new QueueRegistry({ redis: this.redis, key: this.keys.queues(), call: (send) => this.command(send), sizes: (queue) => this.queueSizes(queue) });
-    this.fetcher = new JobFetcher({ redis: this.redis, keys: this.keys, queueKeys: (queue) => this.q(queue), call: (send) => this.command(send) });
+    // On a cluster, wake-ups are messages: the queues a fetch saw empty stay known empty until one arrives.
+    const empty = isCluster(this.redis) ? new EmptyQueues((queue) => this.waiter.isSubscribed(this.q(queue).signal)) : undefined;
+    this.empty = empty;
+    this.fetcher = new JobFetcher({ redis: this.redis, keys: this.keys, queueKeys: (queue) => this.q(queue), call: (send) => this.command(send), empty });
     // A blocking wake-up wait may be queued and resent by ioredis: it writes nothing and its caller has a timeout.
-    this.waiter = new SignalWaiter(() => this.connect('wake-up', { maxRetriesPerRequest: null }), isCluster(this.redis));
+    this.waiter = new SignalWaiter(() => this.connect('wake-up', { maxRetriesPerRequest: null }), isCluster(this.redis), (channel) => {
+      const queue = this.queueOfSignal.get(channel);
+      if (queue !== undefined) empty?.signaled(queue);
+    });
   }
 
   /** Any call but a push: bounded by redis.commandTimeoutMs. */
@@ -118,7 +129,8 @@ export class RedisJobStore implements JobStore {
 
   private connect(role: string, roleOptions: RedisOptions): RedisClient {
     // The default retry strategy reconnects with a backoff of up to 2 s, for ever; callers' deadlines bound the wait.
-    const redis = openRedis(this.options, roleOptions, this.options.redisOptions);
+    // Named, so CLIENT LIST on a node tells which connections are whose (`lagless:wake-up`, …).
+    const redis = openRedis(this.options, { connectionName: `lagless:${role}`, ...roleOptions }, this.options.redisOptions);
     defineScripts(redis);
     let lost = false;
     redis.on('error', (error: Error) => {
@@ -134,8 +146,19 @@ export class RedisJobStore implements JobStore {
 
   private q(queue: string): QueueKeys {
     let keys = this.knownQueues.get(queue);
-    if (!keys) this.knownQueues.set(queue, (keys = this.keys.queue(queue)));
+    if (!keys) {
+      this.knownQueues.set(queue, (keys = this.keys.queue(queue)));
+      this.queueOfSignal.set(keys.signal, queue);
+    }
     return keys;
+  }
+
+  /**
+   * Whether a fetch by this process saw the queue empty and no wake-up came since (Redis Cluster; always false on
+   * one Redis): a caller may leave it out of a fetch.
+   */
+  knownEmpty(queue: string): boolean {
+    return this.empty?.isEmpty(queue) ?? false;
   }
 
   private pushArgs(p: JobPushParams): [string[], (string | number)[]] {
@@ -336,7 +359,16 @@ export class RedisJobStore implements JobStore {
   }
 
   jobWait(params: { queues: string[]; timeoutMs: number; signal?: AbortSignal }): Promise<void> {
-    return this.waiter.wait(params.queues.map((queue) => this.q(queue).signal), params.timeoutMs, params.signal);
+    const signals = params.queues.map((queue) => this.q(queue).signal);
+    if (!isCluster(this.redis)) return this.waiter.wait(signals, params.timeoutMs, params.signal);
+    // A queue known empty has had no push since a fetch saw it empty (its message would have cleared that).
+    return this.waiter.wait(signals, params.timeoutMs, params.signal, () => this.anyReady(params.queues.filter((queue) => !this.knownEmpty(queue))));
+  }
+
+  /** Whether any of these queues holds ready jobs and is not paused (a published wake-up's check, see SignalWaiter). */
+  private async anyReady(queues: string[]): Promise<boolean> {
+    const states = await this.command(() => Promise.all(queues.map((queue) => Promise.all([this.redis.llen(this.q(queue).ready), this.redis.exists(this.q(queue).paused)]))));
+    return states.some(([ready, paused]) => ready > 0 && paused === 0);
   }
 
   async jobAck(params: { queue: string; token: string; jobs: JobAckItem[]; nowMs: number }): Promise<JobAckResult[]> {

@@ -12,8 +12,11 @@ const BLOCK_SECONDS = 1;
  * names the signal list of every queue waited on so far (Redis pops the first list that holds a token). A token
  * popped while no wait is on its queue (the wait timed out, or its worker is busy fetching) is kept, and the next
  * wait on that queue returns at once: a wake-up is never lost to a wait that already returned.
- * One BLPOP may name keys of many hash slots on a single Redis only: on Redis Cluster (`perKey`) each signal key
- * gets its own BLPOP and connection, as a queue's keys share one slot but two queues' keys need not.
+ * One BLPOP may name keys of many hash slots on a single Redis only. On Redis Cluster (`subscribe`) the signals are
+ * pub/sub channels instead (keys.ts PUBLISHED_SIGNAL_SUFFIX): the process SUBSCRIBEs to every channel waited on, on
+ * ONE connection (ioredis's cluster subscriber), whatever the number of queues, partitions and masters; the cluster
+ * bus brings a PUBLISH from any node. A message arriving while no wait is on its channel is kept as a popped token
+ * is, and a message lost (the subscriber reconnecting) costs the wait its timeout.
  */
 export class SignalWaiter {
   /** Every signal key waited on so far, in the order first asked: a process's queues are fixed by its workers. */
@@ -21,17 +24,38 @@ export class SignalWaiter {
   private readonly waiting = new Map<string, Set<() => void>>();
   /** Keys whose token was popped while no wait was on them. */
   private readonly fired = new Set<string>();
-  /** One blocking connection per group of keys: the only group '' on a single Redis, each key on a cluster. */
+  /** The one blocking (or subscriber) connection, under the group ''. */
   private readonly connections = new Map<string, RedisClient>();
   private readonly blocking = new Set<string>();
   private closed = false;
 
+  /** Channels subscribed to (or being subscribed to), in subscribe mode. */
+  private readonly subscribed = new Set<string>();
+  /** Settles once every SUBSCRIBE sent so far has been answered. */
+  private subscribing: Promise<unknown> = Promise.resolve();
+
+  /** Channels whose SUBSCRIBE Redis confirmed. */
+  private readonly confirmed = new Set<string>();
+
   constructor(
     private readonly connect: () => RedisClient,
-    private readonly perKey = false,
+    private readonly subscribe = false,
+    /** Called with the channel of every message (subscribe mode), before any waiter is woken. */
+    private readonly onMessage?: (channel: string) => void,
   ) {}
 
-  async wait(signalKeys: string[], timeoutMs: number, abort?: AbortSignal): Promise<void> {
+  /** Whether messages on this channel reach this process (subscribe mode). */
+  isSubscribed(channel: string): boolean {
+    return this.confirmed.has(channel);
+  }
+
+  /**
+   * `ready` (subscribe mode): whether any waited queue holds jobs a fetch would take. A message is not a token: one
+   * published before the SUBSCRIBE took effect is gone, and it wakes every process at once, so no fetch passes it
+   * on. So a wait asks `ready` (at once, and again after a SUBSCRIBE it sent took effect) and returns when jobs wait
+   * (any message after the SUBSCRIBE is caught meanwhile): the same answers as a token left in a list.
+   */
+  async wait(signalKeys: string[], timeoutMs: number, abort?: AbortSignal, ready?: () => Promise<boolean>): Promise<void> {
     if (abort?.aborted) return;
     let woken = false;
     for (const key of signalKeys) woken = this.fired.delete(key) || woken;
@@ -55,15 +79,42 @@ export class SignalWaiter {
         if (!waiters) this.waiting.set(key, (waiters = new Set()));
         waiters.add(done);
       }
+      const subscribing = this.subscribing;
       this.block();
+      if (this.subscribe && ready) {
+        const check = (): Promise<unknown> => ready().then((jobs) => jobs && done(), () => undefined);
+        // At once (jobs waiting need no subscription), and again once a SUBSCRIBE this wait sent took effect.
+        void check();
+        if (this.subscribing !== subscribing) void this.subscribing.then(check);
+      }
     });
   }
 
-  /** One BLPOP at a time per group, re-sent while anyone waits. */
+  /** One BLPOP at a time, re-sent while anyone waits; or, in subscribe mode, a SUBSCRIBE to channels not yet taken. */
   private block(): void {
     if (this.closed || this.waiting.size === 0) return;
-    if (!this.perKey) return this.blockGroup('', [...this.keys]);
-    for (const key of this.keys) this.blockGroup(key, [key]);
+    if (this.subscribe) return this.subscribeNew();
+    this.blockGroup('', [...this.keys]);
+  }
+
+  private subscribeNew(): void {
+    const fresh = [...this.keys].filter((key) => !this.subscribed.has(key));
+    if (fresh.length === 0) return;
+    let connection = this.connections.get('');
+    if (!connection) {
+      this.connections.set('', (connection = this.connect()));
+      connection.on('message', (channel: string) => {
+        this.onMessage?.(channel);
+        this.wake(channel);
+      });
+    }
+    for (const key of fresh) this.subscribed.add(key);
+    // A refused SUBSCRIBE is asked again by the next wait; meanwhile those waits end on their timeouts.
+    const subscribed = connection.subscribe(...fresh).then(
+      () => fresh.forEach((key) => this.confirmed.add(key)),
+      () => fresh.forEach((key) => this.subscribed.delete(key)),
+    );
+    this.subscribing = Promise.all([this.subscribing, subscribed]);
   }
 
   private blockGroup(group: string, keys: string[]): void {

@@ -74,6 +74,12 @@ export interface JobStore {
   /** When each queue was paused (epoch ms), in input order; undefined for a queue that is not paused. */
   queuePausedAt(queues: string[]): Promise<(number | undefined)[]>;
   /**
+   * The partitions of a queue (`queue#0`…, a partitioned queue on Redis), each readable on its own with the calls
+   * above, while the queue's name reads their sum (with the queue's own keys: README, Partitioned queues). A queue
+   * without partitions: [queue]. Absent: no store-level partitions.
+   */
+  queuePartitions?(queue: string): Promise<string[]>;
+  /**
    * jobPushMany with each job's own outcome: its result, or the error that refused it alone (a script error).
    * One round trip; jobs go in input order, so twins of one key meet each other as sequential pushes would. A
    * deadline error (StoreUnavailableError, EnqueueOutcomeUnknownError) is the whole call's, and rejects it.
@@ -175,6 +181,11 @@ export interface JobPushParams {
   /** Epoch ms when the job becomes due; absent or <= nowMs means ready now. */
   runAtMs?: number;
   dedup?: DedupPushParams;
+  /**
+   * A limited worker's job: on a partitioned queue it stays in the queue's own keys, where its class's limit state
+   * lives (redis/partition-router.ts). No effect elsewhere.
+   */
+  pinned?: boolean;
 }
 
 export type JobPushResult =

@@ -30,6 +30,18 @@ export async function readQueues(store: JobStore, nowMs: number): Promise<QueueR
   return Promise.all(queues.map((queue) => readQueue(store, queue, nowMs)));
 }
 
+/** A partitioned queue's reading (the sum, as readQueue) with each physical queue's own: `GET /api/queues?partitions=1`. */
+export async function readQueuesByPartition(store: JobStore, nowMs: number): Promise<(QueueReading & { partitions?: QueueReading[] })[]> {
+  const queues = await store.queueList();
+  return Promise.all(
+    queues.map(async (queue) => {
+      const [total, names] = await Promise.all([readQueue(store, queue, nowMs), store.queuePartitions?.(queue) ?? [queue]]);
+      if (names.length === 1 && names[0] === queue) return total;
+      return { ...total, partitions: await Promise.all(names.map((name) => readQueue(store, name, nowMs))) };
+    }),
+  );
+}
+
 export async function readQueue(store: JobStore, queue: string, nowMs: number): Promise<QueueReading> {
   const [sizes, counters, head, [pausedAt]] = await Promise.all([store.queueSizes(queue), store.queueCounters(queue), store.jobList({ queue, state: 'ready', offset: 0, limit: 1 }), store.queuePausedAt([queue])]);
   return { queue, ...sizes, ...counters, latencyS: head[0] ? waitedSeconds(head[0].raw, nowMs) : 0, pausedAt: pausedAt ?? null };

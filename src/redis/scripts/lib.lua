@@ -69,9 +69,16 @@ local function wal_merge(stored, incoming)
   return table.concat(parts, ','), raised
 end
 
--- Leave one wake-up token for a blocked worker unless one is already waiting.
+-- Leave one wake-up token for a blocked worker unless one is already waiting. On Redis Cluster the signal is a
+-- pub/sub channel (its name ends in ':pub', see redis/keys.ts PUBLISHED_SIGNAL_SUFFIX): a PUBLISH, not a SPUBLISH,
+-- so the cluster bus carries it to a worker's one subscriber connection on whichever node that is; every process
+-- waiting on the queue wakes. A message lost meanwhile is covered by the waits' timeouts.
 local function wake_empty(signal_key)
-  if redis.call('LLEN', signal_key) == 0 then redis.call('LPUSH', signal_key, '1') end
+  if string.sub(signal_key, -4) == ':pub' then
+    redis.call('PUBLISH', signal_key, '1')
+  elseif redis.call('LLEN', signal_key) == 0 then
+    redis.call('LPUSH', signal_key, '1')
+  end
 end
 
 -- After a step that may leave jobs in the ready list. A push only wakes when the list was empty before it: while

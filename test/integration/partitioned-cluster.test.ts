@@ -1,0 +1,129 @@
+import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLagless, type LaglessApp, type Worker } from '../../src/index.js';
+import type { RedisJobStore } from '../../src/redis/redis-store.js';
+import { nodeCommand, startRedisCluster, type RedisClusterHandle } from '../../src/sandbox/redis-cluster.js';
+import { waitFor } from '../helpers/log-capture.js';
+
+const QUEUE = 'hot';
+const PARTITIONS = 8;
+
+describe('a queue with 8 partitions on Redis Cluster (3 masters + 3 replicas)', () => {
+  let cluster: RedisClusterHandle;
+  const apps: LaglessApp[] = [];
+  const prefix = `pc${randomBytes(3).toString('hex')}`;
+  const ran: string[] = [];
+
+  beforeAll(async () => {
+    cluster = await startRedisCluster();
+  }, 60_000);
+  afterAll(async () => {
+    for (const app of apps) await app.close();
+    await cluster?.stop();
+  });
+
+  function appOn(): { app: LaglessApp; plain: Worker<{ n: string }>; once: Worker<{ n: string }> } {
+    const app = createLagless({ redis: { cluster: { nodes: [cluster.nodes[0]!] }, prefix }, logger: false, queues: { [QUEUE]: { partitions: PARTITIONS } } });
+    apps.push(app);
+    const plain = app.defineWorker({ name: 'Plain', queue: QUEUE, perform: (args: { n: string }) => void ran.push(args.n) });
+    const once = app.defineWorker({ name: 'Once', queue: QUEUE, idempotent: true, perform: (args: { n: string }) => void ran.push(args.n) });
+    return { app, plain, once };
+  }
+
+  /** The master serving a key's slot now. */
+  async function masterOfKey(key: string): Promise<number> {
+    const port = cluster.processes[0]!.port;
+    const [slot] = await nodeCommand(port, ['CLUSTER', 'KEYSLOT', key]);
+    const slots = (await nodeCommand(port, ['CLUSTER', 'SLOTS'])) as [number, number, [string, number]][];
+    return Number(slots.find(([from, to]) => Number(slot) >= from && Number(slot) <= to)![2][1]);
+  }
+
+  it('delivers a PUBLISH made by a script on one master to a subscriber connected to another node (cluster bus)', async () => {
+    const channel = `${prefix}:{probe}:signal:pub`;
+    const owner = await masterOfKey(channel);
+    const other = (await cluster.masters()).find((port) => port !== owner)!;
+    const subscriber = new Redis({ port: other, host: '127.0.0.1' });
+    const publisher = new Redis({ port: owner, host: '127.0.0.1' });
+    try {
+      const got: string[] = [];
+      subscriber.on('message', (ch: string) => got.push(ch));
+      await subscriber.subscribe(channel);
+      await publisher.eval("return redis.call('PUBLISH', KEYS[1], '1')", 1, channel);
+      await waitFor(() => got.length === 1, 5000, 'the message on the other node');
+      expect(got).toEqual([channel]);
+    } finally {
+      subscriber.disconnect();
+      publisher.disconnect();
+    }
+  });
+
+  it('runs a few thousand jobs once under concurrent enqueuers and workers, with dedup exact and EVALSHA calls per master within ±15 %', async () => {
+    const masters = await cluster.masters();
+    const partitionMasters = await Promise.all(Array.from({ length: PARTITIONS }, (_, i) => masterOfKey(`${prefix}:{${QUEUE}#${i}}:ready`)));
+    expect(new Set(partitionMasters).size).toBe(3);
+
+    const enqueuers = [appOn(), appOn()];
+    // Before any worker runs: an until_executing cookie is released when its job is fetched.
+    const twins = await Promise.all(Array.from({ length: 100 }, (_, i) => enqueuers[i % 2]!.once.enqueue({ n: 'same' })));
+    expect(twins.filter((r) => !r.deduplicated)).toHaveLength(1);
+    const workers = [appOn(), appOn()].map(({ app }) => app.worker({ queues: [QUEUE], concurrency: 20 }));
+    // Warm-up: scripts loaded and slots known everywhere before counting.
+    await Promise.all(enqueuers.map(({ plain }, e) => plain.enqueue({ n: `warm${e}` })));
+    for (const worker of workers) await worker.start();
+    await waitFor(() => ran.length === 3, 10_000, 'the warm-up jobs and the deduplicated one');
+
+    const calls = async (): Promise<number[]> =>
+      Promise.all(masters.map(async (port) => {
+        const stats = String(await nodeCommand(port, ['INFO', 'commandstats']));
+        const of = (cmd: string): number => Number(new RegExp(`cmdstat_${cmd}:calls=(\\d+)`).exec(stats)?.[1] ?? 0);
+        return of('evalsha') + of('eval');
+      }));
+    const before = await calls();
+    const perLoop = 800;
+    const loops = 6;
+    await Promise.all(
+      enqueuers.flatMap(({ plain }, e) =>
+        Array.from({ length: loops }, async (_, l) => {
+          for (let i = 0; i < perLoop; i++) await plain.enqueue({ n: `e${e}l${l}i${i}` });
+        }),
+      ),
+    );
+    const total = 2 + 2 * loops * perLoop + 1;
+    await waitFor(() => ran.length >= total, 60_000, `${total} jobs to run`);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const after = await calls();
+    for (const worker of workers) await worker.stop();
+    for (const app of apps.splice(0)) await app.close();
+
+    expect(ran).toHaveLength(total);
+    expect(new Set(ran).size).toBe(total);
+    const deltas = after.map((n, i) => n - before[i]!);
+    const mean = deltas.reduce((a, b) => a + b, 0) / deltas.length;
+    console.log(`EVALSHA calls per master over the run: ${deltas.join(', ')} (partitions per master ${masters.map((m) => partitionMasters.filter((p) => p === m).length).join('/')})`);
+    for (const n of deltas) expect(Math.abs(n - mean) / mean).toBeLessThanOrEqual(0.15);
+  }, 120_000);
+
+  it('wakes a worker on all 8 partitions through ONE subscriber connection, on a PUBLISH from any master', async () => {
+    const { app, plain } = appOn();
+    const store = app.store as RedisJobStore;
+    const waited = store.jobWait({ queues: [QUEUE], timeoutMs: 30_000 });
+    // Every connection of the store's wake-up client, on every node: ioredis names its cluster subscriber
+    // `ioredis-cluster(subscriber):<our name>`.
+    const wakeUps = async (): Promise<string[]> => {
+      const names: string[] = [];
+      for (const port of cluster.processes.map((p) => p.port)) names.push(...(String(await nodeCommand(port, ['CLIENT', 'LIST'])).match(/name=\S*lagless:wake-up(?= )/g) ?? []));
+      return names;
+    };
+    await waitFor(async () => (await wakeUps()).some((name) => name.includes('subscriber')), 5000, 'the subscriber connection');
+    console.log(`wake-up connections: ${(await wakeUps()).join(', ')}`);
+    const started = performance.now();
+    await plain.enqueue({ n: 'wake' });
+    await waited;
+    expect(performance.now() - started).toBeLessThan(5000);
+    // One subscriber for every partition (and queue) of the process, beside the one node connection the cluster
+    // client keeps to learn the slots; not one connection per partition.
+    expect((await wakeUps()).filter((name) => name.includes('subscriber'))).toHaveLength(1);
+    expect((await wakeUps()).length).toBeLessThanOrEqual(2);
+  }, 30_000);
+});
