@@ -27,6 +27,8 @@ export class PartitionedStore implements JobStore {
   /** Physical queues in the registry, refreshed in the background for the hot paths. */
   private known: string[] = [];
   private knownAt = -Infinity;
+  /** physicalCached's answers until `known` changes: fetch and wait ask on every cycle. */
+  private readonly physicalMemo = new Map<string, string[]>();
   /** Physical order sent by a fetch that got no reply: its resend (same id) must send the same (see jobFetchMany). */
   private readonly unanswered = new Map<string, string[]>();
 
@@ -78,9 +80,17 @@ export class PartitionedStore implements JobStore {
     const now = performance.now();
     if (now - this.knownAt > KNOWN_REFRESH_MS) {
       this.knownAt = now;
-      this.inner.queueList().then((known) => (this.known = known), () => (this.knownAt = -Infinity));
+      this.inner.queueList().then(
+        (known) => {
+          this.known = known;
+          this.physicalMemo.clear();
+        },
+        () => (this.knownAt = -Infinity),
+      );
     }
-    return this.router.physical(queue, this.known);
+    let names = this.physicalMemo.get(queue);
+    if (!names) this.physicalMemo.set(queue, (names = this.router.physical(queue, this.known)));
+    return names;
   }
 
   private heldIn(queue: string, jid: string): string {
@@ -107,6 +117,7 @@ export class PartitionedStore implements JobStore {
    * sort by physical queue keeps each partition's jobs in input order, and twins share a partition.
    */
   async jobPushEach(params: JobPushParams[]): Promise<(JobPushResult | Error)[]> {
+    if (!params.some((p) => this.router.count(p.queue) > 1)) return this.inner.jobPushEach(params);
     const routed = this.routedBatch(params);
     const order = routed.map((_, i) => i).sort((a, b) => (routed[a]!.queue < routed[b]!.queue ? -1 : routed[a]!.queue > routed[b]!.queue ? 1 : a - b));
     const outcomes = await this.inner.jobPushEach(order.map((i) => routed[i]!));
@@ -140,6 +151,8 @@ export class PartitionedStore implements JobStore {
    * partition that turns with every fetch. A resend (same fetch id) sends the physical order of its first attempt.
    */
   async jobFetchMany(p: JobFetchManyParams): Promise<FetchedQueueJob[]> {
+    // No partitions among these queues: their names are their keys, in a fixed order a resend repeats by itself.
+    if (p.queues.every((queue) => this.physicalCached(queue).length === 1 && partitionOf(queue).index === undefined)) return this.inner.jobFetchMany(p);
     const sent = p.fetchId === undefined ? undefined : `${p.token}|${p.fetchId}`;
     const queues = (sent && this.unanswered.get(sent)) || p.queues.flatMap((queue) => this.rotated(queue));
     if (queues.length === 0) return [];
@@ -148,7 +161,8 @@ export class PartitionedStore implements JobStore {
     if (sent) this.unanswered.delete(sent);
     return jobs.map((job) => {
       const queue = this.logical(job.queue);
-      if (queue !== job.queue) this.leasedIn.set(job.jid, job.queue);
+      if (queue === job.queue) return job;
+      this.leasedIn.set(job.jid, job.queue);
       return { ...job, queue };
     });
   }
@@ -167,6 +181,7 @@ export class PartitionedStore implements JobStore {
   }
 
   async jobAck(params: { queue: string; token: string; jobs: JobAckItem[]; nowMs: number }): Promise<JobAckResult[]> {
+    if (this.leasedIn.size === 0) return this.inner.jobAck(params); // every job held here is in its queue's own keys
     const byPhysical = groupBy(params.jobs, (j) => this.heldIn(params.queue, j.jid));
     const results = new Map<JobAckItem, JobAckResult>();
     await Promise.all(
@@ -192,12 +207,14 @@ export class PartitionedStore implements JobStore {
   }
 
   async jobRequeue(params: { queue: string; token: string; jids: string[] }): Promise<number> {
+    if (this.leasedIn.size === 0) return this.inner.jobRequeue(params);
     const counts = await Promise.all([...groupBy(params.jids, (jid) => this.heldIn(params.queue, jid))].map(([queue, jids]) => this.inner.jobRequeue({ ...params, queue, jids })));
     for (const jid of params.jids) this.leasedIn.delete(jid);
     return sum(counts);
   }
 
   async leaseRenew(params: { queue: string; token: string; jids: string[]; leaseMs: number; nowMs: number }): Promise<LeaseRenewResult> {
+    if (this.leasedIn.size === 0) return this.inner.leaseRenew(params);
     const replies = await Promise.all([...groupBy(params.jids, (jid) => this.heldIn(params.queue, jid))].map(([queue, jids]) => this.inner.leaseRenew({ ...params, queue, jids })));
     return { lost: replies.flatMap((r) => r.lost) };
   }
