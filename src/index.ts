@@ -19,6 +19,7 @@ export type { JobStore, LeaseRenewResult, QueueRemoveResult, QueueSizes, QueueCo
 export type { JobFetchManyParams, FetchedQueueJob } from './store/job-store.js';
 export { MemoryJobStore } from './store/memory-store.js';
 export { RedisJobStore } from './redis/redis-store.js';
+export { PartitionedStore } from './redis/partitioned-store.js';
 export type { RedisJobStoreOptions } from './redis/redis-store.js';
 export type { RedisTarget, RedisClusterConfig, RedisSentinelEndpoint, RedisClient } from './redis/connection.js';
 export { idempotencyKey, idempotencyString } from './dedup/idempotency-key.js';

@@ -1,4 +1,4 @@
-import { createLagless, RedisJobStore, type JobContext } from '../../dist/index.js';
+import { createLagless, PartitionedStore, type JobContext } from '../../dist/index.js';
 import { startPostgresCluster, type PostgresCluster } from '../../dist/sandbox/postgres-cluster.js';
 import { interleaved } from '../compare.js';
 import type { BenchContext } from '../context.js';
@@ -74,7 +74,7 @@ async function loadBalancingChecks(ctx: BenchContext): Promise<Check[]> {
 async function run(ctx: BenchContext, cluster: PostgresCluster, count: number, consistency: Consistency, stats: RunStats[]): Promise<Timed> {
   const app = createLagless({ redis: { url: ctx.url, prefix: ctx.prefix(`lb-${consistency}`) }, logger: false, databases: { main: { primary: cluster.primaryUrl, replicas: cluster.replicaUrls } } });
   const store = app.store;
-  if (!(store instanceof RedisJobStore)) throw new Error('createLagless({ redis }) did not build a RedisJobStore');
+  if (!(store instanceof PartitionedStore)) throw new Error('createLagless({ redis }) did not build a Redis store');
   const performed = countdown(count);
   const strategies = new Map<string, number>();
   const W = app.defineWorker({

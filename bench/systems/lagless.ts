@@ -2,14 +2,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino, type Logger } from 'pino';
-import { createLagless, laglessLogger, RedisJobStore, type LaglessApp } from '../../dist/index.js';
+import { createLagless, laglessLogger, PartitionedStore, type LaglessApp } from '../../dist/index.js';
 import type { BenchContext } from '../context.js';
 
 export const QUEUE = 'bench';
 
 export interface LaglessSetup {
   app: LaglessApp;
-  store: RedisJobStore;
+  store: PartitionedStore;
   /** Close the app, then the log file if there is one. */
   close(): Promise<void>;
 }
@@ -26,7 +26,7 @@ export function laglessApp(ctx: BenchContext, label: string, options: LaglessOpt
   const prefix = options.prefix ?? ctx.prefix(`lagless-${label}`);
   const log = options.logFile ? defaultLoggerTo(options.logFile) : undefined;
   const app = createLagless({ redis: { url: ctx.url, prefix }, logger: log?.logger ?? false });
-  if (!(app.store instanceof RedisJobStore)) throw new Error('createLagless({ redis }) did not build a RedisJobStore');
+  if (!(app.store instanceof PartitionedStore)) throw new Error('createLagless({ redis }) did not build a Redis store');
   return {
     app,
     store: app.store,
