@@ -59,7 +59,9 @@ export class SignalWaiter {
     if (abort?.aborted) return;
     let woken = false;
     for (const key of signalKeys) woken = this.fired.delete(key) || woken;
-    if (woken) return;
+    // A kept token means jobs were pushed since; a kept message may be late news of jobs already taken (it can
+    // cross the cluster bus after the check below saw them), so in subscribe mode only that check answers.
+    if (woken && !(this.subscribe && ready)) return;
     await new Promise<void>((resolve) => {
       const done = (): void => {
         clearTimeout(timer);
