@@ -132,6 +132,7 @@ export class Databases {
   async close(): Promise<void> {
     for (const discovery of this.discoveries) discovery.stop();
     await Promise.all([...this.balancers.values()].map((balancer) => balancer.close()));
+    this.sessions.close();
   }
 }
 

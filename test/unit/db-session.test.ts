@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Database } from '../../src/db/database.js';
+import { Databases } from '../../src/db/databases.js';
 import { LoadBalancer } from '../../src/db/load-balancer.js';
 import { parseLsn } from '../../src/db/lsn.js';
 import { DbSessions } from '../../src/db/session.js';
@@ -123,5 +124,18 @@ describe('Database routing', () => {
     replica.failWith = Object.assign(new Error('relation "nope" does not exist'), { code: '42P01' });
     await expect(db.query('select * from nope')).rejects.toThrow('does not exist');
     expect(primary.statements).toEqual([]);
+  });
+});
+
+describe('Databases.close', () => {
+  // An enabled AsyncLocalStorage runs a hook on every promise of the process: a closed app must disable it.
+  it('disables the context storage, so a context still open afterwards sees none', async () => {
+    const databases = new Databases({ main: { primary: 'postgres://p/main' } }, { poolFactory: () => new FakePool() });
+    let release = (): void => undefined;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const seen = databases.sessions.run(async () => [databases.sessions.inContext(), await gate, databases.sessions.inContext()]);
+    await databases.close();
+    release();
+    expect(await seen).toEqual([true, undefined, false]);
   });
 });
