@@ -224,7 +224,7 @@ export class PartitionedStore implements JobStore {
     const results = await Promise.all(this.physicalCached(params.queue).map((queue) => this.inner.queueMaintain({ ...params, queue })));
     const held = results.filter((r): r is QueueMaintainResult => r !== undefined);
     if (held.length === 0) return undefined;
-    return { promoted: sum(held.map((r) => r.promoted)), recovered: sum(held.map((r) => r.recovered)), trimmed: sum(held.map((r) => r.trimmed)) };
+    return { promoted: sum(held.map((r) => r.promoted)), recovered: sum(held.map((r) => r.recovered)), trimmed: sum(held.map((r) => r.trimmed)), nextDueMs: earliest(held.map((r) => r.nextDueMs)) };
   }
 
   async queueSizes(queue: string): Promise<QueueSizes> {
@@ -403,4 +403,9 @@ function groupBy<T>(items: readonly T[], keyOf: (item: T) => string): Map<string
 
 function sum(values: number[]): number {
   return values.reduce((a, b) => a + b, 0);
+}
+
+function earliest(values: (number | undefined)[]): number | undefined {
+  const known = values.filter((v): v is number => v !== undefined);
+  return known.length > 0 ? Math.min(...known) : undefined;
 }

@@ -17,6 +17,12 @@ export interface MaintenanceOptions {
  */
 export const STEP_LIMIT = 1000;
 
+/**
+ * Shortest wait before a pass that follows a job coming due: jobs due within a few ms of one another are promoted
+ * together, and a queue of jobs spread one per millisecond costs at most 100 passes a second per process.
+ */
+const DUE_WAKE_MIN_MS = 10;
+
 export const MAINTENANCE_DEFAULTS: MaintenanceOptions = {
   maintenanceIntervalMs: 1000,
   dedupReapIntervalMs: 60_000,
@@ -51,8 +57,8 @@ export class Maintenance {
   start(): void {
     this.lastReapMs = this.now();
     const run = (): void => {
-      this.tick = this.runOnce().finally(() => {
-        if (this.timer) this.timer = setTimeout(run, this.options.maintenanceIntervalMs);
+      this.tick = this.runOnce().then((delayMs) => {
+        if (this.timer) this.timer = setTimeout(run, delayMs);
       });
     };
     this.timer = setTimeout(run, 0);
@@ -65,13 +71,19 @@ export class Maintenance {
     await this.tick;
   }
 
-  async runOnce(): Promise<void> {
-    const { dedupReapIntervalMs } = this.options;
+  /**
+   * One pass over every queue. Returns the ms until the next pass: the interval, or less when a scheduled or
+   * retrying job comes due sooner, so due jobs are promoted on time rather than up to an interval late.
+   */
+  async runOnce(): Promise<number> {
+    const { dedupReapIntervalMs, maintenanceIntervalMs } = this.options;
     const reap = this.now() - this.lastReapMs >= dedupReapIntervalMs;
     if (reap) this.lastReapMs = this.now();
+    let nextDueMs = Infinity;
     for (const queue of this.queues) {
       try {
         const result = await this.maintain(queue);
+        if (result?.nextDueMs !== undefined) nextDueMs = Math.min(nextDueMs, result.nextDueMs);
         if (result?.recovered) this.logger.warn({ queue, recovered: result.recovered }, 'recovered jobs whose lease expired (their worker stopped without finishing them)');
         if (result && reap) {
           const { released, cursor } = await this.store.dedupReap({ queue, token: this.token, nowMs: this.now(), limit: STEP_LIMIT, cursor: this.reapCursors.get(queue) ?? '0' });
@@ -82,6 +94,7 @@ export class Maintenance {
         this.logger.warn({ err: error, queue }, 'queue maintenance failed; retrying on the next tick');
       }
     }
+    return Math.min(maintenanceIntervalMs, Math.max(DUE_WAKE_MIN_MS, nextDueMs - this.now()));
   }
 
   /**
@@ -94,7 +107,7 @@ export class Maintenance {
     for (;;) {
       const step = await this.store.queueMaintain({ queue, token: this.token, nowMs: this.now(), lockMs: maintenanceIntervalMs * 3, limit: STEP_LIMIT, deadMaxSize, deadMaxAgeMs });
       if (!step) return total;
-      total = total ? { promoted: total.promoted + step.promoted, recovered: total.recovered + step.recovered, trimmed: total.trimmed + step.trimmed } : step;
+      total = total ? { promoted: total.promoted + step.promoted, recovered: total.recovered + step.recovered, trimmed: total.trimmed + step.trimmed, nextDueMs: step.nextDueMs } : step;
       const full = step.promoted >= STEP_LIMIT || step.recovered >= STEP_LIMIT || step.trimmed >= STEP_LIMIT;
       if (!full || this.stopping) return total;
     }

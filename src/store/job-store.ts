@@ -288,6 +288,8 @@ export interface QueueMaintainResult {
   promoted: number;
   recovered: number;
   trimmed: number;
+  /** When the earliest job still scheduled or waiting to retry comes due (undefined: none). */
+  nextDueMs: number | undefined;
 }
 
 export interface QueueSizes {

@@ -324,7 +324,9 @@ export class MemoryJobStore implements JobStore {
     const excess = Math.min(Math.max(0, dead.length - old.length - p.deadMaxSize), p.limit);
     const trimmed = [...old, ...dead.slice(old.length, old.length + excess)];
     for (const [jid] of trimmed) queue.dead.delete(jid);
-    return { promoted, recovered, trimmed: trimmed.length };
+    let nextDueMs: number | undefined;
+    for (const set of [queue.schedule, queue.retry]) for (const { score } of set.values()) if (nextDueMs === undefined || score < nextDueMs) nextDueMs = score;
+    return { promoted, recovered, trimmed: trimmed.length, nextDueMs };
   }
 
   async queueSizes(name: string): Promise<QueueSizes> {

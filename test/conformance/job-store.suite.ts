@@ -139,9 +139,21 @@ export function jobStoreConformance(name: string, open: () => Promise<{ store: J
         const q = queue();
         await push(q, 'later', { runAtMs: T0 + 1000 });
         expect(await store.queueSizes(q)).toMatchObject({ ready: 0, scheduled: 1 });
-        expect(await maintain(q, T0 + 999)).toEqual({ promoted: 0, recovered: 0, trimmed: 0 });
-        expect(await maintain(q, T0 + 1000)).toEqual({ promoted: 1, recovered: 0, trimmed: 0 });
+        expect(await maintain(q, T0 + 999)).toEqual({ promoted: 0, recovered: 0, trimmed: 0, nextDueMs: T0 + 1000 });
+        expect(await maintain(q, T0 + 1000)).toEqual({ promoted: 1, recovered: 0, trimmed: 0, nextDueMs: undefined });
         expect(await fetchJids(q)).toEqual(['later']);
+      });
+
+      it('says when the earliest job still scheduled or retrying comes due, so maintenance can wake then', async () => {
+        const q = queue();
+        await push(q, 'soon', { runAtMs: T0 + 100 });
+        await push(q, 'late', { runAtMs: T0 + 5000 });
+        await push(q, 'r');
+        await fetchJids(q);
+        expect(await store.jobRetry({ queue: q, token, nowMs: T0, runAtMs: T0 + 2500, jid: 'r', raw: raw('r', { retry_count: 1 }), kind: 'retry' })).toBe(true);
+        expect(await maintain(q, T0)).toMatchObject({ promoted: 0, nextDueMs: T0 + 100 });
+        expect(await maintain(q, T0 + 100)).toMatchObject({ promoted: 1, nextDueMs: T0 + 2500 });
+        expect(await maintain(q, T0 + 2600)).toMatchObject({ promoted: 1, nextDueMs: T0 + 5000 });
       });
 
       it('lets one process maintain a queue at a time until its lock expires', async () => {

@@ -51,4 +51,37 @@ describe.each(bothStores(() => redis))('due jobs drain on the %s store', (_name,
     expect(await app.store.queueSizes(queue)).toMatchObject({ scheduled: STEP_LIMIT + 10, ready: 0 });
     await app.close();
   });
+
+  it('comes back when the next job comes due, not a whole interval later', async () => {
+    const app = createLagless({ redis: redisConfig(), logger: false });
+    const queue = `q${randomBytes(3).toString('hex')}`;
+    await scheduleDue(app, queue, 3);
+    const { logger } = captureLogs();
+    const pass = (nowMs: number) => new Maintenance(app.store, logger, 'm', [queue], () => nowMs, { maintenanceIntervalMs: 5000, dedupReapIntervalMs: 1e9 }).runOnce();
+    expect(await pass(T0)).toBe(1000);
+    // Due within the shortest wait: a few ms, not a busy loop.
+    expect(await pass(T0 + 995)).toBe(10);
+    // Nothing left to come due: the interval.
+    expect(await pass(T0 + 1000)).toBe(5000);
+    expect(await app.store.queueSizes(queue)).toMatchObject({ scheduled: 0, ready: 3 });
+    await app.close();
+  });
+
+  it('runs a job scheduled a moment ahead on time with a long maintenance interval', async () => {
+    const app = createLagless({ redis: redisConfig(), logger: false });
+    const queue = `q${randomBytes(3).toString('hex')}`;
+    let ran!: () => void;
+    const done = new Promise<void>((resolve) => (ran = resolve));
+    const W = app.defineWorker({ name: 'Soon', queue, perform: () => ran() });
+    const worker = app.worker({ queues: [queue], maintenanceIntervalMs: 60_000 });
+    await worker.start();
+    const enqueued = Date.now();
+    await W.enqueueIn(300, {});
+    await done;
+    // Promoted at its due moment: well before the next interval (60 s), and not before it was due.
+    expect(Date.now() - enqueued).toBeGreaterThanOrEqual(300);
+    expect(Date.now() - enqueued).toBeLessThan(5000);
+    await worker.stop();
+    await app.close();
+  });
 });

@@ -7,7 +7,8 @@
   KEYS[6] leases zset  KEYS[7] active hash  KEYS[8] signal list  KEYS[9] lock
   ARGV[1] token  ARGV[2] now ms  ARGV[3] lock ms  ARGV[4] max jobs per step  ARGV[5] dead max size
   ARGV[6] dead max age ms
-  Returns {promoted, recovered, trimmed} | false when another process holds the lock
+  Returns {promoted, recovered, trimmed, next due} | false when another process holds the lock; next due is the
+  score of the earliest job still scheduled or retrying (ms), or -1 when there is none
 ]]
 local token, now, limit = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[4])
 -- The lock holds "<token>|<expires at>" judged by the callers' clock (the one leases use); PX only cleans up.
@@ -62,4 +63,10 @@ for _, jid in ipairs(trimmed) do
 end
 
 wake(KEYS[1], KEYS[8])
-return { promoted, recovered, #trimmed }
+-- Scores stay strings: a Lua number would come back truncated to an integer reply anyway, and strings are exact.
+local next_due = -1
+for _, set in ipairs({ KEYS[2], KEYS[3] }) do
+  local first = redis.call('ZRANGE', set, 0, 0, 'WITHSCORES')
+  if first[2] and (next_due == -1 or tonumber(first[2]) < tonumber(next_due)) then next_due = first[2] end
+end
+return { promoted, recovered, #trimmed, next_due }
