@@ -65,7 +65,7 @@ export function renderReport(info: RunInfo, rows: Row[], checks: Check[]): strin
         measured(c.reference, c.unit),
         times(value),
         targetText(c.target),
-        yesNo(met(value, c.target)),
+        c.target ? yesNo(met(value, c.target)) : '—',
         cpu(c.cpu?.subject),
         cpu(c.cpu?.reference),
       ];
@@ -81,7 +81,7 @@ export function writeReport(info: RunInfo, rows: Row[], checks: Check[]): void {
   const json = {
     ...info,
     rows: rows.map((r) => ({ ...r, ratio: ratio(r.lagless, r.bullmq), met: r.target ? met(ratio(r.lagless, r.bullmq), r.target) : null })),
-    checks: checks.map((c) => ({ ...c, ratio: ratio(c.subject.value, c.reference.value), met: met(ratio(c.subject.value, c.reference.value), c.target) })),
+    checks: checks.map((c) => ({ ...c, ratio: ratio(c.subject.value, c.reference.value), met: c.target ? met(ratio(c.subject.value, c.reference.value), c.target) : null })),
   };
   writeFileSync(new URL('latest.json', RESULTS_DIR), `${JSON.stringify(json, null, 2)}\n`);
 }

@@ -41,8 +41,8 @@ export interface Check {
   unit: string;
   subject: Measured;
   reference: Measured;
-  /** ratio = subject / reference. */
-  target: Target;
+  /** ratio = subject / reference; none for a figure shown for context only. */
+  target?: Target;
   cpu?: { subject: CpuPerJob; reference: CpuPerJob };
 }
 
