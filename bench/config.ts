@@ -21,6 +21,8 @@ export interface BenchConfig {
   concurrencies: number[];
   /** Names of the scenarios to run (`--only`), in table order. */
   only: string[];
+  /** Set in a scenario's own process (run.ts starts one per scenario): where it writes its result. */
+  resultFile?: string;
 }
 
 // Memory is measured at 100,000 waiting jobs: at 10,000, BullMQ's capped event stream inflates its per-job figure.
@@ -36,6 +38,7 @@ export function parseArgs(argv: string[], scenarios: string[]): BenchConfig {
     if (arg === '--quick') Object.assign(config, { quick: true, counts: QUICK });
     else if (arg === '--only') config.only = (argv[++i] ?? '').split(',').map((name) => scenarioName(name, scenarios));
     else if (arg === '--repeats') config.repeats = positiveInteger(argv[++i], usage);
+    else if (arg === '--result-file') config.resultFile = argv[++i];
     else throw new Error(`Unknown option '${arg}'. ${usage}`);
   }
   return config;
