@@ -423,7 +423,7 @@ export class RedisJobStore implements JobStore {
   async queueMaintain(p: QueueMaintainParams): Promise<QueueMaintainResult | undefined> {
     const k = this.q(p.queue);
     const keys = [k.ready, k.schedule, k.retry, k.dead, k.jobs, k.leases, k.active, k.signal, k.lock];
-    const result = await this.command(() => runScript<[number, number, number, number | string] | null>(this.redis, 'maintain', keys, [p.token, p.nowMs, p.lockMs, p.limit, p.deadMaxSize, p.deadMaxAgeMs]));
+    const result = await this.command(() => runScript<[number, number, number, number | string] | null>(this.redis, 'maintain', keys, [p.token, p.nowMs, p.lockMs, p.limit, p.deadMaxSize, p.deadMaxAgeMs, p.readyCap ?? '']));
     if (!result) return undefined;
     const nextDue = Number(result[3]);
     return { promoted: result[0], recovered: result[1], trimmed: result[2], nextDueMs: nextDue < 0 ? undefined : nextDue };

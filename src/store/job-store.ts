@@ -282,6 +282,11 @@ export interface QueueMaintainParams {
   limit: number;
   deadMaxSize: number;
   deadMaxAgeMs: number;
+  /**
+   * Promote due jobs only while the ready list holds fewer than this (default: no cap). Due jobs then wait in their
+   * set, in order, instead of being moved all at once ahead of the workers, each move holding the store.
+   */
+  readyCap?: number;
 }
 
 export interface QueueMaintainResult {

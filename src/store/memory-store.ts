@@ -306,11 +306,13 @@ export class MemoryJobStore implements JobStore {
     if (queue.lock && queue.lock.token !== p.token && queue.lock.expiresAtMs > p.nowMs) return undefined;
     queue.lock = { token: p.token, expiresAtMs: p.nowMs + p.lockMs };
     let promoted = 0;
+    let room = p.readyCap === undefined ? p.limit : Math.max(0, p.readyCap - queue.ready.length);
     for (const set of [queue.schedule, queue.retry]) {
-      for (const [jid, entry] of dueByScore(set, p.nowMs).slice(0, p.limit)) {
+      for (const [jid, entry] of dueByScore(set, p.nowMs).slice(0, Math.min(p.limit, room))) {
         set.delete(jid);
         this.makeReady(queue, entry.raw);
         promoted++;
+        if (p.readyCap !== undefined) room--;
       }
     }
     let recovered = 0;

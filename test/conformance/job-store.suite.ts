@@ -144,6 +144,20 @@ export function jobStoreConformance(name: string, open: () => Promise<{ store: J
         expect(await fetchJids(q)).toEqual(['later']);
       });
 
+      it('promotes due jobs only while the ready list holds fewer than the cap, earliest first', async () => {
+        const q = queue();
+        await push(q, 'ready1');
+        await push(q, 'ready2');
+        for (const [i, jid] of ['s1', 's2', 's3', 's4'].entries()) await push(q, jid, { runAtMs: T0 + 10 + i });
+        const capped = (nowMs: number) => store.queueMaintain({ queue: q, token: 'm1', nowMs, lockMs: 5000, limit: 1000, readyCap: 4, deadMaxSize: 100, deadMaxAgeMs: 3_600_000 });
+        expect(await capped(T0 + 100)).toMatchObject({ promoted: 2, nextDueMs: T0 + 12 });
+        expect(await store.queueSizes(q)).toMatchObject({ ready: 4, scheduled: 2 });
+        expect(await capped(T0 + 100)).toMatchObject({ promoted: 0, nextDueMs: T0 + 12 });
+        expect(await fetchJids(q, 3)).toEqual(['ready1', 'ready2', 's1']);
+        expect(await capped(T0 + 100)).toMatchObject({ promoted: 2, nextDueMs: undefined });
+        expect(await fetchJids(q)).toEqual(['s2', 's3', 's4']);
+      });
+
       it('says when the earliest job still scheduled or retrying comes due, so maintenance can wake then', async () => {
         const q = queue();
         await push(q, 'soon', { runAtMs: T0 + 100 });

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLagless, type LaglessApp } from '../../src/index.js';
 import { startRedisServer, type RedisServerHandle } from '../../src/sandbox/redis-server.js';
-import { Maintenance, STEP_LIMIT } from '../../src/server/maintenance.js';
+import { Maintenance, READY_CAP, STEP_LIMIT } from '../../src/server/maintenance.js';
 import { captureLogs } from '../helpers/log-capture.js';
 import { bothStores } from '../helpers/stores.js';
 
@@ -39,6 +39,20 @@ describe.each(bothStores(() => redis))('due jobs drain on the %s store', (_name,
     const ready = await app.store.jobList({ queue, state: 'ready', offset: 0, limit: count });
     expect(new Set(ready.map((j) => j.jid)).size).toBe(count);
     expect(ready.every((j) => JSON.parse(j.raw).jid === j.jid)).toBe(true);
+    await app.close();
+  });
+
+  it('stops promoting once the ready list holds READY_CAP jobs, and comes back for the rest at once', async () => {
+    const app = createLagless({ redis: redisConfig(), logger: false });
+    const queue = `q${randomBytes(3).toString('hex')}`;
+    await scheduleDue(app, queue, READY_CAP + 500);
+    const { logger } = captureLogs();
+    const maintenance = new Maintenance(app.store, logger, 'm', [queue], () => T0 + 1000, { maintenanceIntervalMs: 1000 });
+    expect(await maintenance.runOnce()).toBe(10);
+    expect(await app.store.queueSizes(queue)).toMatchObject({ scheduled: 500, ready: READY_CAP });
+    await app.store.jobFetch({ queue, count: 400, token: 't', leaseMs: 60_000, nowMs: T0 + 1000 });
+    await maintenance.runOnce();
+    expect(await app.store.queueSizes(queue)).toMatchObject({ scheduled: 100, ready: READY_CAP });
     await app.close();
   });
 

@@ -6,7 +6,7 @@
   KEYS[1] ready list  KEYS[2] schedule zset  KEYS[3] retry zset  KEYS[4] dead zset  KEYS[5] jobs hash
   KEYS[6] leases zset  KEYS[7] active hash  KEYS[8] signal list  KEYS[9] lock
   ARGV[1] token  ARGV[2] now ms  ARGV[3] lock ms  ARGV[4] max jobs per step  ARGV[5] dead max size
-  ARGV[6] dead max age ms
+  ARGV[6] dead max age ms  ARGV[7] ready cap: promote only while the ready list holds fewer jobs (empty: no cap)
   Returns {promoted, recovered, trimmed, next due} | false when another process holds the lock; next due is the
   score of the earliest job still scheduled or retrying (ms), or -1 when there is none
 ]]
@@ -21,8 +21,10 @@ redis.call('SET', KEYS[9], token .. '|' .. (now + tonumber(ARGV[3])), 'PX', ARGV
 
 -- Batched calls (one HMGET, LPUSH, HDEL and ZREM per set) keep a full step of `limit` jobs to a few ms.
 local promoted = 0
+local cap = tonumber(ARGV[7])
+local room = cap and math.max(0, cap - redis.call('LLEN', KEYS[1])) or limit
 for _, set in ipairs({ KEYS[2], KEYS[3] }) do
-  local due = redis.call('ZRANGEBYSCORE', set, '-inf', now, 'LIMIT', 0, limit)
+  local due = room > 0 and redis.call('ZRANGEBYSCORE', set, '-inf', now, 'LIMIT', 0, math.min(limit, room)) or {}
   if #due > 0 then
     local raws = redis.call('HMGET', KEYS[5], unpack(due))
     local present = {}
@@ -33,6 +35,7 @@ for _, set in ipairs({ KEYS[2], KEYS[3] }) do
     redis.call('HDEL', KEYS[5], unpack(due))
     redis.call('ZREM', set, unpack(due))
     promoted = promoted + #due
+    if cap then room = room - #due end
   end
 end
 
