@@ -90,15 +90,13 @@ interface ChildResult extends ScenarioResult {
   versions: Record<string, string>;
 }
 
-/** This process is one scenario's own: run it on a fresh private server and write its result to `file`. */
+/** This process is one scenario's own (`--only` names it): run it on a fresh private server, write its result to `file`. */
 async function runHere(config: BenchConfig, file: string): Promise<void> {
+  const scenario = SCENARIOS.find((s) => s.name === config.only[0])!;
   const ctx = await BenchContext.start(config);
   try {
-    for (const scenario of SCENARIOS) {
-      if (!config.only.includes(scenario.name)) continue;
-      const result: ChildResult = { ...(await scenario.run(ctx)), versions: await versionsOf(ctx) };
-      writeFileSync(file, JSON.stringify(result));
-    }
+    const result: ChildResult = { ...(await scenario.run(ctx)), versions: await versionsOf(ctx) };
+    writeFileSync(file, JSON.stringify(result));
   } finally {
     await ctx.close();
   }
