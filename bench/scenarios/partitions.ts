@@ -5,7 +5,7 @@ import { CALLERS, callersLoop } from '../callers.js';
 import { interleaved, medianOf } from '../compare.js';
 import type { BenchContext } from '../context.js';
 import { countdown, expectCount, sleep, within, type Timed } from '../measure.js';
-import { atLeast, atMost, throughput, type Scenario } from '../results.js';
+import { atLeast, atMost, throughput, type Check, type Scenario, type Target } from '../results.js';
 import { smallArgs } from '../systems/args.js';
 import { QUEUE } from '../systems/lagless.js';
 import { timedOn } from './cluster.js';
@@ -69,40 +69,10 @@ export const partitionsScenario: Scenario = {
             reference: throughput('one Redis', runs.single),
             target: atLeast(0.5),
           },
-          {
-            id: 'partitions.redis-cpu-paced',
-            label: `Redis CPU per job (µs, summed over masters) ${pacedLabel}: ${PARTITIONS} partitions on 3 masters vs one Redis`,
-            unit: 'µs',
-            subject: { label: 'cluster', value: paced.partitioned.cpu.redisUs },
-            reference: { label: 'one Redis', value: paced.single.cpu.redisUs },
-            target: atMost(1.2),
-            cpu: { subject: paced.partitioned.cpu, reference: paced.single.cpu },
-          },
-          {
-            id: 'partitions.redis-cpu-cluster-paced',
-            label: `Redis CPU per job (µs, summed over masters) ${pacedLabel}: ${PARTITIONS} partitions vs the same queue unpartitioned, both on the cluster`,
-            unit: 'µs',
-            subject: { label: `${PARTITIONS} partitions`, value: paced.partitioned.cpu.redisUs },
-            reference: { label: 'unpartitioned', value: paced.unpartitioned.cpu.redisUs },
-            target: atMost(1.2),
-            cpu: { subject: paced.partitioned.cpu, reference: paced.unpartitioned.cpu },
-          },
-          {
-            id: 'partitions.redis-cpu',
-            label: `Redis CPU per job (µs, summed over masters) at full speed, 3 masters and Node sharing 2 cores: ${PARTITIONS} partitions on 3 masters vs one Redis`,
-            unit: 'µs',
-            subject: { label: 'cluster', value: runs.partitioned.cpu.redisUs },
-            reference: { label: 'one Redis', value: runs.single.cpu.redisUs },
-            cpu: { subject: runs.partitioned.cpu, reference: runs.single.cpu },
-          },
-          {
-            id: 'partitions.redis-cpu-cluster',
-            label: `Redis CPU per job (µs, summed over masters) at full speed: ${PARTITIONS} partitions vs the same queue unpartitioned, both on the cluster`,
-            unit: 'µs',
-            subject: { label: `${PARTITIONS} partitions`, value: runs.partitioned.cpu.redisUs },
-            reference: { label: 'unpartitioned', value: runs.unpartitioned.cpu.redisUs },
-            cpu: { subject: runs.partitioned.cpu, reference: runs.unpartitioned.cpu },
-          },
+          redisCpuCheck('partitions.redis-cpu-paced', `${pacedLabel}: ${PARTITIONS} partitions on 3 masters vs one Redis`, ['cluster', paced.partitioned], ['one Redis', paced.single], atMost(1.2)),
+          redisCpuCheck('partitions.redis-cpu-cluster-paced', `${pacedLabel}: ${PARTITIONS} partitions vs the same queue unpartitioned, both on the cluster`, [`${PARTITIONS} partitions`, paced.partitioned], ['unpartitioned', paced.unpartitioned], atMost(1.2)),
+          redisCpuCheck('partitions.redis-cpu', `at full speed, 3 masters and Node sharing 2 cores: ${PARTITIONS} partitions on 3 masters vs one Redis`, ['cluster', runs.partitioned], ['one Redis', runs.single]),
+          redisCpuCheck('partitions.redis-cpu-cluster', `at full speed: ${PARTITIONS} partitions vs the same queue unpartitioned, both on the cluster`, [`${PARTITIONS} partitions`, runs.partitioned], ['unpartitioned', runs.unpartitioned]),
           {
             id: 'partitions.spread',
             label: 'EVALSHA calls of the busiest master vs the mean of the 3 (median over runs)',
@@ -119,6 +89,19 @@ export const partitionsScenario: Scenario = {
     }
   },
 };
+
+/** Redis CPU per job (summed over masters) of two runs; `target` on their ratio, or none for a figure shown for context. */
+function redisCpuCheck(id: string, how: string, [subjectLabel, subject]: [string, Timed], [referenceLabel, reference]: [string, Timed], target?: Target): Check {
+  return {
+    id,
+    label: `Redis CPU per job (µs, summed over masters) ${how}`,
+    unit: 'µs',
+    subject: { label: subjectLabel, value: subject.cpu.redisUs },
+    reference: { label: referenceLabel, value: reference.cpu.redisUs },
+    ...(target ? { target } : {}),
+    cpu: { subject: subject.cpu, reference: reference.cpu },
+  };
+}
 
 /** `count` jobs enqueued and run; by CALLERS concurrent callers as fast as they go, or at `rate` jobs/s. */
 async function runQueue(ctx: BenchContext, count: number, redis: NonNullable<LaglessConfig['redis']>, admins: Redis[], partitions?: number, rate?: number): Promise<Timed> {
