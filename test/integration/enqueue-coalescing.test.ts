@@ -25,20 +25,35 @@ function observeStore(app: LaglessApp): { single: number; batches: number[] } {
 describe.each(bothStores(() => redis))('enqueues of the same tick share one store call on the %s store', (_name, redisConfig) => {
   const queue = (): string => `q${randomBytes(3).toString('hex')}`;
 
-  it('pushes 20 concurrent enqueues in one call, each with its own result; an enqueue alone goes out alone', async () => {
+  it('pushes 20 concurrent enqueues in two calls (the first 8 at once, nothing being in flight), each with its own result; an enqueue alone goes out alone', async () => {
     const app = createLagless({ redis: redisConfig(), logger: false });
     const q = queue();
     const W = app.defineWorker({ name: 'PlainWorker', queue: q, perform: () => undefined });
     const seen = observeStore(app);
     const results = await Promise.all(Array.from({ length: 20 }, (_, n) => W.enqueue({ n })));
-    expect(seen.batches).toEqual([20]);
+    expect(seen.batches).toEqual([8, 12]);
     expect(results.every((r) => r.deduplicated === false)).toBe(true);
     expect(new Set(results.map((r) => r.jid)).size).toBe(20);
     const ready = await app.store.jobList({ queue: q, state: 'ready', offset: 0, limit: 50 });
     expect(ready.map((job) => job.jid).sort()).toEqual(results.map((r) => r.jid).sort());
     const singles = seen.single; // the memory store's jobPushEach pushes through its own jobPush
     await W.enqueue({ n: 20 });
-    expect(seen).toEqual({ single: singles + 1, batches: [20] });
+    expect(seen).toEqual({ single: singles + 1, batches: [8, 12] });
+    await app.close();
+  });
+
+  it('pushes the enqueues of a tick in one call while an earlier call is in flight', async () => {
+    const app = createLagless({ redis: redisConfig(), logger: false });
+    const q = queue();
+    const W = app.defineWorker({ name: 'PipelinedWorker', queue: q, perform: () => undefined });
+    const seen = observeStore(app);
+    const first = Array.from({ length: 8 }, (_, n) => W.enqueue({ n })); // sent at once: nothing was in flight
+    const tick = Array.from({ length: 20 }, (_, n) => W.enqueue({ n: 8 + n }));
+    expect(seen.batches).toEqual([8]);
+    const results = await Promise.all([...first, ...tick]);
+    expect(seen.batches).toEqual([8, 20]);
+    const ready = await app.store.jobList({ queue: q, state: 'ready', offset: 0, limit: 50 });
+    expect(ready.map((job) => job.jid)).toEqual(results.map((r) => r.jid)); // pushed in call order
     await app.close();
   });
 
@@ -110,10 +125,12 @@ describe('twins of one key in a coalesced push', () => {
     const owner = await W.enqueue({ lsn: '0/100' });
     const lsns = Array.from({ length: 20 }, (_, i) => `0/${(0x200 + ((i * 7) % 20)).toString(16)}`); // highest 0/213, not last
     await store.client.config('RESETSTAT');
+    const seen = observeStore(app);
     const twins = await Promise.all(lsns.map((lsn) => W.enqueue({ lsn })));
+    expect(seen.batches).toEqual([8, 12]);
     const calls = (name: string, stats: string): number => Number(new RegExp(`cmdstat_${name}:calls=(\\d+)`).exec(stats)?.[1] ?? 0);
     const stats = await store.client.info('commandstats');
-    expect({ hsetnx: calls('hsetnx', stats), hget: calls('hget', stats), hset: calls('hset', stats), hincrby: calls('hincrby', stats) }).toEqual({ hsetnx: 1, hget: 1, hset: 1, hincrby: 1 });
+    expect({ hsetnx: calls('hsetnx', stats), hget: calls('hget', stats), hset: calls('hset', stats), hincrby: calls('hincrby', stats) }).toEqual({ hsetnx: 2, hget: 2, hset: 2, hincrby: 2 });
     expect(twins.every((twin) => twin.deduplicated && twin.duplicateOf === owner.jid)).toBe(true);
     const cookie = await app.store.dedupShow({ queue: 'folded', key: idempotencyKey('FoldedTwinWorker', { id: 1 }), nowMs: Date.now() });
     expect(cookie).toMatchObject({ ownerJid: owner.jid, absorbed: 20, wal: { main: '0/213' } });
