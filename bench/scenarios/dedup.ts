@@ -1,11 +1,13 @@
+import type { Queue } from 'bullmq';
 import { CALLERS, callersLoop } from '../callers.js';
 import { interleaved } from '../compare.js';
 import type { BenchContext } from '../context.js';
+import { KeptClients } from '../kept-clients.js';
 import { expectCount, timed, type Timed } from '../measure.js';
 import { atLeast, throughput, throughputRow, type Scenario } from '../results.js';
 import { smallArgs } from '../systems/args.js';
 import { BULL_JOB, BULL_JOB_OPTIONS, bullQueue, bullSetup } from '../systems/bullmq.js';
-import { laglessApp, QUEUE } from '../systems/lagless.js';
+import { laglessApp, QUEUE, type LaglessSetup } from '../systems/lagless.js';
 
 type Mode = 'same' | 'distinct' | 'off';
 
@@ -19,14 +21,20 @@ export const dedupScenario: Scenario = {
   name: 'dedup',
   title: 'dedup: same args and distinct args, sequential and 20 concurrent callers',
   run: async (ctx) => {
-    const same = await interleaved(ctx, { lagless: (n) => laglessEnqueue(ctx, n, 'same'), bullmq: (n) => bullEnqueue(ctx, n, 'same') });
-    const sameConcurrent = await interleaved(ctx, { lagless: (n) => laglessEnqueue(ctx, n, 'same', CALLERS), bullmq: (n) => bullEnqueue(ctx, n, 'same', CALLERS) });
-    const distinctConcurrent = await interleaved(ctx, { lagless: (n) => laglessEnqueue(ctx, n, 'distinct', CALLERS), bullmq: (n) => bullEnqueue(ctx, n, 'distinct', CALLERS) });
-    const distinct = await interleaved(ctx, {
-      lagless: (n) => laglessEnqueue(ctx, n, 'distinct'),
-      bullmq: (n) => bullEnqueue(ctx, n, 'distinct'),
-      laglessOff: (n) => laglessEnqueue(ctx, n, 'off'),
-    });
+    const clients = new KeptClients();
+    const lagless = (mode: Mode, callers = 1) => {
+      const client = clients.keep(() => laglessEnqueuer(ctx, mode), (enqueuer) => enqueuer.setup.close());
+      return (n: number) => laglessEnqueue(ctx, n, mode, callers, client);
+    };
+    const bullmq = (mode: 'same' | 'distinct', callers = 1) => {
+      const client = clients.keep(() => bullQueue(bullSetup(ctx, `dedup-${mode}`)), (queue) => queue.close());
+      return (n: number) => bullEnqueue(ctx, n, mode, callers, client);
+    };
+    const same = await interleaved(ctx, { lagless: lagless('same'), bullmq: bullmq('same') });
+    const sameConcurrent = await interleaved(ctx, { lagless: lagless('same', CALLERS), bullmq: bullmq('same', CALLERS) });
+    const distinctConcurrent = await interleaved(ctx, { lagless: lagless('distinct', CALLERS), bullmq: bullmq('distinct', CALLERS) });
+    const distinct = await interleaved(ctx, { lagless: lagless('distinct'), bullmq: bullmq('distinct'), laglessOff: lagless('off') });
+    await clients.close();
     return {
       rows: [
         // Issue 18 replaced this row's ≥ 2× target: one awaited call at a time sits at the round-trip floor.
@@ -50,19 +58,28 @@ export const dedupScenario: Scenario = {
   },
 };
 
-async function laglessEnqueue(ctx: BenchContext, count: number, mode: Mode, callers = 1): Promise<Timed> {
-  const { app } = laglessApp(ctx, `dedup-${mode}`);
+interface LaglessEnqueuer {
+  setup: LaglessSetup;
+  worker: { enqueue(args: unknown): Promise<unknown> };
+}
+
+async function laglessEnqueuer(ctx: BenchContext, mode: Mode): Promise<LaglessEnqueuer> {
+  const setup = laglessApp(ctx, `dedup-${mode}`);
   const dedup = mode === 'off' ? {} : { idempotent: true, deduplicate: { strategy: 'until_executing' as const } };
-  const W = app.defineWorker({ name: 'NoopWorker', queue: QUEUE, ...dedup, perform: () => undefined });
-  await app.store.queueSizes(QUEUE); // connect before the clock starts
+  const worker = setup.app.defineWorker({ name: 'NoopWorker', queue: QUEUE, ...dedup, perform: () => undefined });
+  await setup.app.store.queueSizes(QUEUE); // connect before the clock starts
+  return { setup, worker };
+}
+
+async function laglessEnqueue(ctx: BenchContext, count: number, mode: Mode, callers: number, client: () => Promise<LaglessEnqueuer>): Promise<Timed> {
+  const { setup, worker: W } = await client();
   const result = await timed(ctx, count, () => callersLoop(count, callers, (i) => W.enqueue(smallArgs(mode === 'same' ? 0 : i))));
-  expectCount(mode === 'same' ? 1 : count, (await app.store.queueSizes(QUEUE)).ready, `lagless dedup (${mode})`);
-  await app.close();
+  expectCount(mode === 'same' ? 1 : count, (await setup.app.store.queueSizes(QUEUE)).ready, `lagless dedup (${mode})`);
   return result;
 }
 
-async function bullEnqueue(ctx: BenchContext, count: number, mode: 'same' | 'distinct', callers = 1): Promise<Timed> {
-  const queue = await bullQueue(bullSetup(ctx, `dedup-${mode}`));
+async function bullEnqueue(ctx: BenchContext, count: number, mode: 'same' | 'distinct', callers: number, client: () => Promise<Queue>): Promise<Timed> {
+  const queue = await client();
   const result = await timed(ctx, count, () =>
     callersLoop(count, callers, (i) => {
       const n = mode === 'same' ? 0 : i;
@@ -70,6 +87,5 @@ async function bullEnqueue(ctx: BenchContext, count: number, mode: 'same' | 'dis
     }),
   );
   expectCount(mode === 'same' ? 1 : count, await queue.getWaitingCount(), `BullMQ dedup (${mode})`);
-  await queue.close();
   return result;
 }

@@ -1,12 +1,14 @@
+import type { Queue } from 'bullmq';
 import { CALLERS, callersLoop } from '../callers.js';
 import { interleaved } from '../compare.js';
 import type { BenchContext } from '../context.js';
+import { KeptClients } from '../kept-clients.js';
 import { expectCount, timed, type Timed } from '../measure.js';
 import { atLeast, atMost, throughputRow, type Measured, type Scenario } from '../results.js';
 import { argBatches, smallArgs } from '../systems/args.js';
 import { BULL_JOB, BULL_JOB_OPTIONS, bullQueue, bullSetup, bulkJobs } from '../systems/bullmq.js';
-import { laglessApp, QUEUE } from '../systems/lagless.js';
-import { floorRun } from './floor.js';
+import { laglessApp, QUEUE, type LaglessSetup } from '../systems/lagless.js';
+import { floorClient, floorRun } from './floor.js';
 
 type Mode = 'sequential' | 'concurrent' | 'bulk';
 
@@ -18,13 +20,17 @@ export const enqueueScenario: Scenario = {
   name: 'enqueue',
   title: 'enqueue: sequential (with the bare round-trip floor), 20 concurrent callers, bulk',
   run: async (ctx) => {
-    const sequential = await interleaved(ctx, {
-      lagless: (n) => laglessEnqueue(ctx, n, 'sequential'),
-      bullmq: (n) => bullEnqueue(ctx, n, 'sequential'),
-      floor: (n) => floorRun(ctx, n),
-    });
-    const concurrent = await interleaved(ctx, { lagless: (n) => laglessEnqueue(ctx, n, 'concurrent'), bullmq: (n) => bullEnqueue(ctx, n, 'concurrent') });
-    const bulk = await interleaved(ctx, { lagless: (n) => laglessEnqueue(ctx, n, 'bulk'), bullmq: (n) => bullEnqueue(ctx, n, 'bulk') });
+    const clients = new KeptClients();
+    const compare = (mode: Mode) => {
+      const lagless = clients.keep(() => laglessEnqueuer(ctx, mode), (enqueuer) => enqueuer.setup.close());
+      const bullmq = clients.keep(() => bullQueue(bullSetup(ctx, `enqueue-${mode}`)), (queue) => queue.close());
+      return { lagless: (n: number) => laglessEnqueue(ctx, n, mode, lagless), bullmq: (n: number) => bullEnqueue(ctx, n, mode, bullmq) };
+    };
+    const floor = clients.keep(() => floorClient(ctx), (client) => client.close());
+    const sequential = await interleaved(ctx, { ...compare('sequential'), floor: (n) => floorRun(ctx, n, floor) });
+    const concurrent = await interleaved(ctx, compare('concurrent'));
+    const bulk = await interleaved(ctx, compare('bulk'));
+    await clients.close();
     return {
       rows: [
         throughputRow({ id: 'enqueue.sequential', label: 'enqueue, 1 awaited call at a time', target: atLeast(1.5) }, sequential.lagless, sequential.bullmq),
@@ -51,28 +57,36 @@ function microseconds(label: string, run: Timed): Measured {
   return { label, value: 1e6 / run.perSecond, ...(run.range ? { range: { min: 1e6 / run.range.max, max: 1e6 / run.range.min, runs: run.range.runs } } : {}) };
 }
 
-async function laglessEnqueue(ctx: BenchContext, count: number, mode: Mode): Promise<Timed> {
-  const { app } = laglessApp(ctx, `enqueue-${mode}`);
-  const W = app.defineWorker({ name: 'NoopWorker', queue: QUEUE, perform: () => undefined });
+interface LaglessEnqueuer {
+  setup: LaglessSetup;
+  worker: { enqueue(args: unknown): Promise<unknown>; enqueueMany(args: unknown[]): Promise<unknown> };
+}
+
+async function laglessEnqueuer(ctx: BenchContext, mode: Mode): Promise<LaglessEnqueuer> {
+  const setup = laglessApp(ctx, `enqueue-${mode}`);
+  const worker = setup.app.defineWorker({ name: 'NoopWorker', queue: QUEUE, perform: () => undefined });
+  await setup.app.store.queueSizes(QUEUE); // connect before the clock starts
+  return { setup, worker };
+}
+
+async function laglessEnqueue(ctx: BenchContext, count: number, mode: Mode, client: () => Promise<LaglessEnqueuer>): Promise<Timed> {
+  const { setup, worker: W } = await client();
   const batches = mode === 'bulk' ? argBatches(count, ctx.config.counts.batch) : [];
-  await app.store.queueSizes(QUEUE); // connect before the clock starts
   const result = await timed(ctx, count, async () => {
     if (mode === 'bulk') for (const args of batches) await W.enqueueMany(args);
     else await callersLoop(count, mode === 'concurrent' ? CALLERS : 1, (i) => W.enqueue(smallArgs(i)));
   });
-  expectCount(count, (await app.store.queueSizes(QUEUE)).ready, `lagless ${mode} enqueue`);
-  await app.close();
+  expectCount(count, (await setup.app.store.queueSizes(QUEUE)).ready, `lagless ${mode} enqueue`);
   return result;
 }
 
-async function bullEnqueue(ctx: BenchContext, count: number, mode: Mode): Promise<Timed> {
-  const queue = await bullQueue(bullSetup(ctx, `enqueue-${mode}`));
+async function bullEnqueue(ctx: BenchContext, count: number, mode: Mode, client: () => Promise<Queue>): Promise<Timed> {
+  const queue = await client();
   const batches = mode === 'bulk' ? argBatches(count, ctx.config.counts.batch).map(bulkJobs) : [];
   const result = await timed(ctx, count, async () => {
     if (mode === 'bulk') for (const jobs of batches) await queue.addBulk(jobs);
     else await callersLoop(count, mode === 'concurrent' ? CALLERS : 1, (i) => queue.add(BULL_JOB, smallArgs(i), BULL_JOB_OPTIONS));
   });
   expectCount(count, await queue.getWaitingCount(), `BullMQ ${mode} enqueue`);
-  await queue.close();
   return result;
 }
