@@ -9,7 +9,7 @@ import type { RedisJobStore } from './redis-store.js';
 /** How often a worker process re-reads which physical queues exist (partitions left behind by a lowered N). */
 const KNOWN_REFRESH_MS = 10_000;
 
-/** Jobs of one push call that go to one partition when any partition will do (see routedBatch). */
+/** Jobs of push calls in a row that go to one partition when any partition will do (see routedInChunk). */
 const SPREAD_CHUNK = 100;
 
 /**
@@ -22,6 +22,8 @@ const SPREAD_CHUNK = 100;
  */
 export class PartitionedStore implements JobStore {
   private readonly router: PartitionRouter;
+  /** Per queue, the partition of the chunk under way and how many jobs it still takes (see routedInChunk). */
+  private readonly spreadChunks = new Map<string, { queue: string; left: number }>();
   /** jid → physical queue, for leased jobs not in their queue's own keys. */
   private readonly leasedIn = new Map<string, string>();
   /** Physical queues in the registry, refreshed in the background for the hot paths. */
@@ -102,6 +104,22 @@ export class PartitionedStore implements JobStore {
     return queue === p.queue ? p : { ...p, queue };
   }
 
+  /**
+   * A job of a push call (a tick's enqueues, enqueueMany) free to go to any partition (router.spreads) goes where the
+   * jobs of calls before it went, SPREAD_CHUNK in a row, then to the router's next partition: so the enqueues of one
+   * tick cost one call on one master (a tick sent as two calls, see PushCoalescer, too) and a worker finds them
+   * together, where each partition a fetch or an ack visits is one more script call on a cluster (at a paced 10,000
+   * jobs/s: 0.058 fetch and ack calls per job, against 0.12 with a chunk per call and 0.05 unpartitioned). The spread
+   * is over chunks instead of jobs. A lone push takes the router's next partition.
+   */
+  private routedInChunk<T extends JobPushParams>(p: T): T {
+    if (!this.router.spreads(p)) return this.routed(p);
+    let chunk = this.spreadChunks.get(p.queue);
+    if (!chunk || chunk.left === 0) this.spreadChunks.set(p.queue, (chunk = { queue: this.router.route(p), left: SPREAD_CHUNK }));
+    chunk.left--;
+    return { ...p, queue: chunk.queue };
+  }
+
   jobPush(params: JobPushParams): Promise<JobPushResult> {
     return this.inner.jobPush(this.routed(params));
   }
@@ -118,28 +136,12 @@ export class PartitionedStore implements JobStore {
    */
   async jobPushEach(params: JobPushParams[]): Promise<(JobPushResult | Error)[]> {
     if (!params.some((p) => this.router.count(p.queue) > 1)) return this.inner.jobPushEach(params);
-    const routed = this.routedBatch(params);
+    const routed = params.map((p) => this.routedInChunk(p));
     const order = routed.map((_, i) => i).sort((a, b) => (routed[a]!.queue < routed[b]!.queue ? -1 : routed[a]!.queue > routed[b]!.queue ? 1 : a - b));
     const outcomes = await this.inner.jobPushEach(order.map((i) => routed[i]!));
     const inOrder = new Array<JobPushResult | Error>(params.length);
     order.forEach((i, j) => (inOrder[i] = outcomes[j]!));
     return inOrder;
-  }
-
-  /**
-   * The jobs of one call routed as one: the jobs free to go anywhere (router.spreads) go to one partition per
-   * SPREAD_CHUNK of them, the router's next, so the enqueues of one tick cost one call on one master instead of one
-   * call per partition (a master serving more partitions would get more calls); the spread is over calls instead.
-   */
-  private routedBatch(params: JobPushParams[]): JobPushParams[] {
-    const spread = new Map<string, { queue: string; left: number }>();
-    return params.map((p) => {
-      if (!this.router.spreads(p)) return this.routed(p);
-      let chunk = spread.get(p.queue);
-      if (!chunk || chunk.left === 0) spread.set(p.queue, (chunk = { queue: this.router.route(p), left: SPREAD_CHUNK }));
-      chunk.left--;
-      return { ...p, queue: chunk.queue };
-    });
   }
 
   async jobFetch({ queue, ...p }: JobFetchParams): Promise<FetchedJob[]> {

@@ -110,11 +110,23 @@ describe('a queue with 8 partitions on a single Redis', () => {
     }
   }, 60_000);
 
+  it('sends the plain jobs of push calls in a row to one partition, 100 of them, then to the next; lone enqueues in turn', async () => {
+    const prefix = `p${randomBytes(3).toString('hex')}`;
+    const app = appOn(prefix, 8);
+    const plain = plainOf.get(app)!;
+    await Promise.all(Array.from({ length: 20 }, (_, i) => plain.enqueue({ n: `tick${i}` }))); // one tick, two calls (8 + 12)
+    await enqueueMany(app, 90, 'bulk-');
+    const sizes = async (): Promise<number[]> => Promise.all((await app.store.queuePartitions!('hot')).map(async (q) => (await app.store.queueSizes(q)).ready));
+    expect((await sizes()).filter((n) => n > 0).sort((a, b) => a - b)).toEqual([10, 100]);
+    for (let i = 0; i < 8; i++) await plain.enqueue({ n: `lone${i}` });
+    expect((await sizes()).filter((n) => n > 0)).toHaveLength(8);
+  });
+
   it('lists and retries dead jobs of every partition through the CLI, which knows nothing of the partitions', async () => {
     const prefix = `p${randomBytes(3).toString('hex')}`;
     const app = appOn(prefix, 8);
-    // One call's jobs go to one partition (up to 100): four calls, four partitions.
-    for (let i = 0; i < 4; i++) await enqueueMany(app, 4, `c${i}-`);
+    // Lone enqueues (one awaited at a time) take the partitions in turn.
+    for (let i = 0; i < 16; i++) await plainOf.get(app)!.enqueue({ n: `lone${i}` });
     const leased = await app.store.jobFetch({ queue: 'hot', count: 16, token: 't', leaseMs: 60_000, nowMs: Date.now() });
     expect(leased).toHaveLength(16);
     for (const job of leased) await app.store.jobDead({ queue: 'hot', jid: job.jid, token: 't', raw: job.raw, nowMs: Date.now(), runAtMs: Date.now() });
@@ -189,7 +201,7 @@ describe('what stays in a partitioned queue\'s own keys, and maintenance of ever
     const prefix = `p${randomBytes(3).toString('hex')}`;
     const ran: string[] = [];
     const app = appOn(prefix, 8, ran);
-    await plainOf.get(app)!.enqueueMany(Array.from({ length: 40 }, (_, i) => ({ n: `now${i}` })));
+    for (let i = 0; i < 40; i++) await plainOf.get(app)!.enqueue({ n: `now${i}` });
     // Leased by a worker that died: 40 jobs from every partition, under a lease of 200 ms.
     const leased = await app.store.jobFetch({ queue: 'hot', count: 100, token: 'dead-worker', leaseMs: 200, nowMs: Date.now() });
     expect(leased).toHaveLength(40);
