@@ -7,7 +7,7 @@ import { expectCount, timed, type Timed } from '../measure.js';
 import { atLeast, throughput, throughputRow, type Scenario } from '../results.js';
 import { smallArgs } from '../systems/args.js';
 import { BULL_JOB, BULL_JOB_OPTIONS, bullQueue, bullSetup } from '../systems/bullmq.js';
-import { laglessApp, QUEUE, type LaglessSetup } from '../systems/lagless.js';
+import { laglessNoopEnqueuer, QUEUE, type NoopEnqueuer } from '../systems/lagless.js';
 
 type Mode = 'same' | 'distinct' | 'off';
 
@@ -23,7 +23,7 @@ export const dedupScenario: Scenario = {
   run: async (ctx) => {
     const clients = new KeptClients();
     const lagless = (mode: Mode, callers = 1) => {
-      const client = clients.keep(() => laglessEnqueuer(ctx, mode), (enqueuer) => enqueuer.setup.close());
+      const client = clients.keep(() => laglessNoopEnqueuer(ctx, `dedup-${mode}`, mode === 'off' ? {} : { idempotent: true, deduplicate: { strategy: 'until_executing' } }), (enqueuer) => enqueuer.setup.close());
       return (n: number) => laglessEnqueue(ctx, n, mode, callers, client);
     };
     const bullmq = (mode: 'same' | 'distinct', callers = 1) => {
@@ -58,20 +58,7 @@ export const dedupScenario: Scenario = {
   },
 };
 
-interface LaglessEnqueuer {
-  setup: LaglessSetup;
-  worker: { enqueue(args: unknown): Promise<unknown> };
-}
-
-async function laglessEnqueuer(ctx: BenchContext, mode: Mode): Promise<LaglessEnqueuer> {
-  const setup = laglessApp(ctx, `dedup-${mode}`);
-  const dedup = mode === 'off' ? {} : { idempotent: true, deduplicate: { strategy: 'until_executing' as const } };
-  const worker = setup.app.defineWorker({ name: 'NoopWorker', queue: QUEUE, ...dedup, perform: () => undefined });
-  await setup.app.store.queueSizes(QUEUE); // connect before the clock starts
-  return { setup, worker };
-}
-
-async function laglessEnqueue(ctx: BenchContext, count: number, mode: Mode, callers: number, client: () => Promise<LaglessEnqueuer>): Promise<Timed> {
+async function laglessEnqueue(ctx: BenchContext, count: number, mode: Mode, callers: number, client: () => Promise<NoopEnqueuer>): Promise<Timed> {
   const { setup, worker: W } = await client();
   const result = await timed(ctx, count, () => callersLoop(count, callers, (i) => W.enqueue(smallArgs(mode === 'same' ? 0 : i))));
   expectCount(mode === 'same' ? 1 : count, (await setup.app.store.queueSizes(QUEUE)).ready, `lagless dedup (${mode})`);

@@ -7,7 +7,7 @@ import { expectCount, timed, type Timed } from '../measure.js';
 import { atLeast, atMost, throughputRow, type Measured, type Scenario } from '../results.js';
 import { argBatches, smallArgs } from '../systems/args.js';
 import { BULL_JOB, BULL_JOB_OPTIONS, bullQueue, bullSetup, bulkJobs } from '../systems/bullmq.js';
-import { laglessApp, QUEUE, type LaglessSetup } from '../systems/lagless.js';
+import { laglessNoopEnqueuer, QUEUE, type NoopEnqueuer } from '../systems/lagless.js';
 import { floorClient, floorRun } from './floor.js';
 
 type Mode = 'sequential' | 'concurrent' | 'bulk';
@@ -22,7 +22,7 @@ export const enqueueScenario: Scenario = {
   run: async (ctx) => {
     const clients = new KeptClients();
     const compare = (mode: Mode) => {
-      const lagless = clients.keep(() => laglessEnqueuer(ctx, mode), (enqueuer) => enqueuer.setup.close());
+      const lagless = clients.keep(() => laglessNoopEnqueuer(ctx, `enqueue-${mode}`), (enqueuer) => enqueuer.setup.close());
       const bullmq = clients.keep(() => bullQueue(bullSetup(ctx, `enqueue-${mode}`)), (queue) => queue.close());
       return { lagless: (n: number) => laglessEnqueue(ctx, n, mode, lagless), bullmq: (n: number) => bullEnqueue(ctx, n, mode, bullmq) };
     };
@@ -57,19 +57,7 @@ function microseconds(label: string, run: Timed): Measured {
   return { label, value: 1e6 / run.perSecond, ...(run.range ? { range: { min: 1e6 / run.range.max, max: 1e6 / run.range.min, runs: run.range.runs } } : {}) };
 }
 
-interface LaglessEnqueuer {
-  setup: LaglessSetup;
-  worker: { enqueue(args: unknown): Promise<unknown>; enqueueMany(args: unknown[]): Promise<unknown> };
-}
-
-async function laglessEnqueuer(ctx: BenchContext, mode: Mode): Promise<LaglessEnqueuer> {
-  const setup = laglessApp(ctx, `enqueue-${mode}`);
-  const worker = setup.app.defineWorker({ name: 'NoopWorker', queue: QUEUE, perform: () => undefined });
-  await setup.app.store.queueSizes(QUEUE); // connect before the clock starts
-  return { setup, worker };
-}
-
-async function laglessEnqueue(ctx: BenchContext, count: number, mode: Mode, client: () => Promise<LaglessEnqueuer>): Promise<Timed> {
+async function laglessEnqueue(ctx: BenchContext, count: number, mode: Mode, client: () => Promise<NoopEnqueuer>): Promise<Timed> {
   const { setup, worker: W } = await client();
   const batches = mode === 'bulk' ? argBatches(count, ctx.config.counts.batch) : [];
   const result = await timed(ctx, count, async () => {

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino, type Logger } from 'pino';
-import { createLagless, laglessLogger, PartitionedStore, type LaglessApp } from '../../dist/index.js';
+import { createLagless, laglessLogger, PartitionedStore, type LaglessApp, type Worker, type WorkerOptions } from '../../dist/index.js';
 import type { BenchContext } from '../context.js';
 
 export const QUEUE = 'bench';
@@ -35,6 +35,19 @@ export function laglessApp(ctx: BenchContext, label: string, options: LaglessOpt
       log?.close();
     },
   };
+}
+
+export interface NoopEnqueuer {
+  setup: LaglessSetup;
+  worker: Worker<{ n: number }>;
+}
+
+/** An app with the no-op worker `NoopWorker` on QUEUE (more worker options, such as dedup, in `options`), connected. */
+export async function laglessNoopEnqueuer(ctx: BenchContext, label: string, options: Partial<WorkerOptions<{ n: number }>> = {}): Promise<NoopEnqueuer> {
+  const setup = laglessApp(ctx, label);
+  const worker = setup.app.defineWorker<{ n: number }>({ name: 'NoopWorker', queue: QUEUE, ...options, perform: () => undefined });
+  await setup.app.store.queueSizes(QUEUE); // connect before the clock starts
+  return { setup, worker };
 }
 
 /** The logger lagless builds when `logger` is left out, pointed at a file (users redirect stdout to one). */
