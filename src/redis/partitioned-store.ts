@@ -178,6 +178,10 @@ export class PartitionedStore implements JobStore {
     return names.length === 1 ? names : this.router.order(`fetch:${queue}`, names).filter((name) => !this.inner.knownEmpty(name));
   }
 
+  inOneWrite<T>(send: () => T): T {
+    return this.inner.inOneWrite(send);
+  }
+
   jobWait(params: { queues: string[]; timeoutMs: number; signal?: AbortSignal }): Promise<void> {
     return this.inner.jobWait({ ...params, queues: params.queues.flatMap((queue) => this.physicalCached(queue)) });
   }

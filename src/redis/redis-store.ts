@@ -358,6 +358,23 @@ export class RedisJobStore implements JobStore {
     return replies.map((at) => (at === null ? undefined : Number(at)));
   }
 
+  /**
+   * Commands are written as they are sent, one system call each; corked, those sent inside `send` leave in one write
+   * (Node's writev) when it returns. A call that does not write at once (not connected: ioredis queues it) is sent
+   * as usual later. On a cluster the calls go to several nodes' sockets: sent as usual.
+   */
+  inOneWrite<T>(send: () => T): T {
+    const redis = this.redis;
+    if (isCluster(redis) || redis.status !== 'ready') return send();
+    const socket = redis.stream;
+    socket.cork();
+    try {
+      return send();
+    } finally {
+      socket.uncork();
+    }
+  }
+
   jobWait(params: { queues: string[]; timeoutMs: number; signal?: AbortSignal }): Promise<void> {
     const signals = params.queues.map((queue) => this.q(queue).signal);
     if (!isCluster(this.redis)) return this.waiter.wait(signals, params.timeoutMs, params.signal);

@@ -13,6 +13,8 @@ export class AckBatcher {
     private readonly store: JobStore,
     private readonly token: string,
     private readonly now: () => number,
+    /** Asks for flush() within this tick (the worker flushes acks together with its fetches). */
+    private readonly schedule: () => void,
   ) {}
 
   ack(queue: string, item: JobAckItem): Promise<JobAckResult> {
@@ -22,12 +24,14 @@ export class AckBatcher {
       this.pending.set(queue, list);
       if (!this.scheduled) {
         this.scheduled = true;
-        setImmediate(() => this.flush());
+        this.schedule();
       }
     });
   }
 
-  private flush(): void {
+  /** Sends every ack handed in since the last flush. */
+  flush(): void {
+    if (!this.scheduled) return;
     this.scheduled = false;
     const batches = this.pending;
     this.pending = new Map();
@@ -45,7 +49,7 @@ export class AckBatcher {
 
   /** Resolves once every ack handed in so far has reached the store. */
   async drain(): Promise<void> {
-    if (this.scheduled) this.flush();
+    this.flush();
     await Promise.allSettled([...this.inFlight]);
   }
 }

@@ -54,8 +54,9 @@ export interface RuntimeCompanion {
 
 /**
  * A pool of `concurrency` slots fed from the given queues, with up to `prefetch` more jobs held ready. Fetches
- * as many jobs as there is room for in one store call, blocks on the store's wake-up signal when idle, renews
- * every lease it holds in one call per queue, and on stop() hands held and unfinished jobs back at once.
+ * up to half its room per store call, two calls in flight under load (see pump), blocks on the store's wake-up
+ * signal when idle, renews every lease it holds in one call per queue, and on stop() hands held and unfinished
+ * jobs back at once.
  */
 export class WorkerRuntime {
   readonly token = `${hostname().replace(/[^\w.-]/g, '')}:${process.pid}:${randomBytes(4).toString('hex')}`;
@@ -76,14 +77,23 @@ export class WorkerRuntime {
   private readonly maintenance: Maintenance;
   private readonly limits: LimitGate;
   private state: 'idle' | 'running' | 'stopping' | 'stopped' = 'idle';
-  private loop?: Promise<void>;
   private heartbeat?: NodeJS.Timeout;
   private readonly wakeUp = new AbortController();
-  private slotFreed?: () => void;
   private readonly now: () => number;
-  /** A fetch that got no reply: the next fetch resends its id and queues, so no job is leased twice. */
-  private unanswered?: { fetchId: string; queues: string[] };
+  /** Fetches that got no reply: the next fetches resend their ids and queues, so no job is leased twice. */
+  private readonly unanswered: { fetchId: string; queues: string[] }[] = [];
   private fetches = 0;
+  /** What one fetch asks for at most: half the room, so that two fetches fit (see pump). */
+  private readonly batch: number;
+  /** Jobs asked for by the fetches in flight: counted as held, so leases never exceed concurrency + prefetch. */
+  private requested = 0;
+  /** Fetches and the wait for a wake-up signal in flight: stop() lets them settle. */
+  private readonly fetching = new Set<Promise<void>>();
+  /** The last fetch came back full: jobs are waiting, and a second fetch may go out before the first is back. */
+  private flowing = false;
+  /** A fetch came back empty: no fetch goes out until the store's wake-up signal (or its timeout, or an error pause). */
+  private resting = false;
+  private pumpScheduled = false;
   private renewing = false;
 
   constructor(
@@ -108,8 +118,9 @@ export class WorkerRuntime {
     const { scheduleCheckMs, scheduleLeaseMs } = options;
     if (scheduleCheckMs !== undefined && !(Number.isInteger(scheduleCheckMs) && scheduleCheckMs >= 10)) throw new InvalidOptionError(`worker({ scheduleCheckMs }) must be an integer >= 10 (ms); got ${scheduleCheckMs}.`);
     if (scheduleLeaseMs !== undefined && !(Number.isInteger(scheduleLeaseMs) && scheduleLeaseMs >= 100)) throw new InvalidOptionError(`worker({ scheduleLeaseMs }) must be an integer >= 100 (ms); got ${scheduleLeaseMs}.`);
+    this.batch = Math.ceil((this.concurrency + this.prefetch) / 2);
     this.now = deps.now;
-    this.acks = new AckBatcher(store, this.token, deps.now);
+    this.acks = new AckBatcher(store, this.token, deps.now, () => this.schedulePump());
     this.limits = new LimitGate({ store, logger, metrics: deps.metrics, token: this.token, now: deps.now, reserveMs: this.leaseMs, queues: [...this.queues], sweepIntervalMs: options.maintenanceIntervalMs ?? MAINTENANCE_DEFAULTS.maintenanceIntervalMs, adopt: (queue, job) => this.hold(queue, job.jid, job.raw), accepting: () => this.state === 'running' });
     this.executor = new JobExecutor({ ...deps, store, logger, token: this.token, unknownWorkerRetryMs, ack: (queue, item) => this.acks.ack(queue, item), limits: this.limits });
     this.maintenance = new Maintenance(store, logger, this.token, [...this.queues], deps.now, options);
@@ -122,7 +133,7 @@ export class WorkerRuntime {
     this.maintenance.start();
     this.limits.start();
     this.companion?.start();
-    this.loop = this.fetchLoop();
+    this.pump();
     this.logger.info({ queues: this.queues, order: this.order.mode, concurrency: this.concurrency, token: this.token }, 'worker started');
   }
 
@@ -139,9 +150,8 @@ export class WorkerRuntime {
     const jobsUntil = started + timeoutMs;
     const graceUntil = jobsUntil + STOP_GRACE_MS;
     this.wakeUp.abort();
-    this.slotFreed?.();
     const companionStopped = this.companion?.stop();
-    await settleBy(this.loop!, jobsUntil);
+    await settleBy(Promise.all([...this.fetching]), jobsUntil);
     await this.handBack(this.held.splice(0), graceUntil, 'stopping: jobs fetched ahead handed back to the queue');
     if (!(await settleBy(Promise.all([...this.running]), jobsUntil))) {
       const unfinished = [...this.leased.values()];
@@ -183,27 +193,79 @@ export class WorkerRuntime {
     if (!(await settleBy(Promise.all(handedBack), until))) this.logger.error({ jobs: jobs.length }, 'the store did not take jobs back before the stop deadline; they run again when their lease expires');
   }
 
-  private async fetchLoop(): Promise<void> {
-    while (this.state === 'running') {
-      const room = this.concurrency + this.prefetch - this.performing - this.held.length;
-      if (room === 0) {
-        await new Promise<void>((resolve) => (this.slotFreed = resolve));
-        // Let every job finishing in this tick free its slot, so one fetch refills them all.
-        await new Promise((resolve) => setImmediate(resolve));
-        continue;
-      }
-      try {
-        // One store call for every queue, in this fetch's priority order.
-        const fetch = (this.unanswered ??= { fetchId: String(++this.fetches), queues: this.order.next() });
-        const jobs = await this.store.jobFetchMany({ ...fetch, count: room, token: this.token, leaseMs: this.leaseMs, nowMs: this.now() });
-        this.unanswered = undefined;
-        for (const job of jobs) this.hold(job.queue, job.jid, job.raw);
-        if (jobs.length === 0) await this.store.jobWait({ queues: [...this.queues], timeoutMs: 1000, signal: this.wakeUp.signal });
-      } catch (error) {
-        this.logger.error({ err: error }, 'fetch failed; retrying in 1 s');
-        await new Promise((resolve) => setTimeout(resolve, 1000));
-      }
-    }
+  /** Once per tick, whatever asked for it (a freed slot, an ack, a fetch back): see pump. */
+  private schedulePump(): void {
+    if (this.pumpScheduled) return;
+    this.pumpScheduled = true;
+    setImmediate(() => {
+      this.pumpScheduled = false;
+      this.pump();
+    });
+  }
+
+  /**
+   * Sends the acks of this tick and a fetch if there is room, in one write to the store (every job that finished
+   * in the tick has freed its slot by now). A fetch takes every queue, in this fetch's priority order, and asks for
+   * at most half the room. While the queues hold more than that (the last fetch came back full), the next fetch
+   * goes out as soon as one comes back, before its jobs run, so two are in flight and Redis runs one while Node
+   * performs and acks the jobs of the other; with one fetch at a time, Node and Redis took turns and each sat idle
+   * a third of the time under short jobs. Sent in the same tick, two fetches would come back together and take
+   * turns again: so one per pump. A fetch that comes back empty rests the worker until the store's wake-up signal.
+   */
+  private pump(): void {
+    const send = (): void => {
+      this.acks.flush();
+      if (this.state !== 'running' || this.resting || this.fetching.size >= (this.flowing ? 2 : 1)) return;
+      const room = this.concurrency + this.prefetch - this.performing - this.held.length - this.requested;
+      if (room > 0) this.fetch(Math.min(room, this.batch));
+    };
+    if (this.store.inOneWrite) this.store.inOneWrite(send);
+    else send();
+  }
+
+  private fetch(count: number): void {
+    const fetch = this.unanswered.shift() ?? { fetchId: String(++this.fetches), queues: this.order.next() };
+    this.requested += count;
+    const done = this.store
+      .jobFetchMany({ ...fetch, count, token: this.token, leaseMs: this.leaseMs, nowMs: this.now() })
+      .then(
+        (jobs) => {
+          this.requested -= count;
+          this.flowing = jobs.length === count;
+          for (const job of jobs) this.hold(job.queue, job.jid, job.raw);
+          if (this.flowing) this.pump(); // the next fetch, before these jobs run (see pump)
+          if (jobs.length === 0) this.rest(this.store.jobWait({ queues: [...this.queues], timeoutMs: 1000, signal: this.wakeUp.signal }));
+        },
+        (error: unknown) => {
+          this.requested -= count;
+          this.unanswered.push(fetch);
+          this.logger.error({ err: error }, 'fetch failed; retrying in 1 s');
+          this.rest(new Promise((resolve) => setTimeout(resolve, 1000)));
+        },
+      )
+      .finally(() => {
+        this.fetching.delete(done);
+        this.schedulePump();
+      });
+    this.fetching.add(done);
+  }
+
+  /** No fetch goes out until `until` settles. */
+  private rest(until: Promise<unknown>): void {
+    if (this.resting) return;
+    this.resting = true;
+    this.flowing = false;
+    const rested: Promise<void> = until
+      .then(
+        () => undefined,
+        (error: unknown) => this.logger.error({ err: error }, 'waiting for jobs failed; fetching again'),
+      )
+      .finally(() => {
+        this.resting = false;
+        this.fetching.delete(rested);
+        this.schedulePump();
+      });
+    this.fetching.add(rested);
   }
 
   private hold(queue: string, jid: string, raw: string): void {
@@ -216,8 +278,7 @@ export class WorkerRuntime {
   private freeSlot(): void {
     this.performing--;
     this.startHeld();
-    this.slotFreed?.();
-    this.slotFreed = undefined;
+    this.schedulePump();
   }
 
   private startHeld(): void {

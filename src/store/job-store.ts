@@ -14,6 +14,12 @@ export interface JobStore {
   jobPushMany(params: JobPushParams[]): Promise<JobPushResult[]>;
   /** Hand out up to `count` ready jobs under a lease owned by `token`. Never blocks. */
   jobFetch(params: JobFetchParams): Promise<FetchedJob[]>;
+  /**
+   * Runs `send` and returns what it returns, with the calls it starts written to the store together: on Redis one
+   * socket write (one system call on each side) for a worker's acks and fetch of one tick. Optional: a store without
+   * it is called as usual.
+   */
+  inOneWrite?<T>(send: () => T): T;
   /** Resolve when a queue may have ready jobs, after `timeoutMs`, or when `signal` aborts. */
   jobWait(params: { queues: string[]; timeoutMs: number; signal?: AbortSignal }): Promise<void>;
   /** Finish jobs: release the lease, count them, settle until_executed cookies (with reschedule_once). */

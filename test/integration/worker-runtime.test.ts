@@ -11,7 +11,7 @@ afterAll(async () => redis.stop());
 
 const stores = bothStores(() => redis);
 
-describe.each(stores)('worker runtime on the %s store', (_name, redisConfig) => {
+describe.each(stores)('worker runtime on the %s store', (name, redisConfig) => {
   function setup(): { app: LaglessApp; lines: Record<string, unknown>[]; queue: string } {
     const { logger, lines } = captureLogs();
     return { app: createLagless({ redis: redisConfig(), logger }), lines, queue: `q${randomBytes(3).toString('hex')}` };
@@ -183,6 +183,43 @@ describe.each(stores)('worker runtime on the %s store', (_name, redisConfig) => 
     await stopped;
     expect({ started, mostAtOnce }).toEqual({ started: 3, mostAtOnce: 2 });
     expect(await app.store.queueSizes(queue)).toMatchObject({ ready: 7, inFlight: 0 });
+    await app.close();
+  });
+
+  it('under load sends the next fetch before the jobs of the last one run, each for half the room; drained, one fetch at a time', async () => {
+    const { app, queue } = setup();
+    const store = app.store;
+    const fetchMany = store.jobFetchMany.bind(store);
+    let inFlight = 0;
+    const fetches: { count: number; inFlight: number }[] = [];
+    store.jobFetchMany = async (params) => {
+      fetches.push({ count: params.count, inFlight: ++inFlight });
+      try {
+        return await fetchMany(params);
+      } finally {
+        inFlight--;
+      }
+    };
+    let ran = 0;
+    const W = app.defineWorker({ name: 'AheadWorker', queue, perform: () => void ran++ });
+    await W.enqueueMany(Array.from({ length: 300 }, (_, n) => ({ n })));
+    await app.worker({ queues: [queue], concurrency: 10, prefetch: 10 }).start();
+    await waitFor(() => ran === 300);
+    // Room for 20 leases: fetches of 10, a second one out while the first one's jobs run (on Redis: the memory
+    // store answers within the tick, so there is no round trip to overlap).
+    expect(Math.max(...fetches.map((f) => f.count))).toBe(10);
+    expect(Math.max(...fetches.map((f) => f.inFlight))).toBe(name === 'redis' ? 2 : 1);
+
+    await waitFor(() => inFlight === 0);
+    fetches.length = 0;
+    for (let n = 0; n < 5; n++) {
+      await W.enqueue({ n });
+      await waitFor(() => ran === 301 + n);
+    }
+    // Each lone job: the fetch that takes it and the one that finds the queue empty, never two at once.
+    expect(fetches.length).toBeLessThanOrEqual(10);
+    expect(fetches.every((f) => f.inFlight === 1)).toBe(true);
+    expect(await app.store.queueSizes(queue)).toMatchObject({ ready: 0, inFlight: 0 });
     await app.close();
   });
 
