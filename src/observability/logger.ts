@@ -1,5 +1,6 @@
 import { pino, type DestinationStream, type Logger } from 'pino';
 import { InvalidOptionError } from '../errors.js';
+import { TickLines } from './tick-lines.js';
 
 export type { Logger };
 
@@ -13,19 +14,17 @@ export interface LaglessLoggerOptions {
   destination?: string | number;
 }
 
-type BufferedDestination = ReturnType<typeof pino.destination>;
-
 /**
  * The logger lagless uses when `logger` is left out: JSON lines at info level, written asynchronously in
- * chunks, so a busy worker does not make a write system call per line. Nothing is lost on a graceful stop
- * (`worker.stop()` and `app.close()` flush), on `process.exit()` or an uncaught exception (pino writes the buffer
- * out on exit), or on SIGTERM / SIGINT / SIGHUP (written out before the signal takes its course). A SIGKILL can
- * lose the last unwritten lines (at most BUFFER_BYTES, or FLUSH_EVERY_MS of them).
+ * chunks, so a busy worker does not make a write system call per line (and hands them on once per tick: see
+ * TickLines). Nothing is lost on a graceful stop (`worker.stop()` and `app.close()` flush), on `process.exit()` or
+ * an uncaught exception (written out on exit), or on SIGTERM / SIGINT / SIGHUP (written out before the signal takes
+ * its course). A SIGKILL can lose the last unwritten lines (at most BUFFER_BYTES, or FLUSH_EVERY_MS of them).
  */
 export function laglessLogger(options: LaglessLoggerOptions = {}): Logger {
   const dest = options.destination ?? (defaultLogStream() === 'stderr' ? 2 : 1);
-  const destination = pino.destination({ dest, sync: false, minLength: BUFFER_BYTES, periodicFlush: FLUSH_EVERY_MS });
-  writeOutOnSignals(destination);
+  const destination = new TickLines(pino.destination({ dest, sync: false, minLength: BUFFER_BYTES, periodicFlush: FLUSH_EVERY_MS, contentMode: 'buffer' }));
+  writeOutOnSignalsAndExit(destination);
   return pino({ base: undefined, timestamp: isoTime }, destination);
 }
 
@@ -83,7 +82,7 @@ function flushedWithin(flush: (done: () => void) => void, withinMs: number): Pro
   });
 }
 
-const live = new Set<BufferedDestination>();
+const live = new Set<TickLines>();
 const SIGNALS = ['SIGTERM', 'SIGINT', 'SIGHUP'] as const;
 
 /**
@@ -91,14 +90,30 @@ const SIGNALS = ['SIGTERM', 'SIGINT', 'SIGHUP'] as const;
  * without our listener once they are written, so the process ends as it would have without lagless (Node's
  * default). The flush is asynchronous on purpose: a chunk already handed to an asynchronous write is finished by
  * that write, and a synchronous flush would neither wait for it nor keep the lines in order.
+ * On exit (process.exit(), an uncaught exception, the end of the event loop) only a synchronous write can run.
  */
-function writeOutOnSignals(destination: BufferedDestination): void {
-  if (live.size === 0) for (const signal of SIGNALS) process.on(signal, onSignal);
+function writeOutOnSignalsAndExit(destination: TickLines): void {
+  if (live.size === 0) {
+    for (const signal of SIGNALS) process.on(signal, onSignal);
+    process.on('exit', onExit);
+  }
   live.add(destination);
-  (destination as DestinationStream & NodeJS.EventEmitter).once('close', () => {
+  (destination.sonic as DestinationStream & NodeJS.EventEmitter).once('close', () => {
     live.delete(destination);
-    if (live.size === 0) for (const signal of SIGNALS) process.off(signal, onSignal);
+    if (live.size > 0) return;
+    for (const signal of SIGNALS) process.off(signal, onSignal);
+    process.off('exit', onExit);
   });
+}
+
+function onExit(): void {
+  for (const destination of live) {
+    try {
+      destination.flushSync();
+    } catch {
+      // not open yet, or a pipe that cannot take more: nothing more can be done on the way out
+    }
+  }
 }
 
 /** How long a signal waits for the buffered lines before the process ends anyway (a full pipe must not hold it). */

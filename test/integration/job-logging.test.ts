@@ -76,6 +76,15 @@ describe('the default logger loses no line', () => {
     expect((await run.exited).code).toBe(0);
   });
 
+  it('writes every line out when the process calls process.exit() without closing anything, the line just before too', async () => {
+    const file = join(dir, 'exit.log');
+    const run = runFixture('exit', file);
+    expect((await run.exited).code).toBe(0);
+    const text = readFileSync(file, 'utf8');
+    expect(doneLines(text)).toBe(JOBS);
+    expect(text.trimEnd().split('\n').at(-1)).toContain('"msg":"the last line"');
+  });
+
   it('writes every line out on SIGTERM when the app has no handler, and still dies by the signal', async () => {
     const file = join(dir, 'signal.log');
     const run = runFixture('signal', file);
