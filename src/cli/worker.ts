@@ -18,7 +18,7 @@ export function registerWorker(program: Command): void {
     .option('--queues <names>', 'comma-separated queues, name=weight for weighted priority, e.g. critical=5,default=2,low (default: every queue your workers use)')
     .option('--strict', 'take the queues strictly in the order given')
     .option('--concurrency <n>', 'jobs run at once', '10')
-    .option('--prefetch <n>', 'jobs fetched ahead and held for the next free slot (default: the concurrency; 0 for long jobs)')
+    .option('--prefetch <n>', 'jobs fetched ahead and held for the next free slot (default: twice the concurrency; 0 for long jobs)')
     .option('--timeout <ms>', 'on shutdown, how long jobs may finish before they are handed back', '25000')
     .option('--unknown-worker-retry-ms <ms>', 'how long jobs of workers the app does not define (a rolling deploy) are retried before the dead set', '3600000')
     .option('--metrics-port <port>', 'serve Prometheus /metrics on this port')
@@ -26,7 +26,7 @@ export function registerWorker(program: Command): void {
       const app = await loadApp(options, { needsWorkers: true });
       const queues = options.queues?.split(',').filter(Boolean).map(queueSpec) ?? [...new Set(app.workers().map((w) => w.queue))];
       const concurrency = parseWholeNumber(options.concurrency, '--concurrency');
-      const prefetch = options.prefetch === undefined ? concurrency : parseWholeNumber(options.prefetch, '--prefetch', 0);
+      const prefetch = options.prefetch === undefined ? undefined : parseWholeNumber(options.prefetch, '--prefetch', 0);
       const unknownWorkerRetryMs = parseWholeNumber(options.unknownWorkerRetryMs, '--unknown-worker-retry-ms', 0);
       const worker = app.worker({ queues, strict: options.strict, concurrency, prefetch, unknownWorkerRetryMs });
       const timeoutMs = parseWholeNumber(options.timeout, '--timeout');

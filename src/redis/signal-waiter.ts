@@ -52,8 +52,9 @@ export class SignalWaiter {
   /**
    * `ready` (subscribe mode): whether any waited queue holds jobs a fetch would take. A message is not a token: one
    * published before the SUBSCRIBE took effect is gone, and it wakes every process at once, so no fetch passes it
-   * on. So a wait asks `ready` (at once, and again after a SUBSCRIBE it sent took effect) and returns when jobs wait
-   * (any message after the SUBSCRIBE is caught meanwhile): the same answers as a token left in a list.
+   * on. So a wait asks `ready` (at once, again after a SUBSCRIBE it sent took effect, and on every message) and
+   * returns when jobs wait: the same answers as a token left in a list. (A message alone may be late news of jobs a
+   * fetch took since; under load one crossed the cluster bus after the fetch that emptied the queue.)
    */
   async wait(signalKeys: string[], timeoutMs: number, abort?: AbortSignal, ready?: () => Promise<boolean>): Promise<void> {
     if (abort?.aborted) return;
@@ -68,23 +69,25 @@ export class SignalWaiter {
         abort?.removeEventListener('abort', done);
         for (const key of signalKeys) {
           const waiters = this.waiting.get(key);
-          waiters?.delete(done);
+          waiters?.delete(signaled);
           if (waiters?.size === 0) this.waiting.delete(key);
         }
         resolve();
       };
+      const check = (): Promise<unknown> => ready!().then((jobs) => jobs && done(), () => undefined);
+      // In subscribe mode a message during the wait is news to check too: it may be late news of jobs taken since.
+      const signaled = this.subscribe && ready ? () => void check() : done;
       const timer = setTimeout(done, timeoutMs);
       abort?.addEventListener('abort', done, { once: true });
       for (const key of signalKeys) {
         this.keys.add(key);
         let waiters = this.waiting.get(key);
         if (!waiters) this.waiting.set(key, (waiters = new Set()));
-        waiters.add(done);
+        waiters.add(signaled);
       }
       const subscribing = this.subscribing;
       this.block();
       if (this.subscribe && ready) {
-        const check = (): Promise<unknown> => ready().then((jobs) => jobs && done(), () => undefined);
         // At once (jobs waiting need no subscription), and again once a SUBSCRIBE this wait sent took effect.
         void check();
         if (this.subscribing !== subscribing) void this.subscribing.then(check);
