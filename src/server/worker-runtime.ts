@@ -87,12 +87,15 @@ export class WorkerRuntime {
   private readonly batch: number;
   /** Jobs asked for by the fetches in flight: counted as held, so leases never exceed concurrency + prefetch. */
   private requested = 0;
-  /** Fetches and the wait for a wake-up signal in flight: stop() lets them settle. */
+  /** Fetches in flight: stop() lets them settle. */
   private readonly fetching = new Set<Promise<void>>();
   /** The last fetch came back full: jobs are waiting, and a second fetch may go out before the first is back. */
   private flowing = false;
-  /** A fetch came back empty: no fetch goes out until the store's wake-up signal (or its timeout, or an error pause). */
-  private resting = false;
+  /**
+   * Set while no fetch may go out: a fetch came back empty (until the store's wake-up signal or its timeout) or
+   * failed (a pause). stop() lets it settle.
+   */
+  private resting?: Promise<void>;
   private pumpScheduled = false;
   private renewing = false;
 
@@ -151,7 +154,7 @@ export class WorkerRuntime {
     const graceUntil = jobsUntil + STOP_GRACE_MS;
     this.wakeUp.abort();
     const companionStopped = this.companion?.stop();
-    await settleBy(Promise.all([...this.fetching]), jobsUntil);
+    await settleBy(Promise.all([...this.fetching, this.resting]), jobsUntil);
     await this.handBack(this.held.splice(0), graceUntil, 'stopping: jobs fetched ahead handed back to the queue');
     if (!(await settleBy(Promise.all([...this.running]), jobsUntil))) {
       const unfinished = [...this.leased.values()];
@@ -253,19 +256,16 @@ export class WorkerRuntime {
   /** No fetch goes out until `until` settles. */
   private rest(until: Promise<unknown>): void {
     if (this.resting) return;
-    this.resting = true;
     this.flowing = false;
-    const rested: Promise<void> = until
+    this.resting = until
       .then(
         () => undefined,
         (error: unknown) => this.logger.error({ err: error }, 'waiting for jobs failed; fetching again'),
       )
       .finally(() => {
-        this.resting = false;
-        this.fetching.delete(rested);
+        this.resting = undefined;
         this.schedulePump();
       });
-    this.fetching.add(rested);
   }
 
   private hold(queue: string, jid: string, raw: string): void {
