@@ -23,10 +23,11 @@ const HOT_MS = 1000;
  * fetch is one round trip however many queues are empty. (On Redis Cluster a script may only touch one hash slot:
  * there the groups are the queues of one slot, in priority order of their first queue, and a fetch the first group
  * recognises as a resend takes from the later groups only what its first attempt leased there.)
- * A queue not seen holding jobs for HOT_MS is sent "cold", as its ready list alone, so a worker on 50 queues sends
- * ~60 keys instead of ~300. When a cold queue turns out to hold jobs, the script stops there and the queue is sent
- * again hot: at once when nothing was leased (no resend memo was written, so the same fetch id is safe), else on
- * the worker's next fetch, which comes straight away as it has room.
+ * A queue not seen holding jobs in the last HOT_MS is sent "cold", as its ready list alone, so a worker on 50 queues
+ * sends ~60 keys instead of ~300. A queue is hot until a first fetch has answered for it: seen empty or not looked at
+ * (the fetch was full before it), it is cold from then on. When a cold queue turns out to hold jobs, the script stops
+ * there and the queue is sent again hot: at once when nothing was leased (no resend memo was written, so the same
+ * fetch id is safe), else on the worker's next fetch, which comes straight away as it has room.
  */
 export class JobFetcher {
   /** A hot queue's 6 keys in the fetch script. */
@@ -48,8 +49,11 @@ export class JobFetcher {
       // Of several groups, the first keeps a memo even when empty, so a resend knows itself there and then takes
       // from the later groups only what its first attempt leased.
       const mode = resend ? 'resend' : g === 0 && groups.length > 1 ? 'first' : '';
-      const first = await this.fetchGroup(group, count, p, mode);
-      const { leased, fromMemo } = first.leased.length === 0 && first.coldWithJobs ? await this.fetchGroup(group, count, p, mode) : first;
+      // Each pass that stops at a cold queue with jobs before leasing anything sends that queue hot in the next, so
+      // this ends within one pass per queue (a paused queue is only seen paused once hot, and then passed over).
+      let answer = await this.fetchGroup(group, count, p, mode);
+      while (answer.leased.length === 0 && answer.coldWithJobs) answer = await this.fetchGroup(group, count, p, mode);
+      const { leased, fromMemo } = answer;
       if (g === 0 && fromMemo) resend = true;
       jobs.push(...leased);
     }
@@ -70,10 +74,14 @@ export class JobFetcher {
     if (signals) this.deps.empty!.seen(group, group.map((_, i) => status[i] === 'e'), signals);
     group.forEach((queue, i) => {
       if (status[i] === 'j' || status[i] === 'n') this.hotUntil.set(queue, now + HOT_MS);
-      else if (!this.hotUntil.has(queue)) this.hotUntil.set(queue, now + HOT_MS);
+      else if (!this.hotUntil.has(queue)) this.hotUntil.set(queue, 0);
     });
     const leased: FetchedQueueJob[] = [];
-    for (let i = 0; i < flat.length; i += 3) leased.push({ queue: group[Number(flat[i]) - 1]!, jid: String(flat[i + 1]), raw: String(flat[i + 2]) });
+    for (let i = 0; i < flat.length; i += 3) {
+      const queue = group[Number(flat[i]) - 1]!;
+      this.hotUntil.set(queue, now + HOT_MS);
+      leased.push({ queue, jid: String(flat[i + 1]), raw: String(flat[i + 2]) });
+    }
     return { leased, coldWithJobs: status.includes('n'), fromMemo: memo === 1 };
   }
 

@@ -72,7 +72,11 @@ export function queueFetchConformance(getStore: () => JobStore): void {
       expect(await fetch([a, b, c], 3, { fetchId: 'e1' })).toEqual(first);
       expect(await getStore().queueSizes(a)).toMatchObject({ ready: 1, inFlight: 0 });
       expect(await getStore().queueSizes(c)).toMatchObject({ ready: 1, inFlight: 0 });
-      expect(await fetch([a, b, c], 3, { fetchId: 'e2' })).toEqual([`${a}/a1`, `${c}/c1`]);
+      // A new fetch takes them in order; the Redis store may stop at a queue it last saw empty and take the rest in
+      // the next fetch (it sends such a queue without its lease keys, and asks again for it with them).
+      const next = await fetch([a, b, c], 3, { fetchId: 'e2' });
+      if (next.length < 2) next.push(...(await fetch([a, b, c], 3, { fetchId: 'e3' })));
+      expect(next).toEqual([`${a}/a1`, `${c}/c1`]);
     });
 
     it('writes the dedup WAL into the payload and releases an until_executing key, per queue', async () => {

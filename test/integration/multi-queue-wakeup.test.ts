@@ -48,6 +48,49 @@ describe('a fetch over many queues on a single Redis', () => {
   });
 });
 
+describe('what a fetch over many queues sends', () => {
+  const raw = (jid: string): string => `{"jid":"${jid}","class":"W","args":{},"created_at":1}`;
+  const lease = { token: 't', leaseMs: 30_000, nowMs: 1 };
+
+  it('once a first fetch has answered, sends every queue but the busy one cold, also those it did not reach', async () => {
+    const store = new RedisJobStore({ url: redis.url, prefix: `k${randomBytes(3).toString('hex')}` });
+    const queues = Array.from({ length: 20 }, (_, i) => `q${i}`);
+    await store.jobPushMany(Array.from({ length: 30 }, (_, i) => ({ queue: 'q5', jid: `j${i}`, raw: raw(`j${i}`), nowMs: 1 })));
+    const monitor = new Redis(redis.url);
+    const sent: number[] = [];
+    (await monitor.monitor()).on('monitor', (_time: unknown, args: string[]) => /^eval(sha)?$/i.test(args[0] ?? '') && Number(args[2]) > 4 && sent.push(Number(args[2])));
+    for (let i = 0; i < 3; i++) expect(await store.jobFetchMany({ queues, count: 10, ...lease })).toHaveLength(10);
+    await waitFor(() => sent.length >= 3);
+    // All hot at first (1 memo + 20 × 6); then q5 hot and the 19 others, seen empty (q0–q4) or not reached, cold.
+    expect(sent).toEqual([121, 26, 26]);
+    monitor.disconnect();
+    await store.close();
+  });
+
+  it('a fetch that finds a cold queue paused goes on to the next one with jobs', async () => {
+    const store = new RedisJobStore({ url: redis.url, prefix: `k${randomBytes(3).toString('hex')}` });
+    const queues = ['a', 'b'];
+    expect(await store.jobFetchMany({ queues, count: 5, ...lease })).toEqual([]); // both seen empty: cold
+    await store.queuePause({ queue: 'a', nowMs: 1 });
+    await store.jobPush({ queue: 'a', jid: 'a1', raw: raw('a1'), nowMs: 1 });
+    await store.jobPush({ queue: 'b', jid: 'b1', raw: raw('b1'), nowMs: 1 });
+    expect((await store.jobFetchMany({ queues, count: 5, ...lease })).map((j) => j.jid)).toEqual(['b1']);
+    await store.close();
+  });
+
+  it('a resend after the queues it leased from went cold still gets back what the first attempt leased', async () => {
+    const store = new RedisJobStore({ url: redis.url, prefix: `k${randomBytes(3).toString('hex')}` });
+    const queues = ['a', 'b', 'c'];
+    await store.jobPush({ queue: 'b', jid: 'b1', raw: raw('b1'), nowMs: 1 });
+    expect((await store.jobFetchMany({ queues, count: 5, fetchId: 'f1', ...lease })).map((j) => j.jid)).toEqual(['b1']);
+    await new Promise((resolve) => setTimeout(resolve, 1100)); // b goes cold
+    await store.jobPush({ queue: 'c', jid: 'c1', raw: raw('c1'), nowMs: 1 });
+    expect((await store.jobFetchMany({ queues, count: 5, fetchId: 'f1', ...lease })).map((j) => j.jid)).toEqual(['b1']);
+    expect(await store.queueSizes('c')).toMatchObject({ ready: 1, inFlight: 0 });
+    await store.close();
+  });
+});
+
 describe('wake-ups on a single Redis', () => {
   it('one blocking connection per process however many queues it waits on, and a push to any of them wakes it', async () => {
     const prefix = `w${randomBytes(3).toString('hex')}`;

@@ -30,7 +30,8 @@
   ARGV[6] lease ms  ARGV[7] one letter per queue: h (hot) or c (cold)
   ARGV[8] '' alone, 'first' the first of several groups, 'resend' a later group of a resend
   Returns {flat {queue index (from 1), jid, payload, ...}, status, 1 if answered from the memo else 0}: status has
-    one letter per queue, e (empty), n (a cold queue with jobs: send it hot), j (jobs left or paused) or - (not
+    one letter per queue, e (empty), n (a cold queue with jobs, or
+    one a resend's memo names: send it hot), j (jobs left or paused) or - (not
     looked at)
 ]]
 local left, token, expires, now, fetch_id, kinds, mode = tonumber(ARGV[1]), ARGV[2], ARGV[3], tonumber(ARGV[4]), ARGV[5], ARGV[7], ARGV[8]
@@ -48,9 +49,20 @@ local last = redis.call('GET', KEYS[1])
 if last then
   local memo = cjson.decode(last)
   if memo.id == fetch_id then
+    -- A queue the first attempt leased from may be sent cold now (the caller forgot it was hot): its jobs cannot be
+    -- read back without its keys, so answer nothing and ask for it hot, like a cold queue with jobs.
+    local cold = false
+    for i = 1, #memo.jobs, 2 do
+      local q = memo.jobs[i]
+      if string.sub(kinds, q, q) == 'c' then
+        status[q] = 'n'
+        cold = true
+      end
+    end
+    if cold then return { out, table.concat(status), 0 } end
     for i = 1, #memo.jobs, 2 do
       local q, jid = memo.jobs[i], memo.jobs[i + 1]
-      local held = string.sub(kinds, q, q) == 'h' and redis.call('HGET', KEYS[at[q] + 2], jid)
+      local held = redis.call('HGET', KEYS[at[q] + 2], jid)
       if held and string.sub(held, 1, #prefix) == prefix then
         out[#out + 1] = q
         out[#out + 1] = jid
