@@ -1,3 +1,4 @@
+import { fstatSync, statSync } from 'node:fs';
 import { pino, type DestinationStream, type Logger } from 'pino';
 import { InvalidOptionError } from '../errors.js';
 import { TickLines } from './tick-lines.js';
@@ -15,17 +16,30 @@ export interface LaglessLoggerOptions {
 }
 
 /**
- * The logger lagless uses when `logger` is left out: JSON lines at info level, written asynchronously in
- * chunks, so a busy worker does not make a write system call per line (and hands them on once per tick: see
- * TickLines). Nothing is lost on a graceful stop (`worker.stop()` and `app.close()` flush), on `process.exit()` or
- * an uncaught exception (written out on exit), or on SIGTERM / SIGINT / SIGHUP (written out before the signal takes
- * its course). A SIGKILL can lose the last unwritten lines (at most BUFFER_BYTES, or FLUSH_EVERY_MS of them).
+ * The logger lagless uses when `logger` is left out: JSON lines at info level, written in chunks, so a busy worker
+ * does not make a write system call per line (and hands them on once per tick: see TickLines). Nothing is lost on a
+ * graceful stop (`worker.stop()` and `app.close()` flush), on `process.exit()` or an uncaught exception (written out
+ * on exit), or on SIGTERM / SIGINT / SIGHUP (written out before the signal takes its course). A SIGKILL can lose the
+ * last unwritten lines (at most BUFFER_BYTES, or FLUSH_EVERY_MS of them).
+ * A chunk goes to a regular file in one synchronous write (a few microseconds; no write is ever in flight, so the
+ * lines written on the way out land after the others), and to a pipe or a terminal asynchronously: a slow reader
+ * must not block the worker's event loop, and on exit a chunk still in flight there may land after the last lines.
  */
 export function laglessLogger(options: LaglessLoggerOptions = {}): Logger {
   const dest = options.destination ?? (defaultLogStream() === 'stderr' ? 2 : 1);
-  const destination = new TickLines(pino.destination({ dest, sync: false, minLength: BUFFER_BYTES, periodicFlush: FLUSH_EVERY_MS, contentMode: 'buffer' }));
+  const sync = isRegularFile(dest);
+  const destination = new TickLines(pino.destination({ dest, sync, minLength: BUFFER_BYTES, periodicFlush: FLUSH_EVERY_MS, contentMode: 'buffer' }));
   writeOutOnSignalsAndExit(destination);
   return pino({ base: undefined, timestamp: isoTime }, destination);
+}
+
+/** A path that does not exist yet becomes a regular file (sonic-boom creates it). */
+function isRegularFile(dest: string | number): boolean {
+  try {
+    return (typeof dest === 'number' ? fstatSync(dest) : statSync(dest, { throwIfNoEntry: false }))?.isFile() ?? true;
+  } catch {
+    return false;
+  }
 }
 
 let lastMs = Number.NaN;
@@ -88,8 +102,8 @@ const SIGNALS = ['SIGTERM', 'SIGINT', 'SIGHUP'] as const;
 /**
  * On a signal, write every live lagless destination out. When nothing else listens for the signal, re-raise it
  * without our listener once they are written, so the process ends as it would have without lagless (Node's
- * default). The flush is asynchronous on purpose: a chunk already handed to an asynchronous write is finished by
- * that write, and a synchronous flush would neither wait for it nor keep the lines in order.
+ * default). The flush is asynchronous on purpose: a chunk already handed to an asynchronous write (to a pipe) is
+ * finished by that write, and a synchronous flush would neither wait for it nor keep the lines in order.
  * On exit (process.exit(), an uncaught exception, the end of the event loop) only a synchronous write can run.
  */
 function writeOutOnSignalsAndExit(destination: TickLines): void {
