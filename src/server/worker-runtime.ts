@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import { InvalidOptionError } from '../errors.js';
 import { flushLogger } from '../observability/logger.js';
-import type { JobStore } from '../store/job-store.js';
+import { FETCHES_IN_FLIGHT, type JobStore } from '../store/job-store.js';
 import { AckBatcher } from './ack-batcher.js';
 import { JobExecutor, type ExecutorDeps } from './executor.js';
 import { JobLease } from './job-lease.js';
@@ -218,7 +218,7 @@ export class WorkerRuntime {
   private pump(): void {
     const send = (): void => {
       this.acks.flush();
-      if (this.state !== 'running' || this.resting || this.fetching.size >= (this.flowing ? 2 : 1)) return;
+      if (this.state !== 'running' || this.resting || this.fetching.size >= (this.flowing ? FETCHES_IN_FLIGHT : 1)) return;
       const room = this.concurrency + this.prefetch - this.performing - this.held.length - this.requested;
       if (room > 0) this.fetch(Math.min(room, this.batch));
     };

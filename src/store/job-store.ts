@@ -163,6 +163,12 @@ export interface ScheduleState {
 /** Most jobs one jobFetch hands out, whatever count is asked: bounds a fetch script's run time and reply. */
 export const FETCH_MAX = 1000;
 
+/**
+ * Fetches one worker keeps in flight at most (worker-runtime.ts pump). A store remembers as many of a worker's last
+ * fetches, so a resend of any of them gets back what it leased (scripts/fetch-1+n.lua keeps the same number).
+ */
+export const FETCHES_IN_FLIGHT = 2;
+
 export type DedupStrategy = 'until_executing' | 'until_executed';
 export type JobState = 'ready' | 'scheduled' | 'retry' | 'dead' | 'active';
 

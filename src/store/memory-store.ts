@@ -9,6 +9,7 @@ import { MemoryJobRecords } from './memory-job-records.js';
 import { MemorySchedules } from './memory-schedules.js';
 import {
   FETCH_MAX,
+  FETCHES_IN_FLIGHT,
   holdsJobs,
   type DedupCookie,
   type FetchedJob,
@@ -52,7 +53,8 @@ interface MemoryQueue {
   waiters: Set<() => void>;
   counters: QueueCounters;
   /** Each worker token's last fetch with this queue first, so a fetch repeated with the same id leases nothing twice. */
-  lastFetch: Map<string, { id: string; jobs: { queue: string; jid: string }[] }>;
+  /** A worker's last FETCHES_IN_FLIGHT fetches with this first queue, newest first (see jobFetchMany). */
+  lastFetch: Map<string, { id: string; jobs: { queue: string; jid: string }[] }[]>;
   /** Epoch ms of the pause while the queue is paused. */
   pausedAt?: number;
 }
@@ -164,8 +166,8 @@ export class MemoryJobStore implements JobStore {
     const queues = p.queues.map((name) => [name, this.q(name)] as const);
     // As in the Lua: the memo is kept with the first queue, and a resend comes with the same queues in the same order.
     const memos = queues[0]?.[1].lastFetch;
-    const last = memos?.get(p.token);
-    if (p.fetchId !== undefined && last?.id === p.fetchId) {
+    const last = p.fetchId === undefined ? undefined : memos?.get(p.token)?.find((memo) => memo.id === p.fetchId);
+    if (last) {
       return last.jobs.flatMap(({ queue: name, jid }) => {
         const held = this.queues.get(name)?.active.get(jid);
         return held?.token === p.token ? [{ queue: name, jid, raw: held.raw }] : [];
@@ -181,7 +183,10 @@ export class MemoryJobStore implements JobStore {
         jobs.push({ queue: name, ...this.lease(queue, raw, p) });
       }
     }
-    if (p.fetchId !== undefined && jobs.length > 0) memos!.set(p.token, { id: p.fetchId, jobs: jobs.map(({ queue, jid }) => ({ queue, jid })) });
+    if (p.fetchId !== undefined && jobs.length > 0) {
+      const memo = { id: p.fetchId, jobs: jobs.map(({ queue, jid }) => ({ queue, jid })) };
+      memos!.set(p.token, [memo, ...(memos!.get(p.token) ?? [])].slice(0, FETCHES_IN_FLIGHT));
+    }
     return jobs;
   }
 

@@ -61,6 +61,20 @@ export function queueFetchConformance(getStore: () => JobStore): void {
       expect(await fetch([a, b, c], 3, { fetchId: 'r2' })).toEqual([`${c}/c1`]);
     });
 
+    it('a worker has two fetches in flight: either one resent, in any order, gets back what it leased', async () => {
+      const [a, b] = [queue(), queue()];
+      await push(a, 'a1', 'a2', 'a3', 'a4');
+      await push(b, 'b1');
+      const earlier = await fetch([a, b], 2, { fetchId: 'w1' });
+      const later = await fetch([a, b], 2, { fetchId: 'w2' });
+      expect([earlier, later]).toEqual([[`${a}/a1`, `${a}/a2`], [`${a}/a3`, `${a}/a4`]]);
+      // Both replies were lost: the earlier is resent first, then the later, and again the earlier.
+      expect(await fetch([a, b], 2, { fetchId: 'w1' })).toEqual(earlier);
+      expect(await fetch([a, b], 2, { fetchId: 'w2' })).toEqual(later);
+      expect(await fetch([a, b], 2, { fetchId: 'w1' })).toEqual(earlier);
+      expect(await getStore().queueSizes(b)).toMatchObject({ ready: 1, inFlight: 0 });
+    });
+
     it('a resend with the same fetch id leases nothing new, also from queues the first attempt found empty', async () => {
       const [a, b, c] = [queue(), queue(), queue()];
       await push(b, 'b1');

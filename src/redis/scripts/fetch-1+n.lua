@@ -14,7 +14,8 @@
   The fetch id makes a resend harmless: a fetch whose reply was lost and that comes again with the same id (and the
   same queues in the same order, as ioredis and the worker resend it) gets back the jobs the first one leased, those
   still held, from every queue, paused since or not, instead of leasing more to a worker that never saw them. The
-  memo is one key per worker and group of queues, in the slot of the first queue, so checking it is one GET.
+  memo is one key per worker and group of queues, in the slot of the first queue, so checking it is one GET; it
+  holds the worker's last two fetches there, one for each fetch it may have in flight.
   A queue that looked empty in the worker's last fetch is sent "cold", with its ready list only (for a worker on many
   queues, most of them): when a cold queue holds jobs the script stops there, before leasing anything the queue's
   priority forbids, and says so; the caller sends it again with the queue's full keys.
@@ -23,7 +24,7 @@
   (ARGV[8] 'first'; not when it stopped at a cold queue with jobs, which is sent again at once), and once it says
   the fetch is a resend, the later groups answer from their memos only and lease nothing where they have none
   (ARGV[8] 'resend'): the first attempt leased nothing there, or never got there.
-  KEYS[1] this worker's last fetch with this first queue (string, expires with the lease)
+  KEYS[1] this worker's last fetches with this first queue (JSON, expires with the lease)
   then per queue, in order: a hot queue's 6 keys (ready list, leases zset, active hash, signal list, dedup hash,
     paused flag: a string that exists while the queue is paused), or a cold queue's ready list
   ARGV[1] max jobs in all  ARGV[2] lease token  ARGV[3] lease expires at ms  ARGV[4] now ms  ARGV[5] fetch id
@@ -45,9 +46,12 @@ for q = 1, #kinds do
   k = k + (string.sub(kinds, q, q) == 'h' and 6 or 1)
 end
 
+-- The memo holds this worker's last MEMO_FETCHES fetches for these queues, newest first: as many as it keeps in
+-- flight (FETCHES_IN_FLIGHT, store/job-store.ts), so whichever of them is resent finds its own.
+local MEMO_FETCHES = 2
 local last = redis.call('GET', KEYS[1])
-if last then
-  local memo = cjson.decode(last)
+local memos = last and cjson.decode(last) or {}
+for _, memo in ipairs(memos) do
   if memo.id == fetch_id then
     -- A queue the first attempt leased from may be sent cold now (the caller forgot it was hot): its jobs cannot be
     -- read back without its keys, so answer nothing and ask for it hot, like a cold queue with jobs.
@@ -113,5 +117,9 @@ for q = 1, #kinds do
   end
 end
 local stopped_cold = string.find(table.concat(status), 'n', 1, true) ~= nil
-if #leased > 0 or (mode == 'first' and not stopped_cold) then redis.call('SET', KEYS[1], cjson.encode({ id = fetch_id, jobs = leased }), 'PX', ARGV[6]) end
+if #leased > 0 or (mode == 'first' and not stopped_cold) then
+  local kept = { { id = fetch_id, jobs = leased } }
+  for i = 1, MEMO_FETCHES - 1 do kept[#kept + 1] = memos[i] end
+  redis.call('SET', KEYS[1], cjson.encode(kept), 'PX', ARGV[6])
+end
 return { out, table.concat(status), 0 }
