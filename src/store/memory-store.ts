@@ -52,8 +52,10 @@ interface MemoryQueue {
   lock?: { token: string; expiresAtMs: number };
   waiters: Set<() => void>;
   counters: QueueCounters;
-  /** Each worker token's last fetch with this queue first, so a fetch repeated with the same id leases nothing twice. */
-  /** A worker's last FETCHES_IN_FLIGHT fetches with this first queue, newest first (see jobFetchMany). */
+  /**
+   * Each worker token's last FETCHES_IN_FLIGHT fetches with this queue first, newest first, so a fetch repeated with
+   * the same id leases nothing twice.
+   */
   lastFetch: Map<string, { id: string; jobs: { queue: string; jid: string }[] }[]>;
   /** Epoch ms of the pause while the queue is paused. */
   pausedAt?: number;

@@ -31,9 +31,8 @@
   ARGV[6] lease ms  ARGV[7] one letter per queue: h (hot) or c (cold)
   ARGV[8] '' alone, 'first' the first of several groups, 'resend' a later group of a resend
   Returns {flat {queue index (from 1), jid, payload, ...}, status, 1 if answered from the memo else 0}: status has
-    one letter per queue, e (empty), n (a cold queue with jobs, or
-    one a resend's memo names: send it hot), j (jobs left or paused) or - (not
-    looked at)
+    one letter per queue, e (empty), n (a cold queue with jobs, or one a resend's memo names: send it hot), j (jobs
+    left or paused) or - (not looked at)
 ]]
 local left, token, expires, now, fetch_id, kinds, mode = tonumber(ARGV[1]), ARGV[2], ARGV[3], tonumber(ARGV[4]), ARGV[5], ARGV[7], ARGV[8]
 local prefix = token .. '|'
