@@ -162,6 +162,20 @@ describe('Redis outages: every wait bounded, no ghost or doubled job', () => {
     await proxy.close();
   });
 
+  it('reads a resend memo written by an earlier version (one fetch, not a list), as during a rolling upgrade', async () => {
+    const store = new RedisJobStore({ url: redis.url, prefix: prefix() });
+    const nowMs = Date.now();
+    await store.jobPushMany(['a', 'b', 'c'].map((jid) => ({ queue: 'q', jid, raw: `{"jid":"${jid}","class":"W","args":{},"created_at":1}`, nowMs })));
+    const lease = { queue: 'q', count: 2, token: 'upgraded', leaseMs: 30_000, nowMs, fetchId: 'f1' };
+    const jobs = await store.jobFetch(lease);
+    const memo = store.keys.lastFetch('q', 'upgraded');
+    const [latest] = JSON.parse((await store.client.get(memo))!) as unknown[];
+    await store.client.set(memo, JSON.stringify(latest), 'PX', 30_000);
+    expect(await store.jobFetch(lease)).toEqual(jobs);
+    expect(await store.queueSizes('q')).toMatchObject({ ready: 1, inFlight: 2 });
+    await store.close();
+  });
+
   it('rejects with EnqueueOutcomeUnknownError naming the jid when a written push gets no reply before the deadline', async () => {
     const p = prefix();
     const app = createLagless({ redis: { url: redis.url, prefix: p, enqueueTimeoutMs: 400 }, logger: false });

@@ -50,6 +50,7 @@ end
 local MEMO_FETCHES = 2
 local last = redis.call('GET', KEYS[1])
 local memos = last and cjson.decode(last) or {}
+if memos.id then memos = { memos } end -- a memo of one fetch, as earlier versions wrote it (a rolling upgrade)
 for _, memo in ipairs(memos) do
   if memo.id == fetch_id then
     -- A queue the first attempt leased from may be sent cold now (the caller forgot it was hot): its jobs cannot be
