@@ -63,10 +63,15 @@ export class JobFetcher {
   private async fetchGroup(group: string[], count: number, p: JobFetchManyParams & { fetchId: string }, mode: '' | 'first' | 'resend'): Promise<{ leased: FetchedQueueJob[]; coldWithJobs: boolean; fromMemo: boolean }> {
     const now = performance.now();
     const sent = `${p.token}|${p.fetchId}|${group[0]}`;
-    const kinds = this.unanswered.get(sent) ?? group.map((queue) => ((this.hotUntil.get(queue) ?? Infinity) > now ? 'h' : 'c')).join('');
+    const kinds = this.unanswered.get(sent) ?? this.kindsOf(group, now);
     this.unanswered.set(sent, kinds);
     // The resend memo lives in the slot of the group's first queue; a resend comes with the same queues and kinds.
-    const keys = [this.deps.keys.lastFetch(group[0]!, p.token), ...group.flatMap((queue, i) => (kinds[i] === 'h' ? this.keysOf(queue) : [this.deps.queueKeys(queue).ready]))];
+    // Plain loops: a worker on many queues builds these on every fetch.
+    const keys = [this.deps.keys.lastFetch(group[0]!, p.token)];
+    for (let i = 0; i < group.length; i++) {
+      if (kinds[i] === 'h') keys.push(...this.keysOf(group[i]!));
+      else keys.push(this.deps.queueKeys(group[i]!).ready);
+    }
     const args = [count, p.token, p.nowMs + p.leaseMs, p.nowMs, p.fetchId, p.leaseMs, kinds, mode];
     const signals = this.deps.empty?.before(group);
     const [flat, status, memo] = await this.deps.call(() => runScript<[(number | string)[], string, number]>(this.deps.redis, 'fetch', keys, args));
@@ -83,6 +88,12 @@ export class JobFetcher {
       leased.push({ queue, jid: String(flat[i + 1]), raw: String(flat[i + 2]) });
     }
     return { leased, coldWithJobs: status.includes('n'), fromMemo: memo === 1 };
+  }
+
+  private kindsOf(group: string[], now: number): string {
+    let kinds = '';
+    for (const queue of group) kinds += (this.hotUntil.get(queue) ?? Infinity) > now ? 'h' : 'c';
+    return kinds;
   }
 
   private keysOf(queue: string): string[] {
