@@ -46,11 +46,6 @@ describe('a fetch over many queues on a single Redis', () => {
     monitor.disconnect();
     await store.close();
   });
-});
-
-describe('what a fetch over many queues sends', () => {
-  const raw = (jid: string): string => `{"jid":"${jid}","class":"W","args":{},"created_at":1}`;
-  const lease = { token: 't', leaseMs: 30_000, nowMs: 1 };
 
   it('once a first fetch has answered, sends every queue but the busy one cold, also those it did not reach', async () => {
     const store = new RedisJobStore({ url: redis.url, prefix: `k${randomBytes(3).toString('hex')}` });
