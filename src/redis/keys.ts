@@ -37,11 +37,6 @@ export function partitionOf(name: string): { queue: string; index?: number } {
   return at < 0 ? { queue: name } : { queue: name.slice(0, at), index: Number(name.slice(at + 1)) };
 }
 
-/** Whether a name is one partition of a queue (partitionOf's index is set), without building partitionOf's answer. */
-export function isPartitionName(name: string): boolean {
-  return name.includes('#');
-}
-
 /**
  * On Redis Cluster a queue's `signal` is a pub/sub channel, not a list: its name ends with this suffix, which
  * scripts/lib.lua's wake_empty recognises (it PUBLISHes instead of pushing a token), and the worker process holds one

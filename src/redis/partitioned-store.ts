@@ -2,7 +2,7 @@ import type { JobStore, JobPushParams, JobPushResult, FetchedJob, FetchedQueueJo
 import type { LimitAcquireParams, LimitAcquireResult, LimitReleaseParams, LimitReleaseResult, LimitUsage } from '../store/limits.js';
 import type { JobEventMessage, JobLookup, JobOutcomeRecord, MinuteCounts } from '../store/job-records.js';
 import { isCluster, type RedisClient } from './connection.js';
-import { isPartitionName, partitionName, partitionOf, type RedisKeys } from './keys.js';
+import { partitionName, partitionOf, type RedisKeys } from './keys.js';
 import { PartitionRouter, partitionIndex } from './partition-router.js';
 import type { RedisJobStore } from './redis-store.js';
 
@@ -79,8 +79,6 @@ export class PartitionedStore implements JobStore {
 
   /** Cached registry read, refreshed without waiting: for fetch, wait and maintenance. */
   private physicalCached(queue: string): string[] {
-    let names = this.physicalMemo.get(queue);
-    if (names && performance.now() - this.knownAt <= KNOWN_REFRESH_MS) return names;
     const now = performance.now();
     if (now - this.knownAt > KNOWN_REFRESH_MS) {
       this.knownAt = now;
@@ -92,6 +90,7 @@ export class PartitionedStore implements JobStore {
         () => (this.knownAt = -Infinity),
       );
     }
+    let names = this.physicalMemo.get(queue);
     if (!names) this.physicalMemo.set(queue, (names = this.router.physical(queue, this.known)));
     return names;
   }
@@ -155,7 +154,7 @@ export class PartitionedStore implements JobStore {
    */
   async jobFetchMany(p: JobFetchManyParams): Promise<FetchedQueueJob[]> {
     // No partitions among these queues: their names are their keys, in a fixed order a resend repeats by itself.
-    if (p.queues.every((queue) => this.physicalCached(queue).length === 1 && !isPartitionName(queue))) return this.inner.jobFetchMany(p);
+    if (p.queues.every((queue) => this.physicalCached(queue).length === 1 && partitionOf(queue).index === undefined)) return this.inner.jobFetchMany(p);
     const sent = p.fetchId === undefined ? undefined : `${p.token}|${p.fetchId}`;
     const queues = (sent && this.unanswered.get(sent)) || p.queues.flatMap((queue) => this.rotated(queue));
     if (queues.length === 0) return [];
