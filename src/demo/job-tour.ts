@@ -1,4 +1,4 @@
-import type { Counter } from 'prom-client';
+import type { SeriesCounter } from '../observability/series-metrics.js';
 import type { LaglessApp } from '../app.js';
 import { ProgressLine } from './progress.js';
 
@@ -31,7 +31,7 @@ export async function runJobTour(app: LaglessApp, jobs: number): Promise<TourSta
   await Email.enqueueMany(Array.from({ length: jobs / 2 }, (_, i) => ({ userId: i + 1 })));
   const enqueueS = (performance.now() - enqueueStarted) / 1000;
 
-  const completed = app.metrics.getSingleMetric('lagless_jobs_completed_total') as Counter;
+  const completed = app.metrics.getSingleMetric('lagless_jobs_completed_total') as unknown as SeriesCounter<'queue' | 'worker' | 'status'>;
   const count = async (status: string): Promise<number> =>
     (await completed.get()).values.filter((v) => v.labels.status === status && v.labels.worker !== 'UserCacheRefreshWorker').reduce((sum, v) => sum + v.value, 0);
   const worker = app.worker({ queues: ['media', 'mail'], concurrency: 20, maintenanceIntervalMs: 20 });

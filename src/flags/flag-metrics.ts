@@ -1,4 +1,5 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
+import { SeriesCounter } from '../observability/series-metrics.js';
 
 /**
  * Flag metrics on a caller-provided Registry. Several Flags instances may share one registry (tests, or an
@@ -6,7 +7,8 @@ import { Counter, Gauge, type Registry } from 'prom-client';
  * the oldest snapshot among the instances that registered a source.
  */
 export interface FlagMetrics {
-  readonly evaluations: Counter<'flag' | 'result'>;
+  /** Counted on every check (one per idempotent enqueue), so a cheap series counter. */
+  readonly evaluations: SeriesCounter<'flag' | 'result'>;
   readonly changes: Counter<'action'>;
   readonly reloadFailures: Counter;
   /** Register a function returning seconds since the last successful load (Infinity before any); returns an unregister. */
@@ -21,12 +23,7 @@ export function flagMetrics(registry: Registry): FlagMetrics {
   const sources = new Set<() => number>();
   const metrics: FlagMetrics = {
     // Labels stay bounded: flag names come from definitions, never one label per actor.
-    evaluations: new Counter({
-      name: 'lagless_feature_flag_evaluations_total',
-      help: 'Feature flag evaluations by flag and result (on, off, error).',
-      labelNames: ['flag', 'result'],
-      registers: [registry],
-    }),
+    evaluations: new SeriesCounter('lagless_feature_flag_evaluations_total', 'Feature flag evaluations by flag and result (on, off, error).', ['flag', 'result'], registry),
     changes: new Counter({ name: 'lagless_feature_flag_changes_total', help: 'Feature flag changes written by this process.', labelNames: ['action'], registers: [registry] }),
     reloadFailures: new Counter({
       name: 'lagless_feature_flag_snapshot_reload_failures_total',
