@@ -81,8 +81,7 @@ export class JobExecutor {
     const logging = logger.isLevelEnabled('info');
     if (logging && this.deps.logJobStart) logger.info(Object.assign(jobLogFields(job), { job_status: 'start', scheduling_latency_s: round(latencyS) }), 'start');
 
-    const progress = (value: unknown): Promise<void> => this.outcomes.progress(job, value);
-    const context: ExecutionContext = { worker, job, ctx: jobContext(job, logger, lease, this.deps.db, progress), logFields: {} };
+    const context: ExecutionContext = { worker, job, ctx: new ExecutionJobContext(job, logger, lease, this.deps.db, this.outcomes), logFields: {} };
     const startedAtMs = worker.options.keepResult ? this.deps.now() : 0;
     const started = this.deps.monotonic();
     const outcome = await this.runWithin(context, lease);
@@ -210,24 +209,50 @@ export class JobExecutor {
   }
 }
 
-function jobContext(job: JobPayload, logger: Logger, lease: JobLease, db: ExecutorDeps['db'], progress: (value: unknown) => Promise<void>): JobContext {
-  let child: Logger | undefined;
-  return {
-    jid: job.jid,
-    job,
-    get signal() {
-      return lease.signal;
-    },
-    get logger() {
-      return (child ??= logger.child({ jid: job.jid, class: job.class }));
-    },
-    snooze: (delayMs: number) => new Snooze(delayMs),
-    progress,
-    db: (name: string) => {
-      if (!db) throw new UnknownDatabaseError(name, []);
-      return db(name);
-    },
-  };
+/**
+ * `ctx` of one execution. A class, not an object literal: its getters live on the prototype, so a job costs one
+ * small object instead of a literal of getters and closures (a no-op drain at concurrency 50: 38 → 32 µs of Node
+ * CPU a job).
+ */
+class ExecutionJobContext implements JobContext {
+  private child?: Logger;
+
+  constructor(
+    readonly job: JobPayload,
+    private readonly parentLogger: Logger,
+    private readonly lease: JobLease,
+    private readonly databases: ExecutorDeps['db'],
+    private readonly outcomes: JobOutcomes,
+  ) {}
+
+  get jid(): string {
+    return this.job.jid;
+  }
+
+  get signal(): AbortSignal {
+    return this.lease.signal;
+  }
+
+  get logger(): Logger {
+    return (this.child ??= this.parentLogger.child({ jid: this.job.jid, class: this.job.class }));
+  }
+
+  // snooze uses no `this`; progress and db are getters returning a function, so `const { db } = ctx` works as it
+  // did when ctx was a literal of closures, and a job that never calls them makes none.
+  snooze(delayMs: number): Snooze {
+    return new Snooze(delayMs);
+  }
+
+  get progress(): (value: unknown) => Promise<void> {
+    return (value) => this.outcomes.progress(this.job, value);
+  }
+
+  get db(): (name: string) => Database {
+    return (name) => {
+      if (!this.databases) throw new UnknownDatabaseError(name, []);
+      return this.databases(name);
+    };
+  }
 }
 
 /** The load-balancing decision of this execution, for the queue's shared decision counters. */

@@ -90,6 +90,33 @@ describe('job results, progress and events across processes', () => {
 });
 
 describe('job results with the in-memory store', () => {
+  it('ctx works destructured: progress, db, snooze and the getters need no `this`', async () => {
+    const app = createLagless({ logger: false });
+    try {
+      const seen: unknown[] = [];
+      const Parts = app.defineWorker({
+        name: 'Parts',
+        keepResult: { ttlMs: 60_000 },
+        perform: async (_args: object, { jid, job, signal, logger, progress, db, snooze }) => {
+          await progress('half');
+          seen.push(jid === job.jid, signal.aborted, typeof logger.info, snooze(5).delayMs);
+          try {
+            db('main');
+          } catch (error) {
+            seen.push((error as Error).name);
+          }
+          return 'ok';
+        },
+      });
+      const { jid } = await Parts.enqueue({});
+      await app.worker({ queues: ['default'] }).start();
+      expect(await app.jobs.wait(jid, { timeoutMs: 5000 })).toMatchObject({ state: 'completed', result: 'ok', progress: 'half' });
+      expect(seen).toEqual([true, false, 'function', 5, 'UnknownDatabaseError']);
+    } finally {
+      await app.close();
+    }
+  });
+
   it('keeps results, reports progress and emits events in one process; bad keepResult and progress values are refused', async () => {
     const app = createLagless({ logger: false });
     try {
