@@ -1,7 +1,6 @@
 import type { Logger } from 'pino';
 import { InvalidOptionError } from '../errors.js';
 import type { JobPayload } from '../jobs/payload.js';
-import type { WorkerDefinition } from '../jobs/worker.js';
 import type { JobStore } from '../store/job-store.js';
 
 /**
@@ -16,9 +15,8 @@ export class JobOutcomes {
     private readonly now: () => number,
   ) {}
 
-  async completed(worker: WorkerDefinition, job: JobPayload, value: unknown, startedAtMs: number): Promise<void> {
-    const keep = worker.options.keepResult;
-    if (!keep) return;
+  /** A job of a worker with keepResult completed (the caller checks: most workers have none, and skip the call). */
+  async completed(keep: { ttlMs: number }, job: JobPayload, value: unknown, startedAtMs: number): Promise<void> {
     const nowMs = this.now();
     const result = this.serialise(job, value);
     const attempts = (job.retry_count ?? 0) + 1;

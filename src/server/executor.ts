@@ -96,7 +96,9 @@ export class JobExecutor {
     const line = logging || outcome.kind !== 'done' ? endLine(job, context.logFields, durationS, latencyS) : {};
     if (outcome.kind === 'done') {
       await this.finish(worker, job, line);
-      return this.outcomes.completed(worker, job, outcome.value, startedAtMs);
+      const keep = worker.options.keepResult;
+      if (keep) await this.outcomes.completed(keep, job, outcome.value, startedAtMs);
+      return;
     }
     if (outcome.kind === 'snooze') return this.snooze(worker, job, outcome.delayMs, line);
     return this.fail(worker, job, outcome.error, line);
@@ -106,9 +108,12 @@ export class JobExecutor {
    * Past the worker's timeoutMs the attempt fails at once and its signal aborts; JavaScript cannot be stopped from
    * outside, so a perform that ignores the signal runs on, but whatever it does later no longer settles the job.
    */
-  private async runWithin(context: ExecutionContext, lease: JobLease): Promise<Outcome> {
+  private runWithin(context: ExecutionContext, lease: JobLease): Promise<Outcome> {
     const timeoutMs = context.worker.options.timeoutMs;
-    if (timeoutMs === undefined) return this.run(context);
+    return timeoutMs === undefined ? this.run(context) : this.runTimed(context, lease, timeoutMs);
+  }
+
+  private async runTimed(context: ExecutionContext, lease: JobLease, timeoutMs: number): Promise<Outcome> {
     let timer: NodeJS.Timeout | undefined;
     const timedOut = new Promise<Outcome>((resolve) => {
       timer = setTimeout(() => {
@@ -126,7 +131,7 @@ export class JobExecutor {
 
   private async run(context: ExecutionContext): Promise<Outcome> {
     try {
-      const value = await this.deps.chain.run(context, async () => context.worker.options.perform(context.job.args, context.ctx));
+      const value = await this.deps.chain.run(context, () => performOf(context));
       return value instanceof Snooze ? { kind: 'snooze', delayMs: value.delayMs } : { kind: 'done', value };
     } catch (error) {
       if (error instanceof Snooze) return { kind: 'snooze', delayMs: error.delayMs };
@@ -253,6 +258,15 @@ class ExecutionJobContext implements JobContext {
       return this.databases(name);
     };
   }
+}
+
+/**
+ * The worker's perform as the chain's last step: an async perform's promise as is (Promise.resolve returns it), a
+ * sync one's value wrapped; a sync throw becomes the chain's rejection. An async wrapper would add promise hops to
+ * every job.
+ */
+function performOf({ worker, job, ctx }: ExecutionContext): Promise<unknown> {
+  return Promise.resolve(worker.options.perform(job.args, ctx));
 }
 
 /** The load-balancing decision of this execution, for the queue's shared decision counters. */

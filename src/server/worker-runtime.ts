@@ -286,16 +286,18 @@ export class WorkerRuntime {
   }
 
   private dispatch({ queue, jid, raw, lease }: HeldJob): void {
-    const key = leaseKey(queue, jid);
     this.performing++;
-    const run = this.executor
-      .execute(queue, { jid, raw }, lease)
-      .catch((error: unknown) => this.logger.error({ err: error, jid, queue }, 'could not settle job; its lease will expire and it will run again'))
-      .finally(() => {
-        lease.performed();
-        if (this.leased.get(key) === lease) this.leased.delete(key);
-        this.running.delete(run);
-      });
+    // One reaction for both outcomes (not .catch().finally()): two promises fewer per job.
+    const settled = (): void => {
+      lease.performed();
+      const key = leaseKey(queue, jid);
+      if (this.leased.get(key) === lease) this.leased.delete(key);
+      this.running.delete(run);
+    };
+    const run = this.executor.execute(queue, { jid, raw }, lease).then(settled, (error: unknown) => {
+      this.logger.error({ err: error, jid, queue }, 'could not settle job; its lease will expire and it will run again');
+      settled();
+    });
     this.running.add(run);
   }
 
