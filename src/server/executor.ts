@@ -220,6 +220,7 @@ export class JobExecutor {
  * CPU a job).
  */
 class ExecutionJobContext implements JobContext {
+  readonly jid: string;
   private child?: Logger;
 
   constructor(
@@ -228,10 +229,8 @@ class ExecutionJobContext implements JobContext {
     private readonly lease: JobLease,
     private readonly databases: ExecutorDeps['db'],
     private readonly outcomes: JobOutcomes,
-  ) {}
-
-  get jid(): string {
-    return this.job.jid;
+  ) {
+    this.jid = job.jid;
   }
 
   get signal(): AbortSignal {
