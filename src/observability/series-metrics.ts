@@ -10,7 +10,7 @@ import type { Metric, Registry } from 'prom-client';
 
 type Labels<L extends string> = Record<L, string>;
 
-/** What prom-client's registry reads of a metric (name, help, type, aggregator, get, reset): its own metrics' shape. */
+/** One value of a metric as prom-client's registry reads it from get(): labels, value, and a histogram line's name. */
 interface RegistryValue {
   labels: Record<string, string | number>;
   value: number;
