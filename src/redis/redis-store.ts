@@ -4,7 +4,8 @@ import { payloadIds } from '../jobs/payload.js';
 import { describeTarget, isCluster, openRedis, type RedisClient, type RedisTarget } from './connection.js';
 import { execGrouped, execGroupedValues, execReplicated, groupBySlot, type Replication, type ScriptCall } from './script-pipelines.js';
 import { DEADLINE_CONNECTION_OPTIONS, DeadlineCalls, type DeadlineCallOptions } from './deadline-calls.js';
-import { newCookie, parseCookie } from './dedup-cookie.js';
+import { parseCookie } from './dedup-cookie.js';
+import { foldedResult, pushJobArgs, pushManyArgs, pushResult, type PushManyPlace } from './push-args.js';
 import { RedisKeys, type QueueKeys } from './keys.js';
 import { execPipeline } from './pipeline.js';
 import { QueueRegistry } from './queue-registry.js';
@@ -163,28 +164,10 @@ export class RedisJobStore implements JobStore {
 
   private pushArgs(p: JobPushParams): [string[], (string | number)[]] {
     const k = this.q(p.queue);
-    const d = p.dedup;
-    const args: (string | number)[] = d
-      ? [p.raw, d.key, newCookie({ strategy: d.strategy, ownerJid: p.jid, expiresAtMs: p.nowMs + d.ttlMs, wal: d.wal }), p.nowMs, `${d.idempotent ? 1 : 0}${d.preserveLatestWal ? 1 : 0}`]
-      : [p.raw, '', '', p.nowMs, ''];
+    const args = pushJobArgs(p);
     if (isDueNow(p)) return [[k.dedup, k.stats, k.ready, k.signal], args];
     args.push(p.runAtMs!, p.jid);
     return [[k.dedup, k.stats, k.schedule, k.jobs], args];
-  }
-
-  /**
-   * push-many-4.lua's arguments: each job's as push-4.lua's, with a third option letter '1' on the jobs whose key
-   * comes more than once in the call, the only ones whose cookie the script keeps for folding (most calls have none).
-   */
-  private pushManyArgs(jobs: JobPushParams[]): (string | number)[] {
-    const seen = new Set<string>();
-    const twinned = new Set<string>();
-    for (const { dedup } of jobs) if (dedup) (seen.has(dedup.key) ? twinned : seen).add(dedup.key);
-    return jobs.flatMap((p) => {
-      const args = this.pushArgs(p)[1];
-      if (twinned.has(p.dedup!.key)) args[4] += '1';
-      return args;
-    });
   }
 
   async jobPush(params: JobPushParams): Promise<JobPushResult> {
@@ -259,46 +242,53 @@ export class RedisJobStore implements JobStore {
   private async pushBatch(params: JobPushParams[]): Promise<(JobPushResult | Error)[]> {
     if (params.length === 0) return [];
     const calls: ScriptCall[] = [];
-    /** The call that carries each job, and its place in that call. */
-    const carriedBy: { call: number; at: number }[] = [];
-    let run: { queue: string; script: 'pushMany' | 'pushReady'; jobs: JobPushParams[] } | undefined;
+    /** The call that answers each job, and where in its reply. */
+    const answeredBy: (PushManyPlace & { call: number })[] = new Array(params.length);
+    let run: { queue: string; script: 'pushMany' | 'pushReady'; indexes: number[] } | undefined;
     const flushRun = (): void => {
       if (!run) return;
       const k = this.q(run.queue);
-      for (let i = 0; i < run.jobs.length; i += PUSH_READY_CHUNK) {
-        const chunk = run.jobs.slice(i, i + PUSH_READY_CHUNK);
+      for (let i = 0; i < run.indexes.length; i += PUSH_READY_CHUNK) {
+        const indexes = run.indexes.slice(i, i + PUSH_READY_CHUNK);
+        const chunk = indexes.map((j) => params[j]!);
+        const call = calls.length;
         const jids = chunk.map((p) => p.jid);
-        if (run.script === 'pushReady') calls.push({ queue: run.queue, script: 'pushReady', keys: [k.ready, k.signal], args: chunk.map((p) => p.raw), jids });
-        else calls.push({ queue: run.queue, script: 'pushMany', keys: [k.dedup, k.stats, k.ready, k.signal], args: this.pushManyArgs(chunk), jids });
+        if (run.script === 'pushReady') {
+          calls.push({ queue: run.queue, script: 'pushReady', keys: [k.ready, k.signal], args: chunk.map((p) => p.raw), jids });
+          indexes.forEach((j, at) => (answeredBy[j] = { call, at }));
+        } else {
+          const { args, places } = pushManyArgs(chunk);
+          calls.push({ queue: run.queue, script: 'pushMany', keys: [k.dedup, k.stats, k.ready, k.signal], args, jids });
+          indexes.forEach((j, n) => (answeredBy[j] = { call, ...places[n]! }));
+        }
       }
       run = undefined;
     };
-    for (const p of params) {
+    params.forEach((p, i) => {
       const script = isPlain(p) ? 'pushReady' : isDueNow(p) ? 'pushMany' : 'push';
       if (script === 'push') {
         flushRun();
-        carriedBy.push({ call: calls.length, at: 0 });
+        answeredBy[i] = { call: calls.length, at: 0 };
         const [keys, args] = this.pushArgs(p);
         calls.push({ queue: p.queue, script, keys, args, jids: [p.jid] });
-        continue;
+        return;
       }
       if (run?.queue !== p.queue || run.script !== script) flushRun();
-      run ??= { queue: p.queue, script, jobs: [] };
-      const index = run.jobs.push(p) - 1;
-      carriedBy.push({ call: calls.length + Math.floor(index / PUSH_READY_CHUNK), at: index % PUSH_READY_CHUNK });
-    }
+      run ??= { queue: p.queue, script, indexes: [] };
+      run.indexes.push(i);
+    });
     flushRun();
     const replies = await execGrouped(this.redis, calls, this.replication);
     for (const queue of new Set(params.map((p) => p.queue))) this.queues.register(queue);
     return params.map((p, i) => {
-      const { call, at } = carriedBy[i]!;
+      const { call, at, foldedInto } = answeredBy[i]!;
       const [error, reply] = replies[call]!;
       if (error) return error;
       const script = calls[call]!.script;
       if (script === 'pushReady') return { pushed: true, jid: p.jid };
       const own = script === 'pushMany' ? (reply as (number | string)[])[at]! : (reply as number | string);
       if (typeof own === 'string' && own.startsWith('E|')) return new Error(`Redis refused the push of job ${p.jid}: ${own.slice(2)}`);
-      return pushResult(own, p.jid);
+      return foldedInto === undefined ? pushResult(own, p.jid) : foldedResult(own, foldedInto, p.jid);
     });
   }
 
@@ -613,11 +603,4 @@ function isDueNow(p: JobPushParams): boolean {
 /** No dedup and due now: a two-key LPUSH script, far cheaper than the full push script's 4 keys and 5-7 args. */
 function isPlain(p: JobPushParams): boolean {
   return !p.dedup && isDueNow(p);
-}
-
-function pushResult(reply: number | string, jid: string): JobPushResult {
-  if (reply === 1) return { pushed: true, jid };
-  const [pushed, owner = '', raised] = String(reply).split('|');
-  if (pushed === '1') return { pushed: true, jid, duplicateOf: owner };
-  return { pushed: false, jid, duplicateOf: owner, walRaised: raised ? raised.split(',') : [] };
 }

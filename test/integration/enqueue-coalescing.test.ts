@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLagless, EnqueueOutcomeUnknownError, PRESERVE_LATEST_WAL_FLAG, type LaglessApp } from '../../src/index.js';
 import { idempotencyKey } from '../../src/dedup/idempotency-key.js';
@@ -87,6 +88,26 @@ describe.each(bothStores(() => redis))('enqueues of the same tick share one stor
     await app.close();
   });
 
+  it('judges each twin of a tick at its own time: a twin after the cookie expired claims the key anew', async () => {
+    const T = Date.now();
+    let nowMs = T;
+    const app = createLagless({ redis: redisConfig(), logger: false, clock: { now: () => nowMs } });
+    const q = queue();
+    const W = app.defineWorker({ name: 'ExpiringTwinWorker', queue: q, idempotent: true, deduplicate: { strategy: 'until_executing', ttlMs: 1000 }, idempotencyArgs: () => ({ id: 1 }), perform: () => undefined });
+    // Each enqueue is pushed at the time its args name (the push reads the clock after the chain).
+    app.clientMiddleware.insertBefore('deduplication', 'clock', (context, next) => {
+      nowMs = T + (context.job.args as { at: number }).at;
+      return next();
+    });
+    const owner = await W.enqueue({ at: 0 }); // its cookie expires at T + 1000
+    const results = await Promise.all([10, 10, 2000, 2000, 10].map((at) => W.enqueue({ at })));
+    const claimed = results[2]!;
+    expect(claimed).toEqual({ jid: claimed.jid, deduplicated: false });
+    expect(results.map((r) => r.duplicateOf)).toEqual([owner.jid, owner.jid, undefined, claimed.jid, claimed.jid]);
+    expect(await app.store.queueSizes(q)).toMatchObject({ ready: 2 });
+    await app.close();
+  });
+
   // DESIGN §4-5: the cookie carries the highest WAL position of everything it absorbed, per database.
   it.each([
     ['the lower LSN first', ['0/16B3748', '0/16B37A0']],
@@ -135,6 +156,70 @@ describe('twins of one key in a coalesced push', () => {
     const cookie = await app.store.dedupShow({ queue: 'folded', key: idempotencyKey('FoldedTwinWorker', { id: 1 }), nowMs: Date.now() });
     expect(cookie).toMatchObject({ ownerJid: owner.jid, absorbed: 20, wal: { main: '0/213' } });
     expect(await store.client.hget(store.keys.queue('folded').stats, 'deduplicated')).toBe('20');
+    await app.close();
+  });
+});
+
+describe('a burst of identical enqueues in a coalesced push', () => {
+  const T = Date.now();
+  const folding = (label: string, strategy: 'until_executing' | 'until_executed' = 'until_executing') => {
+    // A fixed clock: twins are folded only when pushed at the same millisecond as the job before them.
+    const app = createLagless({ redis: { url: redis.url, prefix: `${label}${randomBytes(3).toString('hex')}` }, logger: false, clock: { now: () => T } });
+    const W = app.defineWorker({ name: 'BurstWorker', queue: 'burst', idempotent: true, deduplicate: { strategy }, perform: () => undefined });
+    return { app, W, store: app.store as RedisJobStore, key: idempotencyKey('BurstWorker', { id: 1 }) };
+  };
+
+  /** Jobs carried by each 4-key script call (a push) Redis runs while `run` runs (MONITOR: 5 arguments a job after the keys). */
+  async function jobsSent(store: RedisJobStore, run: () => Promise<unknown>): Promise<number[]> {
+    const monitor = await (store.client as Redis).monitor(); // one Redis, not a cluster
+    const sent: number[] = [];
+    const marker = `done-${randomBytes(3).toString('hex')}`;
+    const shownAll = new Promise<void>((resolve) =>
+      monitor.on('monitor', (_time: string, args: string[]) => {
+        if (/^eval(sha)?$/i.test(args[0] ?? '') && args[2] === '4') sent.push((args.length - 7) / 5);
+        if (args[1] === marker) resolve();
+      }),
+    );
+    await run();
+    await store.client.echo(marker); // MONITOR shows commands in the order Redis ran them: the pushes came first
+    await shownAll;
+    monitor.disconnect();
+    return sent;
+  }
+
+  it('sends one job per call for twins pushed at the same time with nothing to add: every result and count exact', async () => {
+    const { app, W, store, key } = folding('b');
+    let results: Awaited<ReturnType<typeof W.enqueue>>[] = [];
+    const sent = await jobsSent(store, async () => (results = await Promise.all(Array.from({ length: 20 }, () => W.enqueue({ id: 1 })))));
+    expect(sent).toEqual([1, 1]); // the first 8 at once, then the other 12 of the tick
+    const [first, ...twins] = results;
+    expect(first).toEqual({ jid: first!.jid, deduplicated: false });
+    expect(twins.every((twin) => twin.deduplicated && twin.duplicateOf === first!.jid)).toBe(true);
+    expect(new Set(results.map((r) => r.jid)).size).toBe(20);
+    expect(await app.store.dedupShow({ queue: 'burst', key, nowMs: T })).toMatchObject({ ownerJid: first!.jid, absorbed: 19, absorbedWhileExecuting: 0 });
+    expect(await store.client.hget(store.keys.queue('burst').stats, 'deduplicated')).toBe('19');
+    expect(await app.store.queueSizes('burst')).toMatchObject({ ready: 1 });
+    await app.close();
+  });
+
+  it('counts folded twins absorbed while the owner runs (until_executed)', async () => {
+    const { app, W, store, key } = folding('x', 'until_executed');
+    const owner = await W.enqueue({ id: 1 });
+    await app.store.jobFetch({ queue: 'burst', count: 1, token: 'runner', leaseMs: 60_000, nowMs: T });
+    const sent = await jobsSent(store, () => Promise.all(Array.from({ length: 5 }, () => W.enqueue({ id: 1 }))));
+    expect(sent).toEqual([1]);
+    expect(await app.store.dedupShow({ queue: 'burst', key, nowMs: T })).toMatchObject({ ownerJid: owner.jid, executing: true, absorbed: 5, absorbedWhileExecuting: 5 });
+    await app.close();
+  });
+
+  it('rejects every folded twin with the error Redis gave the job it was folded into, naming its own job', async () => {
+    const { app, W, store } = folding('e');
+    await store.queueList(); // connected: the store's own connection never queues a command
+    await store.client.set(store.keys.queue('burst').dedup, 'not a hash');
+    const outcomes = await Promise.allSettled(Array.from({ length: 3 }, () => W.enqueue({ id: 1 })));
+    const messages = outcomes.map((o) => (o.status === 'rejected' ? (o.reason as Error).message : 'fulfilled'));
+    expect(messages.every((m) => m.includes('WRONGTYPE'))).toBe(true);
+    expect(new Set(messages).size).toBe(3); // each names its own jid
     await app.close();
   });
 });
