@@ -110,14 +110,21 @@ describe('a queue with 8 partitions on a single Redis', () => {
     }
   }, 60_000);
 
-  it('sends the plain jobs of push calls in a row to one partition, 100 of them, then to the next; lone enqueues in turn', async () => {
+  it('sends the plain jobs of push calls in a row to one partition, 100 of them, never splitting a call of at most 200; lone enqueues in turn', async () => {
     const prefix = `p${randomBytes(3).toString('hex')}`;
     const app = appOn(prefix, 8);
     const plain = plainOf.get(app)!;
-    await Promise.all(Array.from({ length: 20 }, (_, i) => plain.enqueue({ n: `tick${i}` }))); // one tick, two calls (8 + 12)
-    await enqueueMany(app, 90, 'bulk-');
     const sizes = async (): Promise<number[]> => Promise.all((await app.store.queuePartitions!('hot')).map(async (q) => (await app.store.queueSizes(q)).ready));
-    expect((await sizes()).filter((n) => n > 0).sort((a, b) => a - b)).toEqual([10, 100]);
+    const holding = async (): Promise<number[]> => (await sizes()).filter((n) => n > 0).sort((a, b) => a - b);
+    await Promise.all(Array.from({ length: 20 }, (_, i) => plain.enqueue({ n: `tick${i}` }))); // one tick, two calls (8 + 12)
+    await enqueueMany(app, 90, 'over-'); // the first chunk takes the whole call: 110
+    expect(await holding()).toEqual([110]);
+    for (const [n, tag] of [[50, 'next-'], [40, 'rest-'], [10, 'third-']] as const) await enqueueMany(app, n, tag);
+    expect(await holding()).toEqual([100, 110]);
+    await enqueueMany(app, 190, 'whole-');
+    expect(await holding()).toEqual([100, 110, 190]);
+    await enqueueMany(app, 290, 'bulk-'); // a larger call goes on to the next partition every 100 jobs
+    expect(await holding()).toEqual([90, 100, 100, 100, 110, 190]);
     for (let i = 0; i < 8; i++) await plain.enqueue({ n: `lone${i}` });
     expect((await sizes()).filter((n) => n > 0)).toHaveLength(8);
   });
