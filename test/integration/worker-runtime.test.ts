@@ -212,12 +212,14 @@ describe.each(stores)('worker runtime on the %s store', (name, redisConfig) => {
 
     await waitFor(() => inFlight === 0);
     fetches.length = 0;
+    const started = Date.now();
     for (let n = 0; n < 5; n++) {
       await W.enqueue({ n });
       await waitFor(() => ran === 301 + n);
     }
-    // Each lone job: the fetch that takes it and the one that finds the queue empty, never two at once.
-    expect(fetches.length).toBeLessThanOrEqual(10);
+    // Each lone job: the fetch that takes it and the one that finds the queue empty, never two at once; and one more
+    // each time an idle worker's wake-up wait (1 s) runs out, as it may on a slow machine.
+    expect(fetches.length).toBeLessThanOrEqual(10 + Math.floor((Date.now() - started) / 1000));
     expect(fetches.every((f) => f.inFlight === 1)).toBe(true);
     expect(await app.store.queueSizes(queue)).toMatchObject({ ready: 0, inFlight: 0 });
     await app.close();
