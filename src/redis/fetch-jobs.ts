@@ -72,7 +72,8 @@ export class JobFetcher {
       if (kinds[i] === 'h') keys.push(...this.keysOf(group[i]!));
       else keys.push(this.deps.queueKeys(group[i]!).ready);
     }
-    const args = [count, p.token, p.nowMs + p.leaseMs, p.nowMs, p.fetchId, p.leaseMs, kinds, mode];
+    const open = p.openFetchIds ? `,${p.openFetchIds.join(',')},` : '';
+    const args = [count, p.token, p.nowMs + p.leaseMs, p.nowMs, p.fetchId, p.leaseMs, kinds, mode, open];
     const signals = this.deps.empty?.before(group);
     const [flat, status, memo] = await this.deps.call(() => runScript<[(number | string)[], string, number]>(this.deps.redis, 'fetch', keys, args));
     this.unanswered.delete(sent);

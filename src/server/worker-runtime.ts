@@ -82,6 +82,12 @@ export class WorkerRuntime {
   private readonly now: () => number;
   /** Fetches that got no reply: the next fetches resend their ids and queues, so no job is leased twice. */
   private readonly unanswered: { fetchId: string; queues: string[] }[] = [];
+  /**
+   * Ids of the fetches sent and not yet answered (in flight or in `unanswered`): each fetch names the others, and the
+   * store keeps their memos, so a fetch resent after a reconnect gets its jobs back even when newer fetches ran first.
+   * (A fetch names those open when it was first sent; the store's own resends of it repeat that list.)
+   */
+  private readonly openFetchIds = new Set<string>();
   private fetches = 0;
   /** What one fetch asks for at most: half the room, so that two fetches fit (see pump). */
   private readonly batch: number;
@@ -228,11 +234,14 @@ export class WorkerRuntime {
 
   private fetch(count: number): void {
     const fetch = this.unanswered.shift() ?? { fetchId: String(++this.fetches), queues: this.order.next() };
+    const openFetchIds = [...this.openFetchIds];
+    this.openFetchIds.add(fetch.fetchId);
     this.requested += count;
     const done = this.store
-      .jobFetchMany({ ...fetch, count, token: this.token, leaseMs: this.leaseMs, nowMs: this.now() })
+      .jobFetchMany({ ...fetch, count, token: this.token, leaseMs: this.leaseMs, nowMs: this.now(), openFetchIds })
       .then(
         (jobs) => {
+          this.openFetchIds.delete(fetch.fetchId);
           this.requested -= count;
           this.flowing = jobs.length === count;
           for (const job of jobs) this.hold(job.queue, job.jid, job.raw);

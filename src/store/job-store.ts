@@ -216,6 +216,12 @@ export interface JobFetchParams {
    * the first one leased (those still held) and leases no more. Default: a fresh id per call.
    */
   fetchId?: string;
+  /**
+   * The caller's other fetches still unanswered (in flight, or failed and to be sent again): the store keeps their
+   * memos and this fetch's, so a resend gets its jobs back however many newer fetches ran before it (a fetch resent
+   * after a reconnect can be overtaken by several). Without it, the memos of the last FETCHES_IN_FLIGHT fetches.
+   */
+  openFetchIds?: string[];
 }
 
 export interface JobFetchManyParams extends Omit<JobFetchParams, 'queue'> {

@@ -53,8 +53,8 @@ interface MemoryQueue {
   waiters: Set<() => void>;
   counters: QueueCounters;
   /**
-   * Each worker token's last FETCHES_IN_FLIGHT fetches with this queue first, newest first, so a fetch repeated with
-   * the same id leases nothing twice.
+   * Each worker token's unanswered fetches with this queue first (JobFetchParams.openFetchIds; else its last
+   * FETCHES_IN_FLIGHT), newest first, so a fetch repeated with the same id leases nothing twice.
    */
   lastFetch: Map<string, { id: string; jobs: { queue: string; jid: string }[] }[]>;
   /** Epoch ms of the pause while the queue is paused. */
@@ -187,7 +187,9 @@ export class MemoryJobStore implements JobStore {
     }
     if (p.fetchId !== undefined && jobs.length > 0) {
       const memo = { id: p.fetchId, jobs: jobs.map(({ queue, jid }) => ({ queue, jid })) };
-      memos!.set(p.token, [memo, ...(memos!.get(p.token) ?? [])].slice(0, FETCHES_IN_FLIGHT));
+      const earlier = memos!.get(p.token) ?? [];
+      const open = p.openFetchIds;
+      memos!.set(p.token, [memo, ...(open ? earlier.filter((m) => open.includes(m.id)) : earlier.slice(0, FETCHES_IN_FLIGHT - 1))]);
     }
     return jobs;
   }

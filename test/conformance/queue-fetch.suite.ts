@@ -10,7 +10,7 @@ export function queueFetchConformance(getStore: () => JobStore): void {
   const queue = (): string => `m${randomBytes(4).toString('hex')}`;
   const raw = (jid: string, extra: Record<string, unknown> = {}): string => JSON.stringify({ jid, ...extra, class: 'Echo', args: {}, created_at: 1 });
   const push = (q: string, ...jids: string[]) => getStore().jobPushMany(jids.map((jid) => ({ queue: q, jid, raw: raw(jid), nowMs: T0 })));
-  const fetch = async (queues: string[], count: number, more: { fetchId?: string; token?: string } = {}) =>
+  const fetch = async (queues: string[], count: number, more: { fetchId?: string; token?: string; openFetchIds?: string[] } = {}) =>
     (await getStore().jobFetchMany({ queues, count, ...lease, ...more })).map((j) => `${j.queue}/${j.jid}`);
 
   describe('fetching from several queues', () => {
@@ -73,6 +73,19 @@ export function queueFetchConformance(getStore: () => JobStore): void {
       expect(await fetch([a, b], 2, { fetchId: 'w2' })).toEqual(later);
       expect(await fetch([a, b], 2, { fetchId: 'w1' })).toEqual(earlier);
       expect(await getStore().queueSizes(b)).toMatchObject({ ready: 1, inFlight: 0 });
+    });
+
+    it('a fetch resent after three newer fetches leased jobs gets back what it leased, kept as long as it is named open', async () => {
+      const [a] = [queue()];
+      await push(a, 'a1', 'a2', 'a3', 'a4', 'a5', 'a6', 'a7', 'a8', 'a9');
+      // A reconnect: the fetch in flight (o1) lost its reply and waits to be sent again while newer ones go out.
+      const lost = await fetch([a], 2, { fetchId: 'o1', openFetchIds: [] });
+      for (const id of ['o2', 'o3', 'o4']) await fetch([a], 2, { fetchId: id, openFetchIds: ['o1'] });
+      expect(await fetch([a], 2, { fetchId: 'o1', openFetchIds: [] })).toEqual(lost);
+      // Answered at last, it is no longer named open: the next fetch forgets it.
+      await fetch([a], 1, { fetchId: 'o5', openFetchIds: [] });
+      expect(await fetch([a], 1, { fetchId: 'o1', openFetchIds: [] })).not.toEqual(lost);
+      expect(await getStore().queueSizes(a)).toMatchObject({ ready: 0 });
     });
 
     it('a resend with the same fetch id leases nothing new, also from queues the first attempt found empty', async () => {

@@ -15,7 +15,8 @@
   same queues in the same order, as ioredis and the worker resend it) gets back the jobs the first one leased, those
   still held, from every queue, paused since or not, instead of leasing more to a worker that never saw them. The
   memo is one key per worker and group of queues, in the slot of the first queue, so checking it is one GET; it
-  holds the worker's last two fetches there, one for each fetch it may have in flight.
+  holds the worker's fetches there that are still unanswered (ARGV[9]), or, when the caller does not say, its last
+  two, one for each fetch it may have in flight.
   A queue that looked empty in the worker's last fetch is sent "cold", with its ready list only (for a worker on many
   queues, most of them): when a cold queue holds jobs the script stops there, before leasing anything the queue's
   priority forbids, and says so; the caller sends it again with the queue's full keys.
@@ -30,11 +31,12 @@
   ARGV[1] max jobs in all  ARGV[2] lease token  ARGV[3] lease expires at ms  ARGV[4] now ms  ARGV[5] fetch id
   ARGV[6] lease ms  ARGV[7] one letter per queue: h (hot) or c (cold)
   ARGV[8] '' alone, 'first' the first of several groups, 'resend' a later group of a resend
+  ARGV[9] the worker's other unanswered fetch ids as ",id,id," ("," for none), or '' when the caller does not say
   Returns {flat {queue index (from 1), jid, payload, ...}, status, 1 if answered from the memo else 0}: status has
     one letter per queue, e (empty), n (a cold queue with jobs, or one a resend's memo names: send it hot), j (jobs
     left or paused) or - (not looked at)
 ]]
-local left, token, expires, now, fetch_id, kinds, mode = tonumber(ARGV[1]), ARGV[2], ARGV[3], tonumber(ARGV[4]), ARGV[5], ARGV[7], ARGV[8]
+local left, token, expires, now, fetch_id, kinds, mode, open = tonumber(ARGV[1]), ARGV[2], ARGV[3], tonumber(ARGV[4]), ARGV[5], ARGV[7], ARGV[8], ARGV[9] or ''
 local prefix = token .. '|'
 local out, status = {}, {}
 -- Where each queue's keys start.
@@ -45,8 +47,9 @@ for q = 1, #kinds do
   k = k + (string.sub(kinds, q, q) == 'h' and 6 or 1)
 end
 
--- The memo holds this worker's last MEMO_FETCHES fetches for these queues, newest first: as many as it keeps in
--- flight (FETCHES_IN_FLIGHT, store/job-store.ts), so whichever of them is resent finds its own.
+-- The memo holds this worker's fetches for these queues that are still unanswered, newest first, so whichever of
+-- them is resent finds its own; without the caller's list, its last MEMO_FETCHES: as many as it keeps in flight
+-- (FETCHES_IN_FLIGHT, store/job-store.ts).
 local MEMO_FETCHES = 2
 local last = redis.call('GET', KEYS[1])
 local memos = last and cjson.decode(last) or {}
@@ -119,7 +122,13 @@ end
 local stopped_cold = string.find(table.concat(status), 'n', 1, true) ~= nil
 if #leased > 0 or (mode == 'first' and not stopped_cold) then
   local kept = { { id = fetch_id, jobs = leased } }
-  for i = 1, MEMO_FETCHES - 1 do kept[#kept + 1] = memos[i] end
+  for i, memo in ipairs(memos) do
+    if open == '' then
+      if i < MEMO_FETCHES then kept[#kept + 1] = memo end
+    elseif string.find(open, ',' .. memo.id .. ',', 1, true) then
+      kept[#kept + 1] = memo
+    end
+  end
   redis.call('SET', KEYS[1], cjson.encode(kept), 'PX', ARGV[6])
 end
 return { out, table.concat(status), 0 }
