@@ -108,11 +108,11 @@ export class PartitionedStore implements JobStore {
 
   /**
    * A job of a push call (a tick's enqueues, enqueueMany) free to go to any partition (router.spreads) goes where the
-   * jobs of calls before it went, SPREAD_CHUNK in a row (or more), then to the router's next partition: so the enqueues of one
-   * tick cost one call on one master (a tick sent as two calls, see PushCoalescer, too) and a worker finds them
-   * together, where each partition a fetch or an ack visits is one more script call on a cluster. A chunk ends
-   * between calls: a call of at most 2 × SPREAD_CHUNK such jobs for the queue is never split, the chunk it starts in
-   * takes them all (a tick that crossed a chunk's end was one more push call, and its jobs one more fetch and ack,
+   * jobs of calls before it went, SPREAD_CHUNK in a row (or more), then to the router's next partition: so the
+   * enqueues of one tick cost one call on one master (a tick sent as two calls, see PushCoalescer, too) and a worker
+   * finds them together, where each partition a fetch or an ack visits is one more script call on a cluster. A chunk
+   * ends between calls: a call of at most 2 × SPREAD_CHUNK such jobs for the queue is never split, the chunk it starts
+   * in takes them all (a tick that crossed a chunk's end was one more push call, and its jobs one more fetch and ack,
    * for nothing; a paced 10,000 jobs/s makes ticks of ~115). A larger call (a bulk enqueueMany) goes on to the next
    * partition every SPREAD_CHUNK jobs, so it spreads. The spread is over chunks instead of jobs. A lone push takes
    * the router's next partition.

@@ -83,6 +83,6 @@ export function pushResult(reply: number | string, jid: string): JobPushResult {
 
 /** A folded twin's result, from its anchor's (successful) reply: absorbed by the owner of the cookie the anchor left. */
 export function foldedResult(anchorReply: number | string, anchorJid: string, jid: string): JobPushResult {
-  const owner = anchorReply === 1 ? anchorJid : String(anchorReply).split('|')[1]!;
-  return { pushed: false, jid, duplicateOf: owner, walRaised: [] };
+  const anchor = pushResult(anchorReply, anchorJid);
+  return { pushed: false, jid, duplicateOf: anchor.duplicateOf ?? anchor.jid, walRaised: [] };
 }

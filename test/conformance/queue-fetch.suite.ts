@@ -76,7 +76,7 @@ export function queueFetchConformance(getStore: () => JobStore): void {
     });
 
     it('a fetch resent after three newer fetches leased jobs gets back what it leased, kept as long as it is named open', async () => {
-      const [a] = [queue()];
+      const a = queue();
       await push(a, 'a1', 'a2', 'a3', 'a4', 'a5', 'a6', 'a7', 'a8', 'a9');
       // A reconnect: the fetch in flight (o1) lost its reply and waits to be sent again while newer ones go out.
       const lost = await fetch([a], 2, { fetchId: 'o1', openFetchIds: [] });
