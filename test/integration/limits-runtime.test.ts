@@ -45,9 +45,11 @@ describe.each(bothStores(() => redis))('limits in the worker runtime on the %s s
     // Each job is checked once when fetched and, if parked, once more when its turn came: never re-parked in a loop.
     expect(calls.limitAcquire).toBeLessThanOrEqual(10);
     expect(calls.limitList).toBe(0);
-    // No release per finished job (a rate limit holds no slot): one wake-up per window that freed starts.
+    // No release per finished job (a rate limit holds no slot): a wake-up per window that freed starts, and on a
+    // loaded machine, where a window's starts are granted milliseconds apart and free one at a time, up to one per
+    // deferred job (4) and one more per window; polling would make dozens.
     expect(calls.limitRelease).toBeGreaterThanOrEqual(2);
-    expect(calls.limitRelease).toBeLessThanOrEqual(4);
+    expect(calls.limitRelease).toBeLessThanOrEqual(6);
     await app.close();
   });
 
