@@ -99,12 +99,20 @@ export function postgresServer(toolchain: PostgresToolchain, dataDir: string, po
     child = undefined;
   }
 
-  // The postmaster first, so it starts nothing new; children are resumed before it for the same reason.
+  /**
+   * The postmaster first, so it starts nothing new; children are resumed before it for the same reason. A signal is
+   * only queued when kill returns: a postmaster in the middle of a fork() completes it before it stops, so the
+   * children are listed once it has stopped (a backend forked for a connection opened at that moment would
+   * otherwise be missed, and answer its queries on a "hung" host), and pause() returns once all of them have.
+   */
   function pause(): void {
     const pid = child?.pid;
     if (pid === undefined) return;
     process.kill(pid, 'SIGSTOP');
-    for (const childPid of childrenOf(pid)) process.kill(childPid, 'SIGSTOP');
+    waitUntilStopped(pid);
+    const children = childrenOf(pid);
+    for (const childPid of children) process.kill(childPid, 'SIGSTOP');
+    for (const childPid of children) waitUntilStopped(childPid);
     paused = true;
   }
 
@@ -132,6 +140,23 @@ export function postgresServer(toolchain: PostgresToolchain, dataDir: string, po
       return child?.pid;
     },
   };
+}
+
+/** Blocks until `pid` is stopped (state T in /proc/<pid>/stat) or gone; a process being stopped takes microseconds. */
+function waitUntilStopped(pid: number): void {
+  const tick = new Int32Array(new SharedArrayBuffer(4));
+  for (let waited = 0; waited < 2_000; waited++) {
+    let state: string;
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      state = stat.charAt(stat.lastIndexOf(')') + 2);
+    } catch {
+      return; // exited
+    }
+    if (state === 'T' || state === 't' || state === 'Z') return;
+    Atomics.wait(tick, 0, 0, 1);
+  }
+  throw new Error(`process ${pid} did not stop within 2 s of SIGSTOP`);
 }
 
 /** Pids whose parent is `pid` (Linux /proc): the backends and auxiliary processes of one postmaster. */
