@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { canonicalJson, idempotencyKey, idempotencyString } from '../../src/dedup/idempotency-key.js';
+import { jobIdempotency } from '../../src/dedup/job-idempotency.js';
+import type { WorkerDefinition } from '../../src/jobs/worker.js';
 
 describe('idempotency key', () => {
   it('is built from "<class>:<canonical JSON>" with object keys sorted at every depth', () => {
@@ -15,5 +17,15 @@ describe('idempotency key', () => {
     expect(idempotencyKey('W', { a: 1, b: 2 })).toBe(idempotencyKey('W', { b: 2, a: 1 }));
     expect(idempotencyKey('W', { a: 1 })).not.toBe(idempotencyKey('V', { a: 1 }));
     expect(idempotencyKey('W', { a: 1 })).not.toBe(idempotencyKey('W', { a: '1' }));
+  });
+
+  it("derives each job's key afresh when args change between enqueues of one worker, and between workers", () => {
+    const worker = (name: string, options: Partial<WorkerDefinition['options']> = {}) => ({ name, options }) as WorkerDefinition;
+    const [w, v] = [worker('W'), worker('V', { idempotencyArgs: (args: { id: number }) => ({ id: args.id }) })];
+    const sequence: [WorkerDefinition, { id: number; at?: number }][] = [[w, { id: 1 }], [w, { id: 1 }], [w, { id: 2 }], [v, { id: 2, at: 1 }], [v, { id: 2, at: 2 }], [w, { id: 1 }], [v, { id: 3 }]];
+    for (const [definition, args] of sequence) {
+      const hashed = definition.name === 'V' ? { id: args.id } : args;
+      expect(jobIdempotency(definition, args)).toEqual({ string: idempotencyString(definition.name, hashed), key: idempotencyKey(definition.name, hashed) });
+    }
   });
 });
