@@ -119,10 +119,6 @@ export class StoreUnavailableError extends LaglessError {
 }
 
 /**
- * A push reached Redis but its reply was lost and the deadline passed before lagless could settle it: the job
- * may or may not be queued. Look it up by `jid` before enqueueing again.
- */
-/**
  * `redis.durableEnqueue`: the push ran on the primary but WAIT did not see it on enough replicas in time. The job
  * is queued there, yet a failover now could lose it; the caller decides whether to retry (dedup makes that safe).
  */
@@ -138,6 +134,10 @@ export class EnqueueNotReplicatedError extends LaglessError {
   }
 }
 
+/**
+ * A push reached Redis but its reply was lost and the deadline passed before lagless could settle it: the job
+ * may or may not be queued. Look it up by `jid` before enqueueing again.
+ */
 export class EnqueueOutcomeUnknownError extends LaglessError {
   constructor(
     readonly jids: readonly string[],
@@ -145,6 +145,19 @@ export class EnqueueOutcomeUnknownError extends LaglessError {
     readonly timeoutMs: number,
   ) {
     super('ENQUEUE_OUTCOME_UNKNOWN', `Redis at ${host} lost the reply to a push of ${jids.length === 1 ? `job ${jids[0]}` : `${jids.length} jobs (${jids.slice(0, 3).join(', ')}${jids.length > 3 ? ', ...' : ''})`} and did not come back within ${timeoutMs} ms: the job may or may not be queued. Look it up by jid before enqueueing again, or raise redis.enqueueTimeoutMs.`);
+  }
+}
+
+/**
+ * Redis refused one job's push (a key of its queue holding another type, maxmemory): that job is not queued, and
+ * the jobs sent with it in the same call are untouched.
+ */
+export class PushRefusedError extends LaglessError {
+  constructor(
+    readonly jid: string,
+    readonly reason: string,
+  ) {
+    super('PUSH_REFUSED', `Redis refused the push of job ${jid}: ${reason}. The job was not queued; fix what Redis reports and enqueue it again.`);
   }
 }
 

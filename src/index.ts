@@ -70,6 +70,7 @@ export {
   JobTimeoutError,
   UnknownScheduleError,
   EnqueueNotReplicatedError,
+  PushRefusedError,
 } from './errors.js';
 export type { ScheduleOptions, ScheduleDefinition } from './cron/schedule-definition.js';
 export type { ScheduleStatus } from './cron/schedules.js';

@@ -96,7 +96,7 @@ export class Enqueuer {
   }
 
   private async pushOne(context: EnqueueContext): Promise<EnqueueResult> {
-    return this.result(context, await this.pushes.push(this.pushParams(context)));
+    return this.result(context, await this.pushes.push(this.pushParams(context, false), context.job));
   }
 
   private context(worker: WorkerDefinition, args: unknown, runAtMs?: number): EnqueueContext {
@@ -111,11 +111,12 @@ export class Enqueuer {
     return { worker, job, runAtMs };
   }
 
-  private pushParams(context: EnqueueContext): JobPushParams {
+  /** `encoded` false: `raw` is left empty, for the coalescer to encode the job if it sends it (push-coalescer.ts). */
+  private pushParams(context: EnqueueContext, encoded = true): JobPushParams {
     const { job } = context;
     const { concurrencyLimit, rateLimit } = context.worker.options;
     const pinned = concurrencyLimit !== undefined || rateLimit !== undefined ? { pinned: true } : {};
-    return { queue: job.queue, jid: job.jid, raw: encodePayload(job), nowMs: this.clock.now(), runAtMs: context.runAtMs, dedup: context.dedup, ...pinned };
+    return { queue: job.queue, jid: job.jid, raw: encoded ? encodePayload(job) : '', nowMs: this.clock.now(), runAtMs: context.runAtMs, dedup: context.dedup, ...pinned };
   }
 
   private result(context: EnqueueContext, pushed: JobPushResult): EnqueueResult {

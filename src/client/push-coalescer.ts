@@ -1,4 +1,5 @@
-import { EnqueueNotReplicatedError, EnqueueOutcomeUnknownError } from '../errors.js';
+import { EnqueueNotReplicatedError, EnqueueOutcomeUnknownError, PushRefusedError } from '../errors.js';
+import { encodePayload, type JobPayload } from '../jobs/payload.js';
 import type { JobPushParams, JobPushResult, JobStore } from '../store/job-store.js';
 
 /** Most jobs in one coalesced store call: bounds its reply, and how long its scripts hold Redis. */
@@ -6,6 +7,7 @@ const MAX_BATCH = 1000;
 
 interface Pending {
   params: JobPushParams;
+  job: JobPayload;
   resolve: (result: JobPushResult) => void;
   reject: (error: unknown) => void;
 }
@@ -28,6 +30,10 @@ const EARLY_BATCH = 8;
  * this order: calls leave in order on the queue's one connection, and jobPushEach pushes in order, so a twin of a
  * job pushed earlier in the batch or in an earlier call is absorbed by it (or, not idempotent, pushed as its
  * duplicate), and raises the cookie's WAL positions to the highest of both.
+ *
+ * A burst of identical enqueues costs one job on the wire: a quiet twin is not sent at all (see fold). A job is
+ * encoded when its call is built, so a folded twin is never encoded either: its payload is the job as it was when
+ * its enqueue reached the store, before the end of that tick.
  */
 export class PushCoalescer {
   private waiting: Pending[] = [];
@@ -35,9 +41,10 @@ export class PushCoalescer {
 
   constructor(private readonly store: JobStore) {}
 
-  push(params: JobPushParams): Promise<JobPushResult> {
+  /** `params.raw` is left empty by the caller: `job` is encoded into it here, if it is sent. */
+  push(params: JobPushParams, job: JobPayload): Promise<JobPushResult> {
     return new Promise((resolve, reject) => {
-      const waiting = this.waiting.push({ params, resolve, reject });
+      const waiting = this.waiting.push({ params, job, resolve, reject });
       if (waiting === 1) process.nextTick(() => this.flush());
       else if (waiting === EARLY_BATCH && this.inFlight === 0) this.flush();
     });
@@ -53,29 +60,76 @@ export class PushCoalescer {
 
   /** The one place where single enqueues reach the store. */
   private async send(batch: Pending[]): Promise<void> {
+    const { sent, anchorOf } = fold(batch);
+    for (const entry of sent) entry.params.raw = encodePayload(entry.job);
     if (batch.length === 1) {
       const [only] = batch as [Pending];
       return this.store.jobPush(only.params).then(only.resolve, only.reject);
     }
+    let replies: (JobPushResult | Error)[];
     try {
-      const outcomes = await this.store.jobPushEach(batch.map((entry) => entry.params));
-      batch.forEach((entry, i) => {
-        const outcome = outcomes[i]!;
-        if (outcome instanceof Error) entry.reject(ownError(outcome, entry.params.jid));
-        else entry.resolve(outcome);
-      });
+      replies = await this.store.jobPushEach(sent.map((entry) => entry.params));
     } catch (error) {
       for (const entry of batch) entry.reject(ownError(error, entry.params.jid));
+      return;
+    }
+    const outcomes = new Map(sent.map((entry, i) => [entry, replies[i]!]));
+    for (const entry of batch) {
+      const anchor = anchorOf.get(entry);
+      const outcome = outcomes.get(anchor ?? entry)!;
+      if (outcome instanceof Error) entry.reject(ownError(outcome, entry.params.jid));
+      // A folded twin is absorbed right after its anchor, by the owner of the cookie the anchor claimed or met.
+      else entry.resolve(anchor ? { pushed: false, jid: entry.params.jid, duplicateOf: outcome.duplicateOf ?? outcome.jid, walRaised: [] } : outcome);
     }
   }
 }
 
 /**
- * A lost reply is about every job of the call, a WAIT too few replicas confirmed about every job of its pipeline;
- * each caller is told about its own job (the jid it can look up).
+ * Quiet twins, folded into the push before them: an idempotent job due now whose key the batch's previous job of
+ * that key (its anchor) carries, due now at the same `nowMs`, adding no WAL position. Right after its anchor the
+ * cookie is live at that `now` (the anchor claimed it with a positive TTL, or found it live), so the twin is
+ * certainly absorbed by the cookie's owner, adds one to its counts and raises nothing: the anchor carries how many
+ * such twins it stands for (JobPushParams.twins) and the store counts them in one step.
+ */
+function fold(batch: Pending[]): { sent: Pending[]; anchorOf: Map<Pending, Pending> } {
+  const sent: Pending[] = [];
+  const anchorOf = new Map<Pending, Pending>();
+  const anchors = new Map<string, Pending>();
+  for (const entry of batch) {
+    const { dedup, nowMs } = entry.params;
+    if (!dedup || !isDueNow(entry.params)) {
+      sent.push(entry);
+      continue;
+    }
+    const anchor = anchors.get(dedup.key);
+    if (anchor && anchor.params.nowMs === nowMs && dedup.idempotent && !(dedup.preserveLatestWal && hasEntries(dedup.wal))) {
+      anchor.params.twins = (anchor.params.twins ?? 0) + 1;
+      anchorOf.set(entry, anchor);
+      continue;
+    }
+    anchors.set(dedup.key, entry);
+    sent.push(entry);
+  }
+  return { sent, anchorOf };
+}
+
+function isDueNow(p: JobPushParams): boolean {
+  return !(p.runAtMs && p.runAtMs > p.nowMs);
+}
+
+function hasEntries(wal: Record<string, string> | undefined): boolean {
+  for (const _ in wal) return true;
+  return false;
+}
+
+/**
+ * A lost reply is about every job of the call, a WAIT too few replicas confirmed about every job of its pipeline, a
+ * refused push about its folded twins too; each caller is told about its own job (the jid it can look up).
  */
 function ownError(error: unknown, jid: string): unknown {
-  if (error instanceof EnqueueOutcomeUnknownError && error.jids.length > 1) return new EnqueueOutcomeUnknownError([jid], error.host, error.timeoutMs);
-  if (error instanceof EnqueueNotReplicatedError && error.jids.length > 1) return new EnqueueNotReplicatedError([jid], error.host, error.replicas, error.acknowledged, error.timeoutMs);
+  if (error instanceof PushRefusedError && error.jid !== jid) return new PushRefusedError(jid, error.reason);
+  const aboutOthers = (jids: readonly string[]): boolean => jids.length !== 1 || jids[0] !== jid;
+  if (error instanceof EnqueueOutcomeUnknownError && aboutOthers(error.jids)) return new EnqueueOutcomeUnknownError([jid], error.host, error.timeoutMs);
+  if (error instanceof EnqueueNotReplicatedError && aboutOthers(error.jids)) return new EnqueueNotReplicatedError([jid], error.host, error.replicas, error.acknowledged, error.timeoutMs);
   return error;
 }

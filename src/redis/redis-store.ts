@@ -1,11 +1,11 @@
 import type { RedisOptions } from 'ioredis';
-import { EnqueueNotReplicatedError, EnqueueOutcomeUnknownError, StoreUnavailableError } from '../errors.js';
+import { EnqueueNotReplicatedError, EnqueueOutcomeUnknownError, PushRefusedError, StoreUnavailableError } from '../errors.js';
 import { payloadIds } from '../jobs/payload.js';
 import { describeTarget, isCluster, openRedis, type RedisClient, type RedisTarget } from './connection.js';
 import { execGrouped, execGroupedValues, execReplicated, groupBySlot, type Replication, type ScriptCall } from './script-pipelines.js';
 import { DEADLINE_CONNECTION_OPTIONS, DeadlineCalls, type DeadlineCallOptions } from './deadline-calls.js';
 import { parseCookie } from './dedup-cookie.js';
-import { foldedResult, pushJobArgs, pushManyArgs, pushResult, type PushManyPlace } from './push-args.js';
+import { pushJobArgs, pushManyArgs, pushResult } from './push-args.js';
 import { RedisKeys, type QueueKeys } from './keys.js';
 import { execPipeline } from './pipeline.js';
 import { QueueRegistry } from './queue-registry.js';
@@ -243,7 +243,7 @@ export class RedisJobStore implements JobStore {
     if (params.length === 0) return [];
     const calls: ScriptCall[] = [];
     /** The call that answers each job, and where in its reply. */
-    const answeredBy: (PushManyPlace & { call: number })[] = new Array(params.length);
+    const answeredBy: { call: number; at: number }[] = new Array(params.length);
     let run: { queue: string; script: 'pushMany' | 'pushReady'; indexes: number[] } | undefined;
     const flushRun = (): void => {
       if (!run) return;
@@ -257,9 +257,8 @@ export class RedisJobStore implements JobStore {
           calls.push({ queue: run.queue, script: 'pushReady', keys: [k.ready, k.signal], args: chunk.map((p) => p.raw), jids });
           indexes.forEach((j, at) => (answeredBy[j] = { call, at }));
         } else {
-          const { args, places } = pushManyArgs(chunk);
-          calls.push({ queue: run.queue, script: 'pushMany', keys: [k.dedup, k.stats, k.ready, k.signal], args, jids });
-          indexes.forEach((j, n) => (answeredBy[j] = { call, ...places[n]! }));
+          calls.push({ queue: run.queue, script: 'pushMany', keys: [k.dedup, k.stats, k.ready, k.signal], args: pushManyArgs(chunk), jids });
+          indexes.forEach((j, at) => (answeredBy[j] = { call, at }));
         }
       }
       run = undefined;
@@ -281,14 +280,14 @@ export class RedisJobStore implements JobStore {
     const replies = await execGrouped(this.redis, calls, this.replication);
     for (const queue of new Set(params.map((p) => p.queue))) this.queues.register(queue);
     return params.map((p, i) => {
-      const { call, at, foldedInto } = answeredBy[i]!;
+      const { call, at } = answeredBy[i]!;
       const [error, reply] = replies[call]!;
       if (error) return error;
       const script = calls[call]!.script;
       if (script === 'pushReady') return { pushed: true, jid: p.jid };
       const own = script === 'pushMany' ? (reply as (number | string)[])[at]! : (reply as number | string);
-      if (typeof own === 'string' && own.startsWith('E|')) return new Error(`Redis refused the push of job ${p.jid}: ${own.slice(2)}`);
-      return foldedInto === undefined ? pushResult(own, p.jid) : foldedResult(own, foldedInto, p.jid);
+      if (typeof own === 'string' && own.startsWith('E|')) return new PushRefusedError(p.jid, own.slice(2));
+      return pushResult(own, p.jid);
     });
   }
 

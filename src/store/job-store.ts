@@ -198,6 +198,14 @@ export interface JobPushParams {
    * lives (redis/partition-router.ts). No effect elsewhere.
    */
   pinned?: boolean;
+  /**
+   * Quiet twins the caller folded into this push instead of sending them (client/push-coalescer.ts): enqueues
+   * right after it of the same idempotent key, due now at the same nowMs, with no WAL position to add. Each is
+   * certainly absorbed by the cookie's owner, so the store counts them as absorbed (in the cookie, and while it
+   * executes, and in the queue's deduplicated count) as it would count each pushed alone. Set on a deduplicated
+   * push due now, in jobPushEach only.
+   */
+  twins?: number;
 }
 
 export type JobPushResult =

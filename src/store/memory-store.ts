@@ -70,6 +70,13 @@ function withDedupWal(raw: string, wal: Record<string, string>): string {
   }
 }
 
+/** `count` enqueues absorbed by the cookie's owner (push-many-4.lua's absorb, one job or folded twins at once). */
+function absorb(queue: MemoryQueue, cookie: MemoryCookie, count: number): void {
+  cookie.absorbed += count;
+  queue.counters.deduplicated += count;
+  if (cookie.executing) cookie.absorbedWhileExecuting += count;
+}
+
 function sha1(text: string): string {
   return createHash('sha1').update(text).digest('hex');
 }
@@ -131,21 +138,22 @@ export class MemoryJobStore implements JobStore {
       push(p.raw);
       return { pushed: true, jid: p.jid };
     }
-    const cookie = queue.cookies.get(d.key, p.nowMs);
+    let cookie = queue.cookies.get(d.key, p.nowMs);
+    let result: JobPushResult;
     if (!cookie) {
-      queue.cookies.set(d.key, { strategy: d.strategy, owner: p.jid, absorbed: 0, executing: false, absorbedWhileExecuting: 0, wal: { ...d.wal }, expiresAtMs: p.nowMs + d.ttlMs });
+      queue.cookies.set(d.key, (cookie = { strategy: d.strategy, owner: p.jid, absorbed: 0, executing: false, absorbedWhileExecuting: 0, wal: { ...d.wal }, expiresAtMs: p.nowMs + d.ttlMs }));
       push(p.raw);
-      return { pushed: true, jid: p.jid };
-    }
-    if (!d.idempotent) {
+      result = { pushed: true, jid: p.jid };
+    } else if (!d.idempotent) {
       push(`{"duplicate-of":"${cookie.owner}",${p.raw.slice(1)}`);
-      return { pushed: true, jid: p.jid, duplicateOf: cookie.owner };
+      result = { pushed: true, jid: p.jid, duplicateOf: cookie.owner };
+    } else {
+      absorb(queue, cookie, 1);
+      result = { pushed: false, jid: p.jid, duplicateOf: cookie.owner, walRaised: d.preserveLatestWal && d.wal ? raiseWal(cookie, d.wal) : [] };
     }
-    cookie.absorbed++;
-    queue.counters.deduplicated++;
-    if (cookie.executing) cookie.absorbedWhileExecuting++;
-    const walRaised = d.preserveLatestWal && d.wal ? raiseWal(cookie, d.wal) : [];
-    return { pushed: false, jid: p.jid, duplicateOf: cookie.owner, walRaised };
+    // Folded twins (JobPushParams.twins): each absorbed right after this push, by the cookie it claimed or met.
+    if (p.twins) absorb(queue, cookie, p.twins);
+    return result;
   }
 
   async jobPushMany(params: JobPushParams[]): Promise<JobPushResult[]> {

@@ -383,6 +383,24 @@ export function jobStoreConformance(name: string, open: () => Promise<{ store: J
         expect(await store.dedupShow({ queue: q, key: 'ab12', nowMs: T0 })).toMatchObject({ ownerJid: 'owner', absorbed: 1, strategy: 'until_executing', ttlMs: 60_000 });
       });
 
+      it('counts the quiet twins folded into a push as absorbed right after it: claiming, meeting, and while the owner runs', async () => {
+        const q = queue();
+        const withTwins = (jid: string, twins: number, over: Partial<DedupPushParams> = {}) =>
+          store.jobPushEach([{ queue: q, jid, raw: raw(jid, { idempotency_key: 'ab12' }), nowMs: T0, dedup: dedup(over), twins }]);
+        expect(await withTwins('owner', 3)).toEqual([{ pushed: true, jid: 'owner' }]);
+        expect(await store.dedupShow({ queue: q, key: 'ab12', nowMs: T0 })).toMatchObject({ ownerJid: 'owner', absorbed: 3, absorbedWhileExecuting: 0 });
+        expect(await withTwins('met', 2)).toEqual([{ pushed: false, jid: 'met', duplicateOf: 'owner', walRaised: [] }]);
+        expect(await store.dedupShow({ queue: q, key: 'ab12', nowMs: T0 })).toMatchObject({ absorbed: 6 });
+        const running = queue();
+        await store.jobPushEach([{ queue: running, jid: 'owner', raw: raw('owner', { idempotency_key: 'ab12' }), nowMs: T0, dedup: dedup({ strategy: 'until_executed' }) }]);
+        await fetchJids(running);
+        await store.jobPushEach([{ queue: running, jid: 'late', raw: raw('late', { idempotency_key: 'ab12' }), nowMs: T0, dedup: dedup({ strategy: 'until_executed' }), twins: 4 }]);
+        expect(await store.dedupShow({ queue: running, key: 'ab12', nowMs: T0 })).toMatchObject({ executing: true, absorbed: 5, absorbedWhileExecuting: 5 });
+        expect(await store.queueSizes(q)).toMatchObject({ ready: 1 });
+        expect((await store.queueCounters(q)).deduplicated).toBe(6);
+        expect((await store.queueCounters(running)).deduplicated).toBe(5);
+      });
+
       it('pushes a twin of a non-idempotent worker with duplicate-of set', async () => {
         const q = queue();
         await push(q, 'owner', { dedup: dedup({ idempotent: false }) });

@@ -64,7 +64,10 @@ describe.each(bothStores(() => redis))('enqueues of the same tick share one stor
     const W = app.defineWorker({ name: 'TwinWorker', queue: q, idempotent: true, perform: () => undefined });
     const seen = observeStore(app);
     const results = await Promise.all([W.enqueue({ id: 1 }), W.enqueue({ id: 2 }), W.enqueue({ id: 1 }), W.enqueue({ id: 1 }), W.enqueue({ id: 2 })]);
-    expect(seen.batches).toEqual([5]);
+    // One call: the two first jobs of each key, and the twins pushed at another millisecond than the job before them
+    // of their key (those of the same one are folded into it, see 'a burst of identical enqueues' below).
+    expect(seen.batches).toHaveLength(1);
+    expect(seen.batches[0]).toBeGreaterThanOrEqual(2);
     const [one, two] = [results[0]!, results[1]!];
     expect(one).toEqual({ jid: one.jid, deduplicated: false });
     expect(two).toEqual({ jid: two.jid, deduplicated: false });
@@ -169,14 +172,18 @@ describe('a burst of identical enqueues in a coalesced push', () => {
     return { app, W, store: app.store as RedisJobStore, key: idempotencyKey('BurstWorker', { id: 1 }) };
   };
 
-  /** Jobs carried by each 4-key script call (a push) Redis runs while `run` runs (MONITOR: 5 arguments a job after the keys). */
+  /**
+   * Jobs carried by each 4-key script call (a push) on this store's queue 'burst' while `run` runs (MONITOR: 5 arguments
+   * a job after the keys; the server is shared with the other tests of this file, hence the key check).
+   */
   async function jobsSent(store: RedisJobStore, run: () => Promise<unknown>): Promise<number[]> {
     const monitor = await (store.client as Redis).monitor(); // one Redis, not a cluster
     const sent: number[] = [];
     const marker = `done-${randomBytes(3).toString('hex')}`;
+    const dedupKey = store.keys.queue('burst').dedup;
     const shownAll = new Promise<void>((resolve) =>
       monitor.on('monitor', (_time: string, args: string[]) => {
-        if (/^eval(sha)?$/i.test(args[0] ?? '') && args[2] === '4') sent.push((args.length - 7) / 5);
+        if (/^eval(sha)?$/i.test(args[0] ?? '') && args[2] === '4' && args[3] === dedupKey) sent.push((args.length - 7) / 5);
         if (args[1] === marker) resolve();
       }),
     );

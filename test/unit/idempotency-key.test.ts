@@ -21,7 +21,7 @@ describe('idempotency key', () => {
 
   it("derives each job's key afresh when args change between enqueues of one worker, and between workers", () => {
     const worker = (name: string, options: Partial<WorkerDefinition['options']> = {}) => ({ name, options }) as WorkerDefinition;
-    const [w, v] = [worker('W'), worker('V', { idempotencyArgs: (args: { id: number }) => ({ id: args.id }) })];
+    const [w, v] = [worker('W'), worker('V', { idempotencyArgs: (args: unknown) => ({ id: (args as { id: number }).id }) })];
     const sequence: [WorkerDefinition, { id: number; at?: number }][] = [[w, { id: 1 }], [w, { id: 1 }], [w, { id: 2 }], [v, { id: 2, at: 1 }], [v, { id: 2, at: 2 }], [w, { id: 1 }], [v, { id: 3 }]];
     for (const [definition, args] of sequence) {
       const hashed = definition.name === 'V' ? { id: args.id } : args;
