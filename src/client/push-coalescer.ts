@@ -60,7 +60,7 @@ export class PushCoalescer {
 
   /** The one place where single enqueues reach the store. */
   private async send(batch: Pending[]): Promise<void> {
-    const { sent, anchorOf } = fold(batch);
+    const { sent, answeredBy } = fold(batch);
     for (const entry of sent) entry.params.raw = encodePayload(entry.job);
     if (batch.length === 1) {
       const [only] = batch as [Pending];
@@ -73,14 +73,13 @@ export class PushCoalescer {
       for (const entry of batch) entry.reject(ownError(error, entry.params.jid));
       return;
     }
-    const outcomes = new Map(sent.map((entry, i) => [entry, replies[i]!]));
-    for (const entry of batch) {
-      const anchor = anchorOf.get(entry);
-      const outcome = outcomes.get(anchor ?? entry)!;
+    batch.forEach((entry, i) => {
+      const outcome = replies[answeredBy[i]!]!;
       if (outcome instanceof Error) entry.reject(ownError(outcome, entry.params.jid));
+      else if (sent[answeredBy[i]!] === entry) entry.resolve(outcome);
       // A folded twin is absorbed right after its anchor, by the owner of the cookie the anchor claimed or met.
-      else entry.resolve(anchor ? { pushed: false, jid: entry.params.jid, duplicateOf: outcome.duplicateOf ?? outcome.jid, walRaised: [] } : outcome);
-    }
+      else entry.resolve({ pushed: false, jid: entry.params.jid, duplicateOf: outcome.duplicateOf ?? outcome.jid, walRaised: [] });
+    });
   }
 }
 
@@ -91,26 +90,27 @@ export class PushCoalescer {
  * certainly absorbed by the cookie's owner, adds one to its counts and raises nothing: the anchor carries how many
  * such twins it stands for (JobPushParams.twins) and the store counts them in one step.
  */
-function fold(batch: Pending[]): { sent: Pending[]; anchorOf: Map<Pending, Pending> } {
+function fold(batch: Pending[]): { sent: Pending[]; answeredBy: number[] } {
   const sent: Pending[] = [];
-  const anchorOf = new Map<Pending, Pending>();
-  const anchors = new Map<string, Pending>();
+  /** For each job of the batch, the index in `sent` of the push that answers it: its own, or its anchor's. */
+  const answeredBy: number[] = [];
+  let anchors: Map<string, number> | undefined; // key → index in `sent`, made for the first job with a key
   for (const entry of batch) {
     const { dedup, nowMs } = entry.params;
-    if (!dedup || !isDueNow(entry.params)) {
-      sent.push(entry);
-      continue;
+    if (dedup && isDueNow(entry.params)) {
+      const anchor = (anchors ??= new Map()).get(dedup.key);
+      if (anchor !== undefined && sent[anchor]!.params.nowMs === nowMs && dedup.idempotent && !(dedup.preserveLatestWal && hasEntries(dedup.wal))) {
+        const anchorParams = sent[anchor]!.params;
+        anchorParams.twins = (anchorParams.twins ?? 0) + 1;
+        answeredBy.push(anchor);
+        continue;
+      }
+      anchors.set(dedup.key, sent.length);
     }
-    const anchor = anchors.get(dedup.key);
-    if (anchor && anchor.params.nowMs === nowMs && dedup.idempotent && !(dedup.preserveLatestWal && hasEntries(dedup.wal))) {
-      anchor.params.twins = (anchor.params.twins ?? 0) + 1;
-      anchorOf.set(entry, anchor);
-      continue;
-    }
-    anchors.set(dedup.key, entry);
+    answeredBy.push(sent.length);
     sent.push(entry);
   }
-  return { sent, anchorOf };
+  return { sent, answeredBy };
 }
 
 function isDueNow(p: JobPushParams): boolean {
