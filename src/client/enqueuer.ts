@@ -115,8 +115,9 @@ export class Enqueuer {
   private pushParams(context: EnqueueContext, encoded = true): JobPushParams {
     const { job } = context;
     const { concurrencyLimit, rateLimit } = context.worker.options;
-    const pinned = concurrencyLimit !== undefined || rateLimit !== undefined ? { pinned: true } : {};
-    return { queue: job.queue, jid: job.jid, raw: encoded ? encodePayload(job) : '', nowMs: this.clock.now(), runAtMs: context.runAtMs, dedup: context.dedup, ...pinned };
+    const params: JobPushParams = { queue: job.queue, jid: job.jid, raw: encoded ? encodePayload(job) : '', nowMs: this.clock.now(), runAtMs: context.runAtMs, dedup: context.dedup };
+    if (concurrencyLimit !== undefined || rateLimit !== undefined) params.pinned = true;
+    return params;
   }
 
   private result(context: EnqueueContext, pushed: JobPushResult): EnqueueResult {
