@@ -1,6 +1,6 @@
 import { EnqueueNotReplicatedError, EnqueueOutcomeUnknownError, PushRefusedError } from '../errors.js';
 import { encodePayload, type JobPayload } from '../jobs/payload.js';
-import type { JobPushParams, JobPushResult, JobStore } from '../store/job-store.js';
+import { isDueNow, type JobPushParams, type JobPushResult, type JobStore } from '../store/job-store.js';
 
 /** Most jobs in one coalesced store call: bounds its reply, and how long its scripts hold Redis. */
 const MAX_BATCH = 1000;
@@ -111,10 +111,6 @@ function fold(batch: Pending[]): { sent: Pending[]; answeredBy: number[] } {
     sent.push(entry);
   }
   return { sent, answeredBy };
-}
-
-function isDueNow(p: JobPushParams): boolean {
-  return !(p.runAtMs && p.runAtMs > p.nowMs);
 }
 
 function hasEntries(wal: Record<string, string> | undefined): boolean {

@@ -16,6 +16,7 @@ import { defineScripts, runScript } from './scripts.js';
 import { SignalWaiter } from './signal-waiter.js';
 import { EmptyQueues } from './empty-queues.js';
 import {
+  isDueNow,
   type DedupCookie,
   type FetchedJob,
   type FetchedQueueJob,
@@ -593,10 +594,6 @@ export class RedisJobStore implements JobStore {
     if (this.redis.status === 'ready') await Promise.race([this.redis.quit().catch(() => undefined), new Promise((resolve) => setTimeout(resolve, 1000).unref())]);
     this.redis.disconnect();
   }
-}
-
-function isDueNow(p: JobPushParams): boolean {
-  return !(p.runAtMs && p.runAtMs > p.nowMs);
 }
 
 /** No dedup and due now: a two-key LPUSH script, far cheaper than the full push script's 4 keys and 5-7 args. */

@@ -208,6 +208,11 @@ export interface JobPushParams {
   twins?: number;
 }
 
+/** Due now: ready at once rather than scheduled (a run time not after `nowMs` counts as now). */
+export function isDueNow(p: Pick<JobPushParams, 'runAtMs' | 'nowMs'>): boolean {
+  return !(p.runAtMs && p.runAtMs > p.nowMs);
+}
+
 export type JobPushResult =
   | { pushed: true; jid: string; duplicateOf?: string }
   /** Absorbed by the cookie's owner; `walRaised` names the databases whose cookie WAL this enqueue raised. */

@@ -11,6 +11,7 @@ import {
   FETCH_MAX,
   FETCHES_IN_FLIGHT,
   holdsJobs,
+  isDueNow,
   type DedupCookie,
   type FetchedJob,
   type JobAckItem,
@@ -130,7 +131,7 @@ export class MemoryJobStore implements JobStore {
     const queue = this.q(p.queue);
     this.registered.add(p.queue);
     const push = (raw: string): void => {
-      if (p.runAtMs && p.runAtMs > p.nowMs) queue.schedule.set(p.jid, { raw, score: p.runAtMs });
+      if (!isDueNow(p)) queue.schedule.set(p.jid, { raw, score: p.runAtMs! });
       else this.makeReady(queue, raw);
     };
     const d = p.dedup;
