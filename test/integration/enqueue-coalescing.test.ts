@@ -172,10 +172,7 @@ describe('a burst of identical enqueues in a coalesced push', () => {
     return { app, W, store: app.store as RedisJobStore, key: idempotencyKey('BurstWorker', { id: 1 }) };
   };
 
-  /**
-   * Jobs carried by each 4-key script call (a push) on this store's queue 'burst' while `run` runs (MONITOR: 5 arguments
-   * a job after the keys; the server is shared with the other tests of this file, hence the key check).
-   */
+  /** Jobs carried by each 4-key script call (a push) on this store's queue 'burst' while `run` runs (MONITOR: 5 arguments a job after the keys). */
   async function jobsSent(store: RedisJobStore, run: () => Promise<unknown>): Promise<number[]> {
     const monitor = await (store.client as Redis).monitor(); // one Redis, not a cluster
     const sent: number[] = [];
@@ -196,6 +193,7 @@ describe('a burst of identical enqueues in a coalesced push', () => {
 
   it('sends one job per call for twins pushed at the same time with nothing to add: every result and count exact', async () => {
     const { app, W, store, key } = folding('b');
+    await store.queueList(); // connected first, as in the tests below: the two calls do not wait on the connection
     let results: Awaited<ReturnType<typeof W.enqueue>>[] = [];
     const sent = await jobsSent(store, async () => (results = await Promise.all(Array.from({ length: 20 }, () => W.enqueue({ id: 1 })))));
     expect(sent).toEqual([1, 1]); // the first 8 at once, then the other 12 of the tick
