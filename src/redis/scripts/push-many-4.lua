@@ -5,9 +5,10 @@
   the cookie of a key is read once and, if twins changed it, written once at the end with the highest WAL positions.
   KEYS[1] dedup hash  KEYS[2] stats hash  KEYS[3] ready list  KEYS[4] signal list
   ARGV groups of 5, one per job: payload json, dedup key ('' = none), cookie if new, now ms, options (see push-4.lua)
-  with a third letter '1' when the job's key comes more than once in this call: only those keys are folded; after it,
-  a count of quiet twins the caller folded into this job instead of sending them (redis/push-args.ts): idempotent,
-  same key and now, no WAL to add, so each is certainly absorbed right after it
+  with a third letter '1' when the job's key comes more than once in this call or it carries twins: only those keys
+  are folded; after it, a count of quiet twins the caller folded into this job instead of sending them
+  (client/push-coalescer.ts, JobPushParams.twins): idempotent, same key and now, no WAL to add, so each is certainly
+  absorbed right after it
   Returns one reply per job sent, in order, as push-4.lua's; "E|<error>" for a job Redis refused (each job is pushed
   under pcall: Redis does not undo a script's earlier writes, so one job's error must not become the others')
 ]]
