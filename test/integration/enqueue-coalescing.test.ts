@@ -111,6 +111,32 @@ describe.each(bothStores(() => redis))('enqueues of the same tick share one stor
     await app.close();
   });
 
+  it('sends a twin that adds a WAL position and folds the quiet twins after it into it, keeping every count and the highest WAL', async () => {
+    const T = Date.now();
+    const app = createLagless({ redis: redisConfig(), logger: false, clock: { now: () => T } });
+    await app.flags.set(PRESERVE_LATEST_WAL_FLAG, true, { by: 'test' });
+    const q = queue();
+    const W = app.defineWorker({ name: 'MixedTwinWorker', queue: q, idempotent: true, idempotencyArgs: () => ({ id: 1 }), perform: () => undefined });
+    app.clientMiddleware.insertBefore('deduplication', 'stamp', (context, next) => {
+      const lsn = (context.job.args as { lsn?: string }).lsn;
+      if (lsn) context.job.wal_locations = { main: lsn };
+      return next();
+    });
+    const sent: JobPushParams[][] = [];
+    const each = app.store.jobPushEach.bind(app.store);
+    app.store.jobPushEach = (params: JobPushParams[]) => (sent.push(params.map((p) => ({ ...p }))), each(params));
+    const results = await Promise.all([{}, {}, { lsn: '0/200' }, {}, {}, { lsn: '0/100' }].map((args) => W.enqueue(args)));
+    // The first job and the two carrying a WAL position go out; each quiet twin is counted on the job before it.
+    expect(sent.map((call) => call.map((p) => p.twins ?? 0))).toEqual([[1, 2, 0]]);
+    const owner = results[0]!;
+    expect(owner).toEqual({ jid: owner.jid, deduplicated: false });
+    expect(results.slice(1).every((r) => r.deduplicated && r.duplicateOf === owner.jid)).toBe(true);
+    const cookie = await app.store.dedupShow({ queue: q, key: idempotencyKey('MixedTwinWorker', { id: 1 }), nowMs: T });
+    expect(cookie).toMatchObject({ ownerJid: owner.jid, absorbed: 5, wal: { main: '0/200' } });
+    expect((await app.store.queueCounters(q)).deduplicated).toBe(5);
+    await app.close();
+  });
+
   // DESIGN §4-5: the cookie carries the highest WAL position of everything it absorbed, per database.
   it.each([
     ['the lower LSN first', ['0/16B3748', '0/16B37A0']],
