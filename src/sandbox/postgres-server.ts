@@ -142,18 +142,12 @@ export function postgresServer(toolchain: PostgresToolchain, dataDir: string, po
   };
 }
 
-/** Blocks until `pid` is stopped (state T in /proc/<pid>/stat) or gone; a process being stopped takes microseconds. */
+/** Blocks until `pid` is stopped (state T) or gone; a process being stopped takes microseconds. */
 function waitUntilStopped(pid: number): void {
   const tick = new Int32Array(new SharedArrayBuffer(4));
   for (let waited = 0; waited < 2_000; waited++) {
-    let state: string;
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      state = stat.charAt(stat.lastIndexOf(')') + 2);
-    } catch {
-      return; // exited
-    }
-    if (state === 'T' || state === 't' || state === 'Z') return;
+    const state = statFields(pid)?.[0];
+    if (state === undefined || state === 'T' || state === 't' || state === 'Z') return;
     Atomics.wait(tick, 0, 0, 1);
   }
   throw new Error(`process ${pid} did not stop within 2 s of SIGSTOP`);
@@ -163,14 +157,20 @@ function waitUntilStopped(pid: number): void {
 function childrenOf(pid: number): number[] {
   const found: number[] = [];
   for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      // Field 4 of /proc/<pid>/stat is the parent pid; the command name before it is in parentheses and may hold spaces.
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid) found.push(Number(entry));
-    } catch {
-      // The process exited while we looked.
-    }
+    if (/^\d+$/.test(entry) && Number(statFields(Number(entry))?.[1]) === pid) found.push(Number(entry));
   }
   return found;
+}
+
+/**
+ * The fields of /proc/<pid>/stat after the command name (state, parent pid, …), or undefined once the process is
+ * gone. The name comes before them in parentheses and may hold spaces and parentheses, hence the last ')'.
+ */
+function statFields(pid: number): string[] | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  } catch {
+    return undefined;
+  }
 }
