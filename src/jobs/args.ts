@@ -6,12 +6,15 @@ import { InvalidArgsError } from '../errors.js';
  */
 export function assertJsonArgs(workerName: string, args: unknown): void {
   if (args === undefined) throw new InvalidArgsError(workerName, 'the arguments are undefined');
-  const found = findNonJson(args, new Set());
+  const found = findNonJson(args, []);
   if (found) throw new InvalidArgsError(workerName, `$${found.path} ${found.problem}`);
 }
 
-// The path is put together on the way back up, only for the value that fails: this runs on every enqueue.
-function findNonJson(value: unknown, ancestors: Set<object>): { path: string; problem: string } | undefined {
+/*
+ * The path is put together on the way back up, only for the value that fails: this runs on every enqueue. The
+ * ancestors are a stack, not a Set: args are shallow, so a scan of a few entries costs less than a Set per enqueue.
+ */
+function findNonJson(value: unknown, ancestors: object[]): { path: string; problem: string } | undefined {
   switch (typeof value) {
     case 'string':
     case 'boolean':
@@ -29,20 +32,20 @@ function findNonJson(value: unknown, ancestors: Set<object>): { path: string; pr
   }
   if (value === null) return undefined;
   const object = value as Record<string, unknown>;
-  if (ancestors.has(object)) return { path: '', problem: 'is a circular reference' };
+  if (ancestors.includes(object)) return { path: '', problem: 'is a circular reference' };
   const isArray = Array.isArray(object);
   const proto = Object.getPrototypeOf(object);
   if (!isArray && proto !== Object.prototype && proto !== null) {
     return { path: '', problem: `is a ${object.constructor?.name ?? 'non-plain object'} (only plain objects and arrays survive JSON)` };
   }
-  ancestors.add(object);
+  ancestors.push(object);
   try {
     for (const key of Object.keys(object)) {
       const found = findNonJson(object[key], ancestors);
       if (found) return { path: (isArray ? `[${key}]` : `.${key}`) + found.path, problem: found.problem };
     }
   } finally {
-    ancestors.delete(object);
+    ancestors.pop();
   }
   return undefined;
 }

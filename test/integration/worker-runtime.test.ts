@@ -338,6 +338,12 @@ describe('bad input', () => {
     await expect(W.enqueue(circular as never)).rejects.toThrow(/circular reference/);
   });
 
+  it('accepts an object that appears twice without being its own ancestor', async () => {
+    const shared = { id: 1 };
+    await expect(W.enqueue({ a: shared, b: [shared, { c: shared }] } as never)).resolves.toMatchObject({ deduplicated: false });
+    await app.store.queueRemove('default');
+  });
+
   const perform = (): number => 1;
   it.each<[Record<string, unknown>, RegExp]>([
     [{ name: 'X1', queue: 'bad{queue}', perform }, /option queue for 'X1': use 1-100 letters/],
