@@ -4,9 +4,16 @@ import { Redis } from 'ioredis';
 import { startRedisServer, type RedisServerHandle } from '../dist/sandbox/redis-server.js';
 import type { BenchConfig } from './config.js';
 
-// A full collection between runs, so garbage left by one system is not collected on the other's clock.
+/*
+ * A young-generation collection between runs, so the garbage one system's run leaves behind (nearly all of it
+ * short-lived) is not collected on the next run's clock. Not a full collection: measured with --trace-deopt, a
+ * forced full collection invalidates dozens of both systems' optimized functions ("wrong map"), so every run
+ * started in the interpreter and paid for re-optimizing, which a process under steady load never does (BullMQ +12%
+ * and lagless +40% Node CPU a job for 20 concurrent distinct-args enqueues). Old-generation garbage is left to
+ * V8's own major collections, which the rotating run order spreads over every side.
+ */
 setFlagsFromString('--expose-gc');
-const collectGarbage = runInNewContext('gc') as () => void;
+const collectGarbage = runInNewContext('gc') as (options: { type: 'minor' }) => void;
 
 /**
  * What every scenario gets: the run's config, one private redis-server (ours alone, so FLUSHALL between runs is
@@ -39,10 +46,10 @@ export class BenchContext {
     return `bench-${label}-${++this.runs}`;
   }
 
-  /** Empty our private server and collect garbage, so each run starts from the same state. */
+  /** Empty our private server and collect the young garbage, so each run starts from the same state. */
   async reset(): Promise<void> {
     await this.admin.flushall();
-    collectGarbage();
+    collectGarbage({ type: 'minor' });
   }
 
   async close(): Promise<void> {
