@@ -33,14 +33,28 @@ abstract class SeriesMetric<L extends string, S> {
     registry.registerMetric(this as unknown as Metric);
   }
 
+  /**
+   * The series last counted into: a job path counts most calls into the series it counted into last (one queue,
+   * one worker), and comparing a few label values costs less than building and hashing their key.
+   */
+  private last?: { labels: Labels<L>; value: S };
+
   /** The series of these labels, made on first use. */
   protected seriesOf(labels: Labels<L>): S {
     const names = this.labelNames;
+    if (this.last && this.isLast(labels)) return this.last.value;
     let key: string = labels[names[0]!];
     for (let i = 1; i < names.length; i++) key += '\u0000' + labels[names[i]!];
     let series = this.series.get(key);
     if (!series) this.series.set(key, (series = { labels: { ...labels }, value: this.empty() }));
+    this.last = series;
     return series.value;
+  }
+
+  private isLast(labels: Labels<L>): boolean {
+    const lastLabels = this.last!.labels;
+    for (const name of this.labelNames) if (lastLabels[name] !== labels[name]) return false;
+    return true;
   }
 
   protected abstract empty(): S;
@@ -53,6 +67,7 @@ abstract class SeriesMetric<L extends string, S> {
 
   reset(): void {
     this.series.clear();
+    this.last = undefined;
   }
 }
 

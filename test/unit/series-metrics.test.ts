@@ -11,6 +11,9 @@ const OBSERVATIONS: [Record<'queue' | 'worker', string>, number][] = [
   [{ queue: 'default', worker: 'A' }, 5],
   [{ queue: 'default', worker: 'B' }, 0.2],
   [{ queue: 'we"ird\\q\nname', worker: 'A' }, 0.01],
+  // Back to a series counted into before, after others: a series is found again whatever came between.
+  [{ queue: 'default', worker: 'A' }, 0.02],
+  [{ queue: 'default', worker: 'B' }, 0.02],
 ];
 
 /** The same observations through prom-client's own metric and ours, each on a registry of its own. */
@@ -45,7 +48,7 @@ describe('series metrics', () => {
       return (labels, value) => counter.inc(labels, value > 1 ? 3 : 1);
     });
     expect(ours).toBe(theirs);
-    expect(ours).toContain('jobs_total{queue="default",worker="A"} 6');
+    expect(ours).toContain('jobs_total{queue="default",worker="A"} 7');
   });
 
   it('reads as JSON and resets through the registry like prom-client metrics; a second metric of the same name is refused', async () => {
@@ -55,6 +58,8 @@ describe('series metrics', () => {
     expect(await registry.getMetricsAsJSON()).toEqual([{ name: 'jobs_total', help: 'Jobs', type: 'counter', aggregator: 'sum', values: [{ labels: { queue: 'a' }, value: 1 }] }]);
     registry.resetMetrics();
     expect((await counter.get()).values).toEqual([]);
+    counter.inc({ queue: 'a' });
+    expect((await counter.get()).values).toEqual([{ labels: { queue: 'a' }, value: 1 }]);
     expect(() => new SeriesCounter('jobs_total', 'Jobs', ['queue'], registry)).toThrow(/already been registered/);
   });
 });
