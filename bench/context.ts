@@ -6,11 +6,11 @@ import type { BenchConfig } from './config.js';
 
 /*
  * A young-generation collection between runs, so the garbage one system's run leaves behind (nearly all of it
- * short-lived) is not collected on the next run's clock. Not a full collection: measured with --trace-deopt, a
- * forced full collection invalidates dozens of both systems' optimized functions ("wrong map"), so every run
- * started in the interpreter and paid for re-optimizing, which a process under steady load never does (BullMQ +12%
- * and lagless +40% Node CPU a job for 20 concurrent distinct-args enqueues). Old-generation garbage is left to
- * V8's own major collections, which the rotating run order spreads over every side.
+ * short-lived) is not collected on the next run's clock. Not a full collection: measured with --trace-deopt, each
+ * forced full collection was followed by 18–32 deoptimizations of both systems' code (mostly "wrong map"), so every
+ * run began by re-optimizing, which a process under steady load never does (BullMQ +12% and lagless +40% Node CPU a
+ * job for 20 concurrent distinct-args enqueues). Old-generation garbage is left to V8's own major collections,
+ * which the rotating run order spreads over every side.
  */
 setFlagsFromString('--expose-gc');
 const collectGarbage = runInNewContext('gc') as (options: { type: 'minor' }) => void;
