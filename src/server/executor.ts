@@ -7,6 +7,7 @@ import { decodePayload, encodePayload, type JobPayload } from '../jobs/payload.j
 import { Snooze } from '../jobs/snooze.js';
 import type { JobContext, WorkerDefinition } from '../jobs/worker.js';
 import { dedupPlan } from '../dedup/plan.js';
+import { infoWriter, type InfoWriter } from '../observability/logger.js';
 import type { JobMetrics } from '../observability/metrics.js';
 import type { FetchedJob, JobAckItem, JobAckResult, JobDeadResult, JobStore } from '../store/job-store.js';
 import type { ExecutionContext, ServerChain } from './execution-context.js';
@@ -42,9 +43,12 @@ type Outcome = { kind: 'done'; value: unknown } | { kind: 'snooze'; delayMs: num
 /** Runs one fetched job through the server chain and settles it in the store exactly once. */
 export class JobExecutor {
   private readonly outcomes: JobOutcomes;
+  /** Writes the start and done lines, the two a job logs on its way through. */
+  private readonly info: InfoWriter;
 
   constructor(private readonly deps: ExecutorDeps) {
     this.outcomes = new JobOutcomes(deps.store, deps.logger, deps.now);
+    this.info = infoWriter(deps.logger);
   }
 
   async execute(queue: string, fetched: FetchedJob, lease: JobLease): Promise<void> {
@@ -79,7 +83,7 @@ export class JobExecutor {
     metrics.latency.observe({ queue }, latencyS);
     // Building a log object costs more than the rest of a no-op job; skip it when the level is off.
     const logging = logger.isLevelEnabled('info');
-    if (logging && this.deps.logJobStart) logger.info(Object.assign(jobLogFields(job), { job_status: 'start', scheduling_latency_s: round(latencyS) }), 'start');
+    if (logging && this.deps.logJobStart) this.info(Object.assign(jobLogFields(job), { job_status: 'start', scheduling_latency_s: round(latencyS) }), 'start');
 
     const context: ExecutionContext = { worker, job, ctx: new ExecutionJobContext(job, logger, lease, this.deps.db, this.outcomes), logFields: {} };
     const startedAtMs = worker.options.keepResult ? this.deps.now() : 0;
@@ -149,7 +153,7 @@ export class JobExecutor {
     }
     const result = await this.deps.ack(job.queue, item);
     this.deps.metrics.completed.inc({ queue: job.queue, worker: worker.name, status: 'done' });
-    if (this.deps.logger.isLevelEnabled('info')) this.deps.logger.info(Object.assign(line, { job_status: 'done' }), 'done');
+    if (this.deps.logger.isLevelEnabled('info')) this.info(Object.assign(line, { job_status: 'done' }), 'done');
     if (!result.acked) this.deps.logger.warn({ ...jobLogFields(job) }, 'job finished after its lease was lost; it may run again (at-least-once)');
     if (result.rescheduled) this.rescheduled(worker, job, result.rescheduled, 'rescheduled once: a duplicate arrived while it ran');
   }
