@@ -10,7 +10,7 @@ export interface FloorClient {
   close(): Promise<void>;
 }
 
-/** The client lagless enqueues with (a lagless app's store connection), with the no-op script loaded. */
+/** A client built as lagless builds the one it enqueues with (a second app's store connection), with the no-op script loaded. */
 export async function floorClient(ctx: BenchContext): Promise<FloorClient> {
   const { app, store } = laglessApp(ctx, 'floor');
   const client = store.client as WithNoop;
@@ -21,8 +21,8 @@ export async function floorClient(ctx: BenchContext): Promise<FloorClient> {
 }
 
 /**
- * Scenario f: the floor for one awaited enqueue — EVALSHA of a script that does nothing, through the very client
- * lagless enqueues with, one awaited call at a time.
+ * Scenario f: the floor for one awaited enqueue — EVALSHA of a script that does nothing, one awaited call at a time,
+ * on a connection of its own built exactly as the enqueuing app's (options, scripts, deadline settings).
  */
 export async function floorRun(ctx: BenchContext, count: number, floor: () => Promise<FloorClient>): Promise<Timed> {
   const { client } = await floor();

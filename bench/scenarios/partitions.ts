@@ -25,7 +25,8 @@ const PACED_RATE = 10_000;
  * CPU per job is measured twice. At full speed, three busy masters and Node share 2 cores, and every node's CPU per
  * command rises with the contention (the same commands cost up to 2× what they cost on one busy Redis): on separate
  * machines that price is not paid. At a paced PACED_RATE no core is saturated, so the figure is the work the
- * partitions add; the targets are on the paced rows, the full-speed rows are shown beside them.
+ * partitions add; the targets are on the paced rows, the full-speed rows are shown beside them. A paced row for the
+ * queue on a one-node cluster tells what cluster mode itself costs a job, before any spreading.
  */
 export const partitionsScenario: Scenario = {
   name: 'partitions',
@@ -34,7 +35,10 @@ export const partitionsScenario: Scenario = {
     // No replicas, as the single server has none (see cluster.ts): measured with 1 replica per master, the cluster's
     // Redis CPU per job rose from 1.4× to 2.7× one Redis.
     const cluster = await startRedisCluster({ replicasPerMaster: 0 });
-    const masters = (await cluster.masters()).map((port) => new Redis({ port, host: '127.0.0.1', maxRetriesPerRequest: null }));
+    const masters = (await cluster.masters()).map(admin);
+    // The same queue in cluster mode on one node: Redis Cluster's own price, apart from spreading over 3 processes.
+    const oneNode = await startRedisCluster({ masters: 1, replicasPerMaster: 0 });
+    const oneNodeAdmins = (await oneNode.masters()).map(admin);
     /** Busiest master's EVALSHA calls over the mean, per cluster run. */
     const spreads: number[] = [];
     try {
@@ -54,6 +58,7 @@ export const partitionsScenario: Scenario = {
       const spread = medianOf(spreads);
       const paced = await interleaved(ctx, {
         single: (n) => runQueue(ctx, n, { url: ctx.url }, [ctx.admin], undefined, PACED_RATE),
+        oneNode: (n) => runQueue(ctx, n, { cluster: { nodes: oneNode.nodes } }, oneNodeAdmins, undefined, PACED_RATE),
         unpartitioned: (n) => runQueue(ctx, n, { cluster: { nodes: cluster.nodes } }, masters, undefined, PACED_RATE),
         partitioned: (n) => runQueue(ctx, n, { cluster: { nodes: cluster.nodes } }, masters, PARTITIONS, PACED_RATE),
       });
@@ -70,6 +75,7 @@ export const partitionsScenario: Scenario = {
             target: atLeast(0.5),
           },
           redisCpuCheck('partitions.redis-cpu-paced', `${pacedLabel}: ${PARTITIONS} partitions on 3 masters vs one Redis`, ['cluster', paced.partitioned], ['one Redis', paced.single], atMost(1.2)),
+          redisCpuCheck('partitions.redis-cpu-one-node-paced', `${pacedLabel}: the queue unpartitioned on a one-node cluster vs one Redis (cluster mode alone)`, ['one-node cluster', paced.oneNode], ['one Redis', paced.single]),
           redisCpuCheck('partitions.redis-cpu-cluster-paced', `${pacedLabel}: ${PARTITIONS} partitions vs the same queue unpartitioned, both on the cluster`, [`${PARTITIONS} partitions`, paced.partitioned], ['unpartitioned', paced.unpartitioned], atMost(1.2)),
           redisCpuCheck('partitions.redis-cpu', `at full speed, 3 masters and Node sharing 2 cores: ${PARTITIONS} partitions on 3 masters vs one Redis`, ['cluster', runs.partitioned], ['one Redis', runs.single]),
           redisCpuCheck('partitions.redis-cpu-cluster', `at full speed: ${PARTITIONS} partitions vs the same queue unpartitioned, both on the cluster`, [`${PARTITIONS} partitions`, runs.partitioned], ['unpartitioned', runs.unpartitioned]),
@@ -84,8 +90,8 @@ export const partitionsScenario: Scenario = {
         ],
       };
     } finally {
-      for (const admin of masters) admin.disconnect();
-      await cluster.stop();
+      for (const client of [...masters, ...oneNodeAdmins]) client.disconnect();
+      await Promise.all([cluster.stop(), oneNode.stop()]);
     }
   },
 };
@@ -133,6 +139,10 @@ async function pacedLoop(count: number, rate: number, call: (i: number) => Promi
     await Promise.all(calls);
     await sleep(10);
   }
+}
+
+function admin(port: number): Redis {
+  return new Redis({ port, host: '127.0.0.1', maxRetriesPerRequest: null });
 }
 
 /** EVALSHA and EVAL calls a node has served so far (INFO commandstats). */

@@ -20,6 +20,7 @@ export interface RedisClusterHandle {
 }
 
 export interface RedisClusterOptions {
+  /** 3 or more; or 1, without replicas (Redis Cluster's own price, apart from sharding: the bench compares it). */
   masters?: number;
   replicasPerMaster?: number;
   /** `cluster-node-timeout`: how long a silent master is waited for before its replica takes over. */
@@ -34,6 +35,7 @@ export interface RedisClusterOptions {
 export async function startRedisCluster(options: RedisClusterOptions = {}): Promise<RedisClusterHandle> {
   const masterCount = options.masters ?? 3;
   const replicas = options.replicasPerMaster ?? 1;
+  if (masterCount === 1 && replicas > 0) throw new Error('a one-master sandbox cluster has no replicas: pass replicasPerMaster: 0');
   const nodeTimeoutMs = options.nodeTimeoutMs ?? 1500;
   const dir = mkdtempSync(join(tmpdir(), 'lagless-cluster-'));
   const processes: RedisProcess[] = [];
@@ -51,10 +53,14 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
         '--cluster-replica-validity-factor', '0',
         // A replica's first sync starts at once (the default waits 5 s for more replicas to share one transfer).
         '--repl-diskless-sync-delay', '0',
+        // A lone node learns no address of its own from a peer: announce it, or CLUSTER SLOTS names no host.
+        ...(masterCount === 1 ? ['--cluster-announce-ip', '127.0.0.1'] : []),
       ];
       processes.push(await spawnRedisProcess(port, args, 'Ready to accept connections'));
     }
-    await redisCli(['--cluster', 'create', ...processes.map((p) => `127.0.0.1:${p.port}`), '--cluster-replicas', String(replicas), '--cluster-yes']);
+    // redis-cli --cluster create wants 3 masters or more: a lone master takes every slot itself.
+    if (masterCount === 1) await nodeCommand(processes[0]!.port, ['CLUSTER', 'ADDSLOTSRANGE', '0', '16383']);
+    else await redisCli(['--cluster', 'create', ...processes.map((p) => `127.0.0.1:${p.port}`), '--cluster-replicas', String(replicas), '--cluster-yes']);
     const handle = clusterHandle(processes, stop);
     await handle.waitHealthy(30_000);
     return handle;

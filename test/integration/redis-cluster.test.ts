@@ -106,3 +106,35 @@ describe('lagless on Redis Cluster (3 masters + 3 replicas)', () => {
     expect(() => createLagless({ redis: { sentinels: [{ host: '127.0.0.1', port: 26379 }] }, logger: false })).toThrow(/sentinels need name/);
   });
 });
+
+describe('lagless on a one-node Redis Cluster (cluster mode without sharding)', () => {
+  it('serves every slot from the lone master and runs jobs through it, woken by pub/sub', async () => {
+    await expect(startRedisCluster({ masters: 1 })).rejects.toThrow(/no replicas: pass replicasPerMaster: 0/);
+    const cluster = await startRedisCluster({ masters: 1, replicasPerMaster: 0 });
+    const app = createLagless({ redis: { cluster: { nodes: cluster.nodes }, prefix: `one${randomBytes(3).toString('hex')}` }, logger: false });
+    try {
+      const [port] = await cluster.masters();
+      expect(await cluster.masters()).toHaveLength(1);
+      expect(await nodeCommand(port!, ['CLUSTER', 'SLOTS'])).toEqual([[0, 16383, ['127.0.0.1', port, expect.any(String), []]]]);
+      const ran: number[] = [];
+      const W = app.defineWorker<{ n: number }>({ name: 'OneNode', queue: 'one', perform: (args) => void ran.push(args.n) });
+      const worker = app.worker({ queues: ['one'], concurrency: 2 });
+      await worker.start();
+      // Each job starts well within the idle worker's 1 s wait: the message woke it, not the wait's timeout.
+      for (const n of [1, 2, 3]) {
+        await new Promise((resolve) => setTimeout(resolve, 400));
+        const enqueuedAt = Date.now();
+        await W.enqueue({ n });
+        await waitFor(() => ran.includes(n), 5000);
+        expect(Date.now() - enqueuedAt).toBeLessThan(300);
+      }
+      await W.enqueueMany([{ n: 4 }, { n: 5 }]);
+      await waitFor(() => ran.length === 5, 5000);
+      await worker.stop();
+      expect(ran.sort()).toEqual([1, 2, 3, 4, 5]);
+    } finally {
+      await app.close();
+      await cluster.stop();
+    }
+  }, 30_000);
+});
