@@ -35,9 +35,12 @@ export const partitionsScenario: Scenario = {
     // No replicas, as the single server has none (see cluster.ts): measured with 1 replica per master, the cluster's
     // Redis CPU per job rose from 1.4× to 2.7× one Redis.
     const cluster = await startRedisCluster({ replicasPerMaster: 0 });
-    const masters = (await cluster.masters()).map(admin);
     // The same queue in cluster mode on one node: Redis Cluster's own price, apart from spreading over 3 processes.
-    const oneNode = await startRedisCluster({ masters: 1, replicasPerMaster: 0 });
+    const oneNode = await startRedisCluster({ masters: 1, replicasPerMaster: 0 }).catch(async (error: unknown) => {
+      await cluster.stop();
+      throw error;
+    });
+    const masters = (await cluster.masters()).map(admin);
     const oneNodeAdmins = (await oneNode.masters()).map(admin);
     /** Busiest master's EVALSHA calls over the mean, per cluster run. */
     const spreads: number[] = [];
