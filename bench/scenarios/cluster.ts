@@ -26,7 +26,7 @@ export const clusterScenario: Scenario = {
     // No replicas, as the single-server reference has none: a master feeding a replica spends CPU on the replication
     // stream (the price of failover, not of the cluster), and on 2 cores the replicas take CPU from the masters.
     const cluster = await startRedisCluster({ replicasPerMaster: 0 });
-    const admins = (await cluster.masters()).map((port) => new Redis({ port, host: '127.0.0.1', maxRetriesPerRequest: null }));
+    const admins = (await cluster.masters()).map(nodeAdmin);
     const primary = await startRedisServer();
     const replica = await startRedisServer();
     const replicaAdmin = new Redis(replica.url, { maxRetriesPerRequest: null });
@@ -81,6 +81,11 @@ function microseconds(label: string, run: Timed): Measured {
 }
 
 /** `timed`, with Redis CPU taken as the sum over `admins` (every node of the setup measured). */
+/** A plain connection to one node of a private cluster, for INFO. */
+export function nodeAdmin(port: number): Redis {
+  return new Redis({ port, host: '127.0.0.1', maxRetriesPerRequest: null });
+}
+
 export async function timedOn(ctx: BenchContext, admins: Redis[], jobs: number, run: () => Promise<void>): Promise<Timed> {
   const before = await Promise.all(admins.map(redisCpuUs));
   const result = await timed(ctx, jobs, run);

@@ -8,7 +8,7 @@ import { countdown, expectCount, sleep, within, type Timed } from '../measure.js
 import { atLeast, atMost, throughput, type Check, type Scenario, type Target } from '../results.js';
 import { smallArgs } from '../systems/args.js';
 import { QUEUE } from '../systems/lagless.js';
-import { timedOn } from './cluster.js';
+import { nodeAdmin, timedOn } from './cluster.js';
 
 const PARTITIONS = 8;
 /** Enqueues per second of the paced runs: well below what any side reaches, so no core is saturated. */
@@ -40,8 +40,8 @@ export const partitionsScenario: Scenario = {
       await cluster.stop();
       throw error;
     });
-    const masters = (await cluster.masters()).map(admin);
-    const oneNodeAdmins = (await oneNode.masters()).map(admin);
+    const masters = (await cluster.masters()).map(nodeAdmin);
+    const oneNodeAdmins = (await oneNode.masters()).map(nodeAdmin);
     /** Busiest master's EVALSHA calls over the mean, per cluster run. */
     const spreads: number[] = [];
     try {
@@ -142,10 +142,6 @@ async function pacedLoop(count: number, rate: number, call: (i: number) => Promi
     await Promise.all(calls);
     await sleep(10);
   }
-}
-
-function admin(port: number): Redis {
-  return new Redis({ port, host: '127.0.0.1', maxRetriesPerRequest: null });
 }
 
 /** EVALSHA and EVAL calls a node has served so far (INFO commandstats). */

@@ -39,7 +39,7 @@ export function laglessLogger(options: LaglessLoggerOptions = {}): Logger {
   return logger;
 }
 
-/** The loggers laglessLogger built, by their destination: their options are ours, so their lines are known. */
+/** The destination of each logger laglessLogger built: their options are ours, so their lines are known. */
 const ownDestinations = new WeakMap<Logger, TickLines>();
 
 export type InfoWriter = (fields: Record<string, unknown>, msg: string) => void;
