@@ -30,8 +30,14 @@ export class Enqueuer {
     this.pushes = new PushCoalescer(store);
   }
 
-  async enqueue(worker: WorkerDefinition, args: unknown, runAtMs?: number): Promise<EnqueueResult> {
-    const context = this.context(worker, args, runAtMs);
+  /** Not async: an awaited enqueue passes through as few promises as it can (invalid args still reject, never throw). */
+  enqueue(worker: WorkerDefinition, args: unknown, runAtMs?: number): Promise<EnqueueResult> {
+    let context: EnqueueContext;
+    try {
+      context = this.context(worker, args, runAtMs);
+    } catch (error) {
+      return Promise.reject(error);
+    }
     return this.chain.run(context, () => this.pushOne(context));
   }
 
@@ -95,8 +101,8 @@ export class Enqueuer {
     return taken === undefined ? result : { ...result, taken };
   }
 
-  private async pushOne(context: EnqueueContext): Promise<EnqueueResult> {
-    return this.result(context, await this.pushes.push(this.pushParams(context, false), context.job));
+  private pushOne(context: EnqueueContext): Promise<EnqueueResult> {
+    return this.pushes.push(this.pushParams(context, false), context.job).then((pushed) => this.result(context, pushed));
   }
 
   private context(worker: WorkerDefinition, args: unknown, runAtMs?: number): EnqueueContext {

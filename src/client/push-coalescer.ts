@@ -54,25 +54,40 @@ export class PushCoalescer {
     if (this.waiting.length === 0) return; // sent early, nothing came after
     const batch = this.waiting.splice(0, MAX_BATCH);
     if (this.waiting.length > 0) process.nextTick(() => this.flush());
-    this.inFlight++;
-    void this.send(batch).finally(() => this.inFlight--);
+    this.send(batch);
   }
 
-  /** The one place where single enqueues reach the store. */
-  private async send(batch: Pending[]): Promise<void> {
-    const { sent, answeredBy } = fold(batch);
-    for (const entry of sent) entry.params.raw = encodePayload(entry.job);
-    if (batch.length === 1) {
-      const [only] = batch as [Pending];
-      return this.store.jobPush(only.params).then(only.resolve, only.reject);
+  /** The one place where single enqueues reach the store. A call stops counting as in flight before its callers wake. */
+  private send(batch: Pending[]): void {
+    this.inFlight++;
+    void (batch.length === 1 ? this.sendOne(batch[0]!) : this.sendMany(batch));
+  }
+
+  private async sendOne(only: Pending): Promise<void> {
+    let result: JobPushResult;
+    try {
+      only.params.raw = encodePayload(only.job);
+      result = await this.store.jobPush(only.params);
+    } catch (error) {
+      this.inFlight--;
+      return only.reject(error);
     }
+    this.inFlight--;
+    only.resolve(result);
+  }
+
+  private async sendMany(batch: Pending[]): Promise<void> {
+    const { sent, answeredBy } = fold(batch);
     let replies: (JobPushResult | Error)[];
     try {
+      for (const entry of sent) entry.params.raw = encodePayload(entry.job);
       replies = await this.store.jobPushEach(sent.map((entry) => entry.params));
     } catch (error) {
+      this.inFlight--;
       for (const entry of batch) entry.reject(ownError(error, entry.params.jid));
       return;
     }
+    this.inFlight--;
     batch.forEach((entry, i) => {
       const outcome = replies[answeredBy[i]!]!;
       if (outcome instanceof Error) entry.reject(ownError(outcome, entry.params.jid));

@@ -33,7 +33,21 @@ interface InFlight {
   end: (attempt: Attempt<unknown>) => void;
 }
 
-type Attempt<T> = { kind: 'reply'; value: T } | { kind: 'error'; error: unknown } | { kind: 'unsent'; reason: string } | { kind: 'lost' } | { kind: 'timeout' };
+type Attempt<T> = { kind: 'reply'; value: T } | { kind: 'error'; error: unknown } | Failed;
+type Failed = { kind: 'unsent'; reason: string } | { kind: 'lost' } | { kind: 'timeout' };
+
+/** What the retry loop knows after a failed attempt: whether any attempt was written, why the last failed, and to pause. */
+interface RetryState {
+  written: boolean;
+  reason: string;
+  pause: boolean;
+}
+
+/** A failed attempt pauses the next one; one that was written (lost, timed out) may have run. */
+function afterFailed(attempt: Failed, written = false): RetryState {
+  if (attempt.kind === 'unsent') return { written, reason: attempt.reason, pause: true };
+  return { written: true, reason: attempt.kind === 'lost' ? 'the connection closed before the reply' : 'no reply', pause: true };
+}
 
 /**
  * Every command with a deadline. Invariant: a command is written again only by this loop and only before its
@@ -55,12 +69,25 @@ export class DeadlineCalls {
     });
   }
 
-  /** `send` is told whether an earlier attempt was written (so may have run): a push then checks before it repeats. */
-  async call<T>(send: (resent: boolean) => Promise<T>, options: DeadlineCallOptions): Promise<T> {
+  /**
+   * `send` is told whether an earlier attempt was written (so may have run): a push then checks before it repeats.
+   * The first attempt settles the returned promise itself when it is answered (no loop, no extra promise on the way
+   * to a caller awaiting a reply); the loop takes over only when it is not.
+   */
+  call<T>(send: (resent: boolean) => Promise<T>, options: DeadlineCallOptions): Promise<T> {
     const deadline = performance.now() + options.timeoutMs;
-    let written = false;
-    let reason = 'not connected';
-    let pause = false;
+    if (this.redis.status !== 'ready' || !(options.timeoutMs > 0)) return this.retry(send, options, deadline, { written: false, reason: 'not connected', pause: false });
+    return new Promise<T>((resolve, reject) => {
+      this.attempt(() => send(false), deadline, (attempt) => {
+        if (attempt.kind === 'reply') resolve(attempt.value);
+        else if (attempt.kind === 'error') reject(attempt.error);
+        else this.retry(send, options, deadline, afterFailed(attempt)).then(resolve, reject);
+      });
+    });
+  }
+
+  private async retry<T>(send: (resent: boolean) => Promise<T>, options: DeadlineCallOptions, deadline: number, state: RetryState): Promise<T> {
+    let { written, reason, pause } = state;
     for (;;) {
       const remainingMs = deadline - performance.now();
       if (remainingMs <= 0) break;
@@ -77,44 +104,43 @@ export class DeadlineCalls {
         await this.ready(Math.min(remainingMs, RETRY_PAUSE_MS));
         continue;
       }
-      const attempt = await this.attempt(() => send(written), remainingMs);
+      const resent = written;
+      const attempt = await new Promise<Attempt<T>>((resolve) => this.attempt(() => send(resent), deadline, resolve));
       if (attempt.kind === 'reply') return attempt.value;
       if (attempt.kind === 'error') throw attempt.error;
-      pause = true;
-      if (attempt.kind === 'unsent') {
-        reason = attempt.reason;
-      } else {
-        written = true;
-        reason = attempt.kind === 'lost' ? 'the connection closed before the reply' : 'no reply';
-      }
+      ({ written, reason, pause } = afterFailed(attempt, written));
       if (attempt.kind === 'timeout') break;
     }
     throw written && options.outcomeUnknown ? options.outcomeUnknown() : options.unavailable(reason);
   }
 
-  private attempt<T>(send: () => Promise<T>, remainingMs: number): Promise<Attempt<T>> {
-    return new Promise((resolve) => {
-      const entry: InFlight = {
-        deadline: performance.now() + remainingMs,
-        end: (attempt) => {
-          if (!this.inFlight.delete(entry)) return;
-          resolve(attempt as Attempt<T>);
-        },
-      };
-      this.inFlight.add(entry);
-      this.sweeper ??= setInterval(() => this.sweep(), SWEEP_MS);
-      send().then(
-        (value) => entry.end({ kind: 'reply', value }),
-        (error: unknown) => {
-          if (isRedirect(error) && isCluster(this.redis)) {
-            // ioredis follows a redirect of a single command by itself, but not of a pipeline holding a command that
-            // ran (a WAIT): learn the new slot owners before the resend.
-            this.redis.refreshSlotsCache();
-          }
-          entry.end(isUnsent(error) ? { kind: 'unsent', reason: (error as Error).message } : isLost(error) ? { kind: 'lost' } : { kind: 'error', error });
-        },
-      );
-    });
+  /** Send once; `end` is called exactly once: with the reply or error, or when the reply is lost or late. */
+  private attempt<T>(send: () => Promise<T>, deadline: number, end: (attempt: Attempt<T>) => void): void {
+    const entry: InFlight = {
+      deadline,
+      end: (attempt) => {
+        if (this.inFlight.delete(entry)) end(attempt as Attempt<T>);
+      },
+    };
+    this.inFlight.add(entry);
+    this.sweeper ??= setInterval(() => this.sweep(), SWEEP_MS);
+    let sent: Promise<T>;
+    try {
+      sent = send();
+    } catch (error) {
+      sent = Promise.reject(error); // a call that throws before sending (a bad key) fails like one Redis refused
+    }
+    sent.then(
+      (value) => entry.end({ kind: 'reply', value }),
+      (error: unknown) => {
+        if (isRedirect(error) && isCluster(this.redis)) {
+          // ioredis follows a redirect of a single command by itself, but not of a pipeline holding a command that
+          // ran (a WAIT): learn the new slot owners before the resend.
+          this.redis.refreshSlotsCache();
+        }
+        entry.end(isUnsent(error) ? { kind: 'unsent', reason: (error as Error).message } : isLost(error) ? { kind: 'lost' } : { kind: 'error', error });
+      },
+    );
   }
 
   /** One timer for every call in flight instead of one per call: a deadline is kept to within SWEEP_MS. */

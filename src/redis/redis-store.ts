@@ -171,29 +171,33 @@ export class RedisJobStore implements JobStore {
     return [[k.dedup, k.stats, k.schedule, k.jobs], args];
   }
 
-  async jobPush(params: JobPushParams): Promise<JobPushResult> {
-    const reply = await this.enqueueCall([params.jid], async (resent) => {
-      // The reply to an earlier attempt was lost: it may have queued the job already.
-      if (resent && (await this.alreadyQueued([params]))[0]) {
-        const unconfirmed = (await this.confirmResent([params])).get(params);
-        if (unconfirmed) throw unconfirmed;
-        return 1;
-      }
-      if (this.replication) {
-        const pipeline = this.redis.pipeline();
-        const k = this.q(params.queue);
-        if (isPlain(params)) runScript(pipeline, 'pushReady', [k.ready, k.signal], [params.raw]);
-        else runScript(pipeline, 'push', ...this.pushArgs(params));
-        const [pushed] = await execReplicated(pipeline, this.replication!, [params.jid]);
-        return isPlain(params) ? 1 : (pushed as number | string);
-      }
-      if (!isPlain(params)) return runScript<number | string>(this.redis, 'push', ...this.pushArgs(params));
-      const k = this.q(params.queue);
-      await runScript<number>(this.redis, 'pushReady', [k.ready, k.signal], [params.raw]);
-      return 1;
+  jobPush(params: JobPushParams): Promise<JobPushResult> {
+    const plain = isPlain(params);
+    return this.enqueueCall([params.jid], (resent) => (resent ? this.pushAgain(params, plain) : this.pushOnce(params, plain))).then((reply) => {
+      this.queues.register(params.queue);
+      return plain ? { pushed: true, jid: params.jid } : pushResult(reply, params.jid);
     });
-    this.queues.register(params.queue);
-    return pushResult(reply, params.jid);
+  }
+
+  /** One push call: the push script's reply, or (plain) the ready list's length. */
+  private pushOnce(params: JobPushParams, plain: boolean): Promise<number | string> {
+    const k = this.q(params.queue);
+    if (this.replication) {
+      const pipeline = this.redis.pipeline();
+      if (plain) runScript(pipeline, 'pushReady', [k.ready, k.signal], [params.raw]);
+      else runScript(pipeline, 'push', ...this.pushArgs(params));
+      return execReplicated(pipeline, this.replication, [params.jid]).then(([pushed]) => pushed as number | string);
+    }
+    if (plain) return runScript<number>(this.redis, 'pushReady', [k.ready, k.signal], [params.raw]);
+    return runScript<number | string>(this.redis, 'push', ...this.pushArgs(params));
+  }
+
+  /** The reply to an earlier attempt was lost: it may have queued the job already. */
+  private async pushAgain(params: JobPushParams, plain: boolean): Promise<number | string> {
+    if (!(await this.alreadyQueued([params]))[0]) return this.pushOnce(params, plain);
+    const unconfirmed = (await this.confirmResent([params])).get(params);
+    if (unconfirmed) throw unconfirmed;
+    return 1;
   }
 
   async jobPushMany(params: JobPushParams[]): Promise<JobPushResult[]> {
