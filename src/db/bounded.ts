@@ -13,6 +13,8 @@ export class HostTimeoutError extends Error {
  * also bounds pools without one, and a connection that arrives late is returned to the pool, not leaked.
  */
 export function connectWithin(pool: PoolLike, ms: number, label: string): Promise<PoolClientLike> {
+  // An idle connection left for this call comes at once: no timer to arm (this runs for every replica read of a job).
+  if ((pool.idleCount ?? 0) > (pool.waitingCount ?? Number.POSITIVE_INFINITY)) return pool.connect();
   return new Promise((resolve, reject) => {
     let expired = false;
     const timer = setTimeout(() => {

@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { UnknownDatabaseError } from '../errors.js';
 import { Database } from './database.js';
-import { decideLoadBalancing, type DataConsistency, type Decision } from './decision.js';
+import { decideLoadBalancing, type DataConsistency, type Decision, type DecisionInput } from './decision.js';
 import { ReplicaDiscovery, replicaUrlFor, type DiscoveryOptions } from './discovery.js';
 import { LoadBalancer, type ReplicaRoute } from './load-balancer.js';
 import { createDbMetrics, type DbMetrics } from './metrics.js';
@@ -49,6 +49,10 @@ export class Databases {
   private readonly balancers = new Map<string, LoadBalancer>();
   private readonly facades = new Map<string, Database>();
   private readonly discoveries: ReplicaDiscovery[] = [];
+  /** Configured database names, in config order. */
+  readonly names: readonly string[];
+  /** What every decision asks the hosts: made once, since decide() runs for every job. */
+  private readonly hostChecks: Omit<DecisionInput<ReplicaRoute>, 'dataConsistency' | 'retried' | 'walLocations'>;
 
   constructor(
     private readonly config: Readonly<Record<string, DatabaseConfig>>,
@@ -69,10 +73,18 @@ export class Databases {
       this.balancers.set(database, balancer);
       this.facades.set(database, new Database(balancer, this.sessions));
     }
-  }
-
-  get names(): string[] {
-    return [...this.balancers.keys()];
+    this.names = [...this.balancers.keys()];
+    this.hostChecks = {
+      databases: this.names,
+      caughtUp: (database, lsn) => this.balancer(database).caughtUp(lsn),
+      caughtUpCached: (database, lsn) => this.balancer(database).cachedCaughtUp(lsn),
+      anyReplica: (database) => {
+        const host = this.balancer(database).anyOnlineReplica();
+        return host && { host, incarnation: undefined };
+      },
+      hasReplica: (database) => this.balancer(database).hasOnlineReplica(),
+      maxWaitMs: options.maxWaitMs,
+    };
   }
 
   /** First health round and discovery lookups, then the periodic checks. */
@@ -108,18 +120,7 @@ export class Databases {
 
   /** Where a job runs; `walLocations` is `dedup_wal_locations ?? wal_locations` from the payload. */
   decide(input: { dataConsistency: DataConsistency; retried: boolean; walLocations: Readonly<Record<string, unknown>> | undefined }): Promise<Decision<ReplicaRoute>> {
-    return decideLoadBalancing<ReplicaRoute>({
-      ...input,
-      databases: this.names,
-      caughtUp: (database, lsn) => this.balancer(database).caughtUp(lsn),
-      caughtUpCached: (database, lsn) => this.balancer(database).cachedCaughtUp(lsn),
-      anyReplica: (database) => {
-        const host = this.balancer(database).anyOnlineReplica();
-        return host && { host, incarnation: undefined };
-      },
-      hasReplica: (database) => this.balancer(database).hasOnlineReplica(),
-      ...(this.options.maxWaitMs !== undefined ? { maxWaitMs: this.options.maxWaitMs } : {}),
-    });
+    return decideLoadBalancing<ReplicaRoute>({ ...this.hostChecks, dataConsistency: input.dataConsistency, retried: input.retried, walLocations: input.walLocations });
   }
 
   /** Run a job body in its own context with each database's reads pinned to the decision's host (or the primary). */

@@ -44,19 +44,18 @@ export interface Decision<H> {
 export async function decideLoadBalancing<H>(input: DecisionInput<H>): Promise<Decision<H>> {
   const primaryEverywhere = (): Record<string, H | undefined> => Object.fromEntries(input.databases.map((db) => [db, undefined]));
   if (input.dataConsistency === 'always') return { strategy: 'primary', hosts: primaryEverywhere() };
-  const known = new Set(input.databases);
-  const entries = Object.entries(input.walLocations ?? {}).filter(([db]) => known.has(db));
-  if (entries.length === 0) return { strategy: 'primary_no_wal', hosts: primaryEverywhere() };
-
   const needed = new Map<string, Lsn>();
-  for (const [db, value] of entries) {
+  const wal = input.walLocations;
+  for (const db of wal ? input.databases : []) {
+    if (!Object.hasOwn(wal!, db)) continue;
     try {
-      needed.set(db, parseLsn(value, `payload wal_locations.${db}`));
+      needed.set(db, parseLsn(wal![db], `payload wal_locations.${db}`));
     } catch (error) {
       if (!(error instanceof InvalidLsnError)) throw error;
       return { strategy: 'primary', hosts: primaryEverywhere(), reason: error.message };
     }
   }
+  if (needed.size === 0) return { strategy: 'primary_no_wal', hosts: primaryEverywhere() };
 
   // `replica_retried` is the label of a `delayed` job that was re-queued before (GitLab's, and the README's); a
   // sticky job retried after a failure that finds a caught-up replica is plain `replica`.

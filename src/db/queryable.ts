@@ -18,6 +18,9 @@ export interface PoolClientLike extends Queryable {
 
 export interface PoolLike extends Queryable {
   connect(): Promise<PoolClientLike>;
+  /** Idle connections, and connect() calls waiting for one (pg.Pool has both): they are served in order. */
+  readonly idleCount?: number;
+  readonly waitingCount?: number;
   /** Drains: resolves once checked-out clients are released and every connection is closed. */
   end(): Promise<void>;
   on?(event: 'error', listener: (error: Error) => void): unknown;
