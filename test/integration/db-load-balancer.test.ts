@@ -1,5 +1,7 @@
+import pg from 'pg';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connectWithin, HostTimeoutError } from '../../src/db/bounded.js';
 import { Databases } from '../../src/db/databases.js';
 import { LoadBalancer } from '../../src/db/load-balancer.js';
 import { formatLsn, parseLsn } from '../../src/db/lsn.js';
@@ -35,6 +37,25 @@ describe('load balancing against a real primary and streaming replica', () => {
     await waitForReplay(cluster.replicaUrls[0]!, lsn);
     return lsn;
   }
+
+  it('bounds a connect that has to wait for a pooled connection, and hands an idle one out at once', async () => {
+    const pool = new pg.Pool({ connectionString: cluster.replicaUrls[0], max: 1 });
+    try {
+      const held = await connectWithin(pool, 1000, 'replica');
+      const started = Date.now();
+      await expect(connectWithin(pool, 200, 'replica')).rejects.toBeInstanceOf(HostTimeoutError); // the only one is out
+      expect(Date.now() - started).toBeGreaterThanOrEqual(190);
+      held.release();
+      const idle = await connectWithin(pool, 200, 'replica'); // idle again: served without a timer
+      expect((await idle.query('select 1 as one')).rows).toEqual([{ one: 1 }]);
+      const waiting = connectWithin(pool, 200, 'replica'); // the idle one is gone: this one waits, bounded again
+      idle.release();
+      (await waiting).release();
+      expect(pool.idleCount).toBe(1);
+    } finally {
+      await pool.end();
+    }
+  });
 
   it('proves caught-up from the cached replay LSN without a query', async () => {
     const lsn = parseLsn(await writeAndWait(1));

@@ -22,6 +22,22 @@ describe('DeadlineCalls: lagless, not ioredis, resends a command, and only befor
     await server.stop();
   });
 
+  it('rejects at once, without a resend, with the error Redis answered or the one thrown before sending', async () => {
+    const redis = connect();
+    const calls = new DeadlineCalls(redis);
+    await calls.call(() => redis.ping(), options(2000));
+    let sent = 0;
+    const refused = await calls.call(() => (sent++, redis.call('NO-SUCH-COMMAND')), options(2000)).catch((e: unknown) => e);
+    expect((refused as Error).message).toMatch(/unknown command/);
+    expect(sent).toBe(1);
+    const bad = new Error('a key this call cannot build');
+    const started = Date.now();
+    const thrown = await calls.call(() => { throw bad; }, options(2000)).catch((e: unknown) => e);
+    expect(thrown).toBe(bad);
+    expect(Date.now() - started).toBeLessThan(500);
+    expect(await calls.call(() => redis.ping(), options(2000))).toBe('PONG');
+  });
+
   it('resends a command whose connection closed before its reply, once reconnected', async () => {
     const redis = connect();
     const admin = connect();
