@@ -17,7 +17,8 @@ import { QUEUE } from '../systems/lagless.js';
  * Redis Cluster and replicated acknowledgements. On a private 3-master cluster: one queue enqueued by 20 concurrent
  * callers, lagless beside BullMQ (whose keys share one slot through a `{…}` prefix), with Redis CPU summed over the
  * masters; the same queue on the single private server as the reference for CPU per job. On a private primary +
- * replica: sequential enqueue with and without `durableEnqueue: { replicas: 1 }`, the price of one WAIT per enqueue.
+ * replica: sequential enqueue with and without `durableEnqueue: { replicas: 1 }`, the price of one WAIT per enqueue,
+ * and against its floor (a one-write script and WAIT in one pipeline).
  */
 export const clusterScenario: Scenario = {
   name: 'cluster',
