@@ -34,14 +34,16 @@ export interface RedisTarget {
  * Open a connection to the target. `roleOptions` are the connection's own (deadline behaviour, blocking waits);
  * `redisOptions` the user's. On a cluster both apply to every node connection, except that a node connection keeps
  * its offline queue (it queues while it connects, and rejects everything with "Connection is closed." when it
- * drops: ioredis never reconnects a cluster node, it refreshes the slots instead).
+ * drops: ioredis never reconnects a cluster node, it refreshes the slots instead); `clusterRoleOptions` are the
+ * connection's own cluster options (a sharded subscriber).
  */
-export function openRedis(target: RedisTarget, roleOptions: RedisOptions, redisOptions: RedisOptions = {}): RedisClient {
+export function openRedis(target: RedisTarget, roleOptions: RedisOptions, redisOptions: RedisOptions = {}, clusterRoleOptions: ClusterOptions = {}): RedisClient {
   if (target.cluster) {
     const { enableOfflineQueue, ...nodeRoleOptions } = roleOptions;
     const options = target.cluster.options ?? {};
     return new Cluster(target.cluster.nodes.map(seedNode), {
       ...options,
+      ...clusterRoleOptions,
       ...(roleOptions.lazyConnect ? { lazyConnect: true } : {}),
       ...(enableOfflineQueue === false
         ? {

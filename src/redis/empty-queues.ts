@@ -6,7 +6,7 @@ const TRUST_MS = 2000;
 
 /**
  * Queues a fetch saw empty and no wake-up has been published for since (Redis Cluster only, where wake-ups are
- * pub/sub messages: a push to an empty ready list PUBLISHes, see keys.ts). A fetch may pass over them, so a worker on
+ * pub/sub messages: a push to an empty ready list SPUBLISHes, see keys.ts). A fetch may pass over them, so a worker on
  * a queue of 8 partitions does not send 9 fetch scripts, one per slot, every time it finds the queue nearly empty.
  * Only a queue whose channel this process is subscribed to can be known empty (`subscribed`), and a fetch's "empty"
  * counts only if no message for the queue arrived while it was on its way: the message may be for a push after it.

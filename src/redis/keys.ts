@@ -38,14 +38,15 @@ export function partitionOf(name: string): { queue: string; index?: number } {
 }
 
 /**
- * On Redis Cluster a queue's `signal` is a pub/sub channel, not a list: its name ends with this suffix, which
- * scripts/lib.lua's wake_empty recognises (it PUBLISHes instead of pushing a token), and the worker process holds one
- * subscriber connection for all its queues instead of one BLPOP connection per slot (redis/signal-waiter.ts).
+ * On Redis Cluster a queue's `signal` is a sharded pub/sub channel in the queue's slot, not a list: its name ends
+ * with this suffix, which scripts/lib.lua's wake_empty recognises (it SPUBLISHes instead of pushing a token), and the
+ * worker process holds one subscriber connection per master instead of one BLPOP connection per slot
+ * (redis/signal-waiter.ts).
  */
 export const PUBLISHED_SIGNAL_SUFFIX = ':pub';
 
 export class RedisKeys {
-  /** `publishWakeUps`: signals are pub/sub channels (on Redis Cluster), see PUBLISHED_SIGNAL_SUFFIX. */
+  /** `publishWakeUps`: signals are sharded pub/sub channels (on Redis Cluster), see PUBLISHED_SIGNAL_SUFFIX. */
   constructor(
     readonly prefix: string,
     private readonly publishWakeUps = false,

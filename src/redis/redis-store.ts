@@ -1,4 +1,4 @@
-import type { RedisOptions } from 'ioredis';
+import type { ClusterOptions, RedisOptions } from 'ioredis';
 import { EnqueueNotReplicatedError, EnqueueOutcomeUnknownError, PushRefusedError, StoreUnavailableError } from '../errors.js';
 import { payloadIds } from '../jobs/payload.js';
 import { describeTarget, isCluster, openRedis, type RedisClient, type RedisTarget } from './connection.js';
@@ -90,7 +90,7 @@ export class RedisJobStore implements JobStore {
   private readonly schedules: RedisSchedules;
 
   constructor(private readonly options: RedisJobStoreOptions) {
-    // On a cluster, wake-up signals are pub/sub channels (one subscriber connection per process, see SignalWaiter).
+    // On a cluster, wake-up signals are sharded pub/sub channels (one subscriber per master, see SignalWaiter).
     this.keys = new RedisKeys(options.prefix ?? 'lagless', options.cluster !== undefined);
     this.host = describeTarget(options);
     this.enqueueTimeoutMs = options.enqueueTimeoutMs ?? 5000;
@@ -108,7 +108,7 @@ export class RedisJobStore implements JobStore {
     this.empty = empty;
     this.fetcher = new JobFetcher({ redis: this.redis, keys: this.keys, queueKeys: (queue) => this.q(queue), call: (send) => this.command(send), empty });
     // A blocking wake-up wait may be queued and resent by ioredis: it writes nothing and its caller has a timeout.
-    this.waiter = new SignalWaiter(() => this.connect('wake-up', { maxRetriesPerRequest: null }), isCluster(this.redis), (channel) => {
+    this.waiter = new SignalWaiter(() => this.connect('wake-up', { maxRetriesPerRequest: null }, { shardedSubscribers: true }), isCluster(this.redis), (channel) => {
       const queue = this.queueOfSignal.get(channel);
       if (queue !== undefined) empty?.signaled(queue);
     });
@@ -129,10 +129,10 @@ export class RedisJobStore implements JobStore {
     });
   }
 
-  private connect(role: string, roleOptions: RedisOptions): RedisClient {
+  private connect(role: string, roleOptions: RedisOptions, clusterRoleOptions?: ClusterOptions): RedisClient {
     // The default retry strategy reconnects with a backoff of up to 2 s, for ever; callers' deadlines bound the wait.
     // Named, so CLIENT LIST on a node tells which connections are whose (`lagless:wake-up`, …).
-    const redis = openRedis(this.options, { connectionName: `lagless:${role}`, ...roleOptions }, this.options.redisOptions);
+    const redis = openRedis(this.options, { connectionName: `lagless:${role}`, ...roleOptions }, this.options.redisOptions, clusterRoleOptions);
     defineScripts(redis);
     let lost = false;
     redis.on('error', (error: Error) => {

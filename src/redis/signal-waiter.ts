@@ -13,10 +13,11 @@ const BLOCK_SECONDS = 1;
  * popped while no wait is on its queue (the wait timed out, or its worker is busy fetching) is kept, and the next
  * wait on that queue returns at once: a wake-up is never lost to a wait that already returned.
  * One BLPOP may name keys of many hash slots on a single Redis only. On Redis Cluster (`subscribe`) the signals are
- * pub/sub channels instead (keys.ts PUBLISHED_SIGNAL_SUFFIX): the process SUBSCRIBEs to every channel waited on, on
- * ONE connection (ioredis's cluster subscriber), whatever the number of queues, partitions and masters; the cluster
- * bus brings a PUBLISH from any node. A message arriving while no wait is on its channel is kept as a popped token
- * is, and a message lost (the subscriber reconnecting) costs the wait its timeout.
+ * sharded pub/sub channels instead (keys.ts PUBLISHED_SIGNAL_SUFFIX), SPUBLISHed by the master of their slot: the
+ * process SSUBSCRIBEs to every channel waited on through ONE cluster client (ioredis's `shardedSubscribers`), which
+ * holds one subscriber connection per master serving a channel waited on, whatever the number of queues and
+ * partitions. A message arriving while no wait is on its channel is kept as a popped token is, and a message lost
+ * (a subscriber reconnecting, a failover) costs the wait its timeout.
  */
 export class SignalWaiter {
   /** Every signal key waited on so far, in the order first asked: a process's queues are fixed by its workers. */
@@ -24,7 +25,7 @@ export class SignalWaiter {
   private readonly waiting = new Map<string, Set<() => void>>();
   /** Keys whose token was popped while no wait was on them. */
   private readonly fired = new Set<string>();
-  /** The one blocking (or subscriber) connection, under the group ''. */
+  /** The one blocking connection (or sharded-subscriber cluster client), under the group ''. */
   private readonly connections = new Map<string, RedisClient>();
   private readonly blocking = new Set<string>();
   private closed = false;
@@ -95,7 +96,7 @@ export class SignalWaiter {
     });
   }
 
-  /** One BLPOP at a time, re-sent while anyone waits; or, in subscribe mode, a SUBSCRIBE to channels not yet taken. */
+  /** One BLPOP at a time, re-sent while anyone waits; or, in subscribe mode, an SSUBSCRIBE to channels not yet taken. */
   private block(): void {
     if (this.closed || this.waiting.size === 0) return;
     if (this.subscribe) return this.subscribeNew();
@@ -108,18 +109,21 @@ export class SignalWaiter {
     let connection = this.connections.get('');
     if (!connection) {
       this.connections.set('', (connection = this.connect()));
-      connection.on('message', (channel: string) => {
+      connection.on('smessage', (channel: string) => {
         this.onMessage?.(channel);
         this.wake(channel);
       });
     }
     for (const key of fresh) this.subscribed.add(key);
-    // A refused SUBSCRIBE is asked again by the next wait; meanwhile those waits end on their timeouts.
-    const subscribed = connection.subscribe(...fresh).then(
-      () => fresh.forEach((key) => this.confirmed.add(key)),
-      () => fresh.forEach((key) => this.subscribed.delete(key)),
+    // One SSUBSCRIBE per channel: channels of one call must share a slot. A refused one is asked again by the next
+    // wait; meanwhile those waits end on their timeouts.
+    const subscribed = fresh.map((key) =>
+      connection.ssubscribe(key).then(
+        () => this.confirmed.add(key),
+        () => this.subscribed.delete(key),
+      ),
     );
-    this.subscribing = Promise.all([this.subscribing, subscribed]);
+    this.subscribing = Promise.all([this.subscribing, ...subscribed]);
   }
 
   private blockGroup(group: string, keys: string[]): void {

@@ -39,19 +39,33 @@ describe('a queue with 8 partitions on Redis Cluster (3 masters + 3 replicas)', 
     return Number(slots.find(([from, to]) => Number(slot) >= from && Number(slot) <= to)![2][1]);
   }
 
-  it('delivers a PUBLISH made by a script on one master to a subscriber connected to another node (cluster bus)', async () => {
+  /** Pub/sub messages of each kind every node has sent over the cluster bus so far. */
+  async function busMessages(kind: 'publish' | 'publishshard'): Promise<number> {
+    let sent = 0;
+    for (const port of cluster.processes.map((p) => p.port)) {
+      const info = String(await nodeCommand(port, ['CLUSTER', 'INFO']));
+      sent += Number(new RegExp(`cluster_stats_messages_${kind}_sent:(\\d+)`).exec(info)?.[1] ?? 0);
+    }
+    return sent;
+  }
+
+  it('delivers an SPUBLISH made by a script to an SSUBSCRIBEr on the master of its slot, broadcasting nothing over the cluster bus', async () => {
     const channel = `${prefix}:{probe}:signal:pub`;
     const owner = await masterOfKey(channel);
-    const other = (await cluster.masters()).find((port) => port !== owner)!;
-    const subscriber = new Redis({ port: other, host: '127.0.0.1' });
+    const subscriber = new Redis({ port: owner, host: '127.0.0.1' });
     const publisher = new Redis({ port: owner, host: '127.0.0.1' });
     try {
       const got: string[] = [];
-      subscriber.on('message', (ch: string) => got.push(ch));
-      await subscriber.subscribe(channel);
-      await publisher.eval("return redis.call('PUBLISH', KEYS[1], '1')", 1, channel);
-      await waitFor(() => got.length === 1, 5000, 'the message on the other node');
+      subscriber.on('smessage', (ch: string) => got.push(ch));
+      await subscriber.ssubscribe(channel);
+      const broadcast = await busMessages('publish');
+      const sharded = await busMessages('publishshard');
+      await publisher.eval("return redis.call('SPUBLISH', KEYS[1], '1')", 1, channel);
+      await waitFor(() => got.length === 1, 5000, 'the message on the master of the slot');
       expect(got).toEqual([channel]);
+      // Only the shard's own replica hears of it; a PUBLISH would have gone to all 5 other nodes.
+      await waitFor(async () => (await busMessages('publishshard')) === sharded + 1, 5000, 'the message to the replica');
+      expect(await busMessages('publish')).toBe(broadcast);
     } finally {
       subscriber.disconnect();
       publisher.disconnect();
@@ -114,26 +128,30 @@ describe('a queue with 8 partitions on Redis Cluster (3 masters + 3 replicas)', 
     for (const n of deltas) expect(Math.abs(n - mean) / mean).toBeLessThanOrEqual(0.15);
   }, 120_000);
 
-  it('wakes a worker on all 8 partitions through ONE subscriber connection, on a PUBLISH from any master', async () => {
+  it('wakes a worker on all 8 partitions through one subscriber connection per master, on an SPUBLISH from the master of the partition', async () => {
     const { app, plain } = appOn();
     const store = app.store as RedisJobStore;
+    const masters = await cluster.masters();
     const waited = store.jobWait({ queues: [QUEUE], timeoutMs: 30_000 });
-    // Every connection of the store's wake-up client, on every node: ioredis names its cluster subscriber
-    // `ioredis-cluster(subscriber):<our name>`.
+    // Every connection of the store's wake-up client, on every node: ioredis names a sharded subscriber
+    // `ioredis-cluster(ssubscriber):<our name>`.
     const wakeUps = async (): Promise<string[]> => {
       const names: string[] = [];
       for (const port of cluster.processes.map((p) => p.port)) names.push(...(String(await nodeCommand(port, ['CLIENT', 'LIST'])).match(/name=\S*lagless:wake-up(?= )/g) ?? []));
       return names;
     };
-    await waitFor(async () => (await wakeUps()).some((name) => name.includes('subscriber')), 5000, 'the subscriber connection');
+    const subscribers = async (): Promise<string[]> => (await wakeUps()).filter((name) => name.includes('ssubscriber'));
+    await waitFor(async () => (await subscribers()).length === masters.length, 5000, 'a subscriber on every master');
     console.log(`wake-up connections: ${(await wakeUps()).join(', ')}`);
+    const broadcast = await busMessages('publish');
     const started = performance.now();
     await plain.enqueue({ n: 'wake' });
     await waited;
     expect(performance.now() - started).toBeLessThan(5000);
-    // One subscriber for every partition (and queue) of the process, beside the one node connection the cluster
-    // client keeps to learn the slots; not one connection per partition.
-    expect((await wakeUps()).filter((name) => name.includes('subscriber'))).toHaveLength(1);
-    expect((await wakeUps()).length).toBeLessThanOrEqual(2);
+    // The 9 channels (the queue's own keys and 8 partitions) on 3 masters: one subscriber per master, beside the one
+    // node connection the cluster client keeps to learn the slots; not one connection per partition.
+    expect(await subscribers()).toHaveLength(masters.length);
+    expect((await wakeUps()).length).toBeLessThanOrEqual(masters.length + 1);
+    expect(await busMessages('publish')).toBe(broadcast);
   }, 30_000);
 });

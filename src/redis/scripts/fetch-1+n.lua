@@ -113,7 +113,7 @@ for q = 1, #kinds do
         out[#out + 1] = raw
       end
       -- Pass the wake-up on to the next blocked worker. A published signal (Redis Cluster) woke every waiting
-      -- process at once: nothing to pass on, and a PUBLISH per fetch would cross the cluster bus under load.
+      -- process at once: nothing to pass on, and a message per fetch would wake every subscriber under load.
       if string.sub(KEYS[k + 3], -4) ~= ':pub' then wake(ready, KEYS[k + 3]) end
       if redis.call('LLEN', ready) == 0 then status[q] = 'e' end
     end

@@ -70,12 +70,13 @@ local function wal_merge(stored, incoming)
 end
 
 -- Leave one wake-up token for a blocked worker unless one is already waiting. On Redis Cluster the signal is a
--- pub/sub channel (its name ends in ':pub', see redis/keys.ts PUBLISHED_SIGNAL_SUFFIX): a PUBLISH, not a SPUBLISH,
--- so the cluster bus carries it to a worker's one subscriber connection on whichever node that is; every process
--- waiting on the queue wakes. A message lost meanwhile is covered by the waits' timeouts.
+-- sharded pub/sub channel in the queue's slot (its name ends in ':pub', see redis/keys.ts PUBLISHED_SIGNAL_SUFFIX):
+-- an SPUBLISH, delivered by this master to the subscribers connected to it (a PUBLISH would cross the cluster bus
+-- and wake every node for every message); every process waiting on the queue wakes. A message lost meanwhile is
+-- covered by the waits' timeouts.
 local function wake_empty(signal_key)
   if string.sub(signal_key, -4) == ':pub' then
-    redis.call('PUBLISH', signal_key, '1')
+    redis.call('SPUBLISH', signal_key, '1')
   elseif redis.call('LLEN', signal_key) == 0 then
     redis.call('LPUSH', signal_key, '1')
   end
