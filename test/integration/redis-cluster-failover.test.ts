@@ -17,7 +17,7 @@ describe('Redis Cluster failover under load', () => {
     await cluster?.stop();
   });
 
-  it('promotes the replica of a killed master; enqueuers and workers go on; no durableEnqueue-acknowledged job is lost', async () => {
+  it('promotes the replica of a killed master; enqueuers and workers go on; no durableEnqueue-acknowledged job is lost; wake-ups follow the slot to the promoted replica', async () => {
     const prefix = `fo${randomBytes(3).toString('hex')}`;
     const open = (durable: boolean): LaglessApp => {
       const app = createLagless({
@@ -32,10 +32,11 @@ describe('Redis Cluster failover under load', () => {
     const [slot] = await nodeCommand(cluster.processes[0]!.port, ['CLUSTER', 'KEYSLOT', new RedisKeys(prefix).queue('fa').ready]);
     const slots = (await nodeCommand(cluster.processes[0]!.port, ['CLUSTER', 'SLOTS'])) as [number, number, [string, number]][];
     const victim = Number(slots.find(([from, to]) => Number(slot) >= from && Number(slot) <= to)![2][1]);
+    const plain = open(false);
     const result = await runFailover({
       queues,
       durable: open(true),
-      plain: open(false),
+      plain,
       failover: async () => {
         await cluster.killNode(victim);
         await cluster.waitHealthy(20_000);
@@ -51,5 +52,14 @@ describe('Redis Cluster failover under load', () => {
     expect(result.ackedAfterRecovery).toBeGreaterThan(20);
     expect(result.ackedAfterRecoveryOnFirstQueue).toBeGreaterThan(3);
     expect(result.ranAfterRecovery).toBeGreaterThan(20);
+
+    // The worker's app subscribed to the first queue's wake-ups on the killed master; its subscriber follows the slot
+    // to the promoted replica, so a push there wakes a wait at once, not at the wait's own timeout.
+    const waited = plain.store.jobWait({ queues: ['fa'], timeoutMs: 30_000 });
+    const started = performance.now();
+    await open(false).defineWorker({ name: 'Wake', queue: 'fa', perform: () => undefined }).enqueue({});
+    await waited;
+    console.log(`wake-up after the failover: ${Math.round(performance.now() - started)} ms`);
+    expect(performance.now() - started).toBeLessThan(5000);
   }, 90_000);
 });
